@@ -1,0 +1,60 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+)
+
+// HandlerFunc is an HTTP handler that returns its error instead of writing it; the router writes it
+// through the error table.
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// ServeHTTP writes the error of h, if any.
+func (h HandlerFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := h(w, r); err != nil {
+		WriteError(w, r, err)
+	}
+}
+
+// Router is a ServeMux that answers unknown routes with a JSON 404 and wrong methods with a JSON 405.
+type Router struct {
+	mux *http.ServeMux
+}
+
+// NewRouter returns an empty router.
+func NewRouter() *Router { return &Router{mux: http.NewServeMux()} }
+
+// Handle registers a handler for a ServeMux pattern such as "GET /api/users/{id}".
+func (rt *Router) Handle(pattern string, h http.Handler) { rt.mux.Handle(pattern, h) }
+
+// HandleFunc registers an error-returning handler for a pattern.
+func (rt *Router) HandleFunc(pattern string, h HandlerFunc) { rt.mux.Handle(pattern, h) }
+
+// ServeHTTP routes the request.
+func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if _, pattern := rt.mux.Handler(r); pattern != "" {
+		rt.mux.ServeHTTP(w, r)
+		return
+	}
+	// No pattern matched: the mux would answer 404 or 405 in plain text. Find out which, in JSON.
+	probe := &statusProbe{header: http.Header{}}
+	rt.mux.ServeHTTP(probe, r)
+	if probe.status == http.StatusMethodNotAllowed {
+		if allow := probe.header.Get("Allow"); allow != "" {
+			w.Header().Set("Allow", allow)
+		}
+		WriteError(w, r, Errorf(CodeMethodNotAllowed, "method %s is not allowed on %s", r.Method, r.URL.Path))
+		return
+	}
+	WriteError(w, r, Errorf(CodeNotFound, "no route %s", strings.ToValidUTF8(r.URL.Path, "?")))
+}
+
+// statusProbe records the status the mux would answer with and discards the body.
+type statusProbe struct {
+	header http.Header
+	status int
+}
+
+func (p *statusProbe) Header() http.Header         { return p.header }
+func (p *statusProbe) Write(b []byte) (int, error) { return len(b), nil }
+func (p *statusProbe) WriteHeader(status int)      { p.status = status }

@@ -1,0 +1,314 @@
+// Package store holds the records of Second Me and the storage contract that every store implements.
+//
+// Two stores implement the contract: dynamostore (DynamoDB, deployed) and sqlitestore (SQLite, the
+// local stack). The suite in storetest proves both behave the same. Consumers do not import Store:
+// each declares the few methods it needs as a small interface of its own.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors of the contract. Implementations wrap them, so callers test with errors.Is.
+var (
+	// ErrNotFound means the record does not exist (or has expired).
+	ErrNotFound = errors.New("not found")
+	// ErrConflict means a conditional write failed: the record exists already, or changed since it was read.
+	ErrConflict = errors.New("conflict")
+	// ErrQuotaExceeded means a quota counter has reached its limit.
+	ErrQuotaExceeded = errors.New("quota exceeded")
+	// ErrBadCursor means a page cursor was tampered with, or belongs to another listing.
+	ErrBadCursor = errors.New("bad cursor")
+)
+
+// Confidence levels of a shade, from the SecondMe API.
+const (
+	ConfidenceVeryHigh = "VERY_HIGH"
+	ConfidenceHigh     = "HIGH"
+	ConfidenceMedium   = "MEDIUM"
+	ConfidenceLow      = "LOW"
+	ConfidenceVeryLow  = "VERY_LOW"
+)
+
+// Identity providers.
+const (
+	ProviderSecondMe = "secondme"
+	ProviderOIDC     = "oidc"
+)
+
+// Message roles.
+const (
+	RoleUser      = "user"
+	RoleAssistant = "assistant"
+)
+
+// User is a person: their profile, privacy switches, shades and key memories.
+type User struct {
+	ID            string
+	Nickname      string
+	Avatar        string
+	Bio           string
+	Provider      string
+	Discoverable  bool
+	AllowTwinChat bool
+	Shades        []Shade
+	Memories      []Memory
+	// ProfileVersion increases whenever the shades, memories or bio change; compatibility results
+	// record the versions they were computed from.
+	ProfileVersion int64
+	// ProfileChangedAt is when ProfileVersion last increased; the nightly rematch reads people changed since T.
+	ProfileChangedAt time.Time
+	// Rev increases on every write; UpdateUser refuses a write whose Rev is not the stored one.
+	Rev       int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Shade is one facet of a person's personality. Public is nil when the shade is private to its
+// owner's own twin; only Public fields are ever shown to other people or their twins.
+type Shade struct {
+	ID          string
+	Name        string
+	Icon        string
+	Confidence  string
+	Description string
+	Content     string
+	Topics      []string
+	Public      *PublicShade
+}
+
+// PublicShade is what other people may see of a shade.
+type PublicShade struct {
+	Name        string
+	Description string
+	Content     string
+	Topics      []string
+}
+
+// Memory is one key memory imported from SecondMe. Memories are private: only the owner's own twin uses them.
+type Memory struct {
+	ID        string
+	Subject   string
+	Content   string
+	CreatedAt time.Time
+}
+
+// Identity links a provider's subject to a user. (Provider, Subject) is unique.
+type Identity struct {
+	Provider string
+	Subject  string
+	UserID   string
+	// SealedTokens holds the provider tokens sealed with AES-256-GCM; never plaintext.
+	SealedTokens []byte
+	// TokenExpiresAt is when the access token inside SealedTokens expires.
+	TokenExpiresAt time.Time
+	Revoked        bool
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// LoginSession is a signed-in browser. Only the SHA-256 hash of the cookie token is stored.
+type LoginSession struct {
+	TokenHash string
+	UserID    string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// ChatSession is a conversation of a person (Owner) with a twin (TwinID; the owner's own id for their own twin).
+type ChatSession struct {
+	ID          string
+	OwnerID     string
+	TwinID      string
+	Title       string
+	LastMessage string
+	// Summary is the rolling summary of turns older than the recent window.
+	Summary string
+	// SummarizedThrough is the id of the newest message folded into Summary.
+	SummarizedThrough string
+	MessageCount      int64
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+}
+
+// ChatMessage is one message of a session. IDs are ULIDs, so they sort by time.
+type ChatMessage struct {
+	ID        string
+	SessionID string
+	Role      string
+	Content   string
+	// ClientMessageID makes a user message idempotent within its session.
+	ClientMessageID string
+	// ReplyTo is, on an assistant message, the id of the user message it answers.
+	ReplyTo string
+	// Incomplete marks a reply cut short (client gone, model failed mid-stream).
+	Incomplete bool
+	// Model names the model that wrote an assistant message.
+	Model     string
+	CreatedAt time.Time
+}
+
+// SessionUpdate is what a finished turn changes on its session.
+type SessionUpdate struct {
+	LastMessage       string
+	Summary           string
+	SummarizedThrough string
+	// AddMessages is how many messages the turn added (counted into MessageCount).
+	AddMessages int64
+	UpdatedAt   time.Time
+}
+
+// Match is the compatibility of two people, stored once per pair with A < B.
+type Match struct {
+	A, B      string
+	Score     int // 0-100
+	Reasoning string
+	// Highlights and Challenges are short phrases for the reader.
+	Highlights []string
+	Challenges []string
+	// Parts names the parts the score used: "deterministic", and "model" when a model judged it.
+	Parts []string
+	// Transcript is the twin-to-twin conversation, the evidence both people can read.
+	Transcript []TranscriptLine
+	// VersionA and VersionB are the profile versions of A and B the match was computed from.
+	VersionA, VersionB int64
+	Algorithm          string
+	ComputedAt         time.Time
+}
+
+// TranscriptLine is one message of a twin-to-twin conversation.
+type TranscriptLine struct {
+	Speaker string // user id of the twin that spoke
+	Text    string
+}
+
+// MatchEntry is one line of a person's ranked match list: the other person and the score.
+type MatchEntry struct {
+	UserID     string
+	OtherID    string
+	Score      int
+	ComputedAt time.Time
+}
+
+// Block records that Blocker does not want any contact with Blocked.
+type Block struct {
+	BlockerID string
+	BlockedID string
+	CreatedAt time.Time
+}
+
+// JobState is the saved progress of a periodic job, such as the nightly rematch.
+type JobState struct {
+	Name string
+	// LastRun is when the job last finished.
+	LastRun time.Time
+	// Cursor is where the rolling slice of the job stopped.
+	Cursor    string
+	UpdatedAt time.Time
+}
+
+// Page is one page of a listing; Next is the opaque cursor of the following page, "" on the last.
+type Page[T any] struct {
+	Items []T
+	Next  string
+}
+
+// Store is the whole storage contract. Every request path is a key lookup or a bounded query.
+// Methods return ErrNotFound, ErrConflict, ErrQuotaExceeded or ErrBadCursor (wrapped) as stated,
+// and other errors only for failures of the store itself.
+type Store interface {
+	// CreateUser stores a new user; ErrConflict if the id exists.
+	CreateUser(ctx context.Context, u User) error
+	// GetUser returns a user; ErrNotFound if there is none.
+	GetUser(ctx context.Context, id string) (User, error)
+	// GetUsers returns the users that exist among ids, in no set order (a batch get; at most 100 ids).
+	GetUsers(ctx context.Context, ids []string) ([]User, error)
+	// UpdateUser replaces a user if its stored Rev equals u.Rev, and stores it with Rev+1.
+	// ErrNotFound if there is none; ErrConflict if it changed since it was read.
+	UpdateUser(ctx context.Context, u User) (User, error)
+	// ChangedUsers lists users whose ProfileChangedAt is at or after since, oldest change first.
+	ChangedUsers(ctx context.Context, since time.Time, cursor string, limit int) (Page[User], error)
+	// ScanUsers walks all users in an arbitrary but stable order. Only the nightly job calls it.
+	ScanUsers(ctx context.Context, cursor string, limit int) (Page[User], error)
+	// EraseUser removes every record of the user: profile, identities, login sessions, chat sessions
+	// and their messages, matches on both sides, blocks in both directions and quota counters.
+	// It is safe to retry after a failure part-way, and erasing an unknown user is not an error.
+	EraseUser(ctx context.Context, userID string) error
+
+	// CreateIdentity stores a new identity; ErrConflict if (Provider, Subject) exists.
+	CreateIdentity(ctx context.Context, i Identity) error
+	// GetIdentity returns an identity; ErrNotFound if there is none.
+	GetIdentity(ctx context.Context, provider, subject string) (Identity, error)
+	// PutIdentity replaces an existing identity (tokens, revoked flag); ErrNotFound if there is none.
+	PutIdentity(ctx context.Context, i Identity) error
+	// ListIdentities returns the identities of a user.
+	ListIdentities(ctx context.Context, userID string) ([]Identity, error)
+
+	// CreateLoginSession stores a login session; ErrConflict if the hash exists.
+	CreateLoginSession(ctx context.Context, s LoginSession) error
+	// GetLoginSession returns a live login session; ErrNotFound if there is none or it has expired.
+	GetLoginSession(ctx context.Context, tokenHash string) (LoginSession, error)
+	// RenewLoginSession moves the expiry of a live login session; ErrNotFound if there is none.
+	RenewLoginSession(ctx context.Context, tokenHash string, expiresAt time.Time) error
+	// DeleteLoginSession revokes a login session; deleting an unknown one is not an error.
+	DeleteLoginSession(ctx context.Context, tokenHash string) error
+	// DeleteUserLoginSessions revokes every login session of a user.
+	DeleteUserLoginSessions(ctx context.Context, userID string) error
+
+	// ClaimEvent records an event id (a webhook delivery) until expiresAt; ErrConflict if it was claimed before.
+	ClaimEvent(ctx context.Context, eventID string, expiresAt time.Time) error
+
+	// CreateSession stores a new chat session; ErrConflict if the id exists.
+	CreateSession(ctx context.Context, s ChatSession) error
+	// GetSession returns a chat session; ErrNotFound if there is none.
+	GetSession(ctx context.Context, id string) (ChatSession, error)
+	// LoadConversation returns a session and its newest n messages, oldest first, in one read;
+	// ErrNotFound if there is no such session.
+	LoadConversation(ctx context.Context, sessionID string, n int) (ChatSession, []ChatMessage, error)
+	// ListSessions lists a user's sessions, most recently updated first.
+	ListSessions(ctx context.Context, ownerID, cursor string, limit int) (Page[ChatSession], error)
+	// DeleteSession removes a session and all its messages; deleting an unknown one is not an error.
+	DeleteSession(ctx context.Context, id string) error
+	// PutMessage stores a message. A user message with a ClientMessageID already used in its session
+	// is not stored again: PutMessage returns the stored one and ErrConflict.
+	PutMessage(ctx context.Context, m ChatMessage) (ChatMessage, error)
+	// ListMessages lists a session's messages newest first, starting after the cursor.
+	ListMessages(ctx context.Context, sessionID, cursor string, limit int) (Page[ChatMessage], error)
+	// CompleteTurn stores an assistant reply, then applies the update to its session. Retrying it after
+	// a failure part-way completes it without a second reply.
+	CompleteTurn(ctx context.Context, reply ChatMessage, u SessionUpdate) error
+
+	// ConsumeQuota adds one to the user's counter for the day (YYYY-MM-DD, UTC) and returns the new
+	// count; ErrQuotaExceeded (and no change) when the count has reached limit.
+	ConsumeQuota(ctx context.Context, userID, day string, limit int) (int, error)
+
+	// PutMatch stores a pair's match and both people's list entries (A < B).
+	PutMatch(ctx context.Context, m Match) error
+	// GetMatch returns the match of a pair, in either order; ErrNotFound if there is none.
+	GetMatch(ctx context.Context, a, b string) (Match, error)
+	// ListMatches lists a user's matches by score, highest first.
+	ListMatches(ctx context.Context, userID, cursor string, limit int) (Page[MatchEntry], error)
+	// DeleteMatch removes the match of a pair and both list entries; deleting an unknown one is not an error.
+	DeleteMatch(ctx context.Context, a, b string) error
+
+	// PutBlock stores a block; storing it again is not an error.
+	PutBlock(ctx context.Context, b Block) error
+	// DeleteBlock removes a block; deleting an unknown one is not an error.
+	DeleteBlock(ctx context.Context, blockerID, blockedID string) error
+	// ListBlocks returns the blocks the user made.
+	ListBlocks(ctx context.Context, blockerID string) ([]Block, error)
+	// Blocked reports whether either person blocked the other.
+	Blocked(ctx context.Context, a, b string) (bool, error)
+
+	// SetUserTerms replaces the terms under which a user is indexed for candidate generation.
+	SetUserTerms(ctx context.Context, userID string, terms []string) error
+	// UsersWithTerm returns up to limit ids of users indexed under a term.
+	UsersWithTerm(ctx context.Context, term string, limit int) ([]string, error)
+
+	// GetJobState returns a job's saved state; ErrNotFound if it never ran.
+	GetJobState(ctx context.Context, name string) (JobState, error)
+	// PutJobState saves a job's state.
+	PutJobState(ctx context.Context, s JobState) error
+}
