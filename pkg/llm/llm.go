@@ -1,0 +1,54 @@
+// Package llm is the model interface of Second Me and its providers: Gemini (google.golang.org/genai),
+// the person's own SecondMe, any OpenAI-compatible chat-completions endpoint, and a deterministic
+// offline model that needs no key.
+package llm
+
+import (
+	"context"
+	"errors"
+)
+
+// ErrUnavailable means the model could not answer (timeout, 5xx, broken stream, refused request).
+// Callers map it to upstream_unavailable.
+var ErrUnavailable = errors.New("model unavailable")
+
+// Roles of a message in a request.
+const (
+	RoleUser  = "user"
+	RoleModel = "model"
+)
+
+// Message is one turn of the conversation sent to a model.
+type Message struct {
+	Role    string
+	Content string
+}
+
+// Request is what a model is asked.
+type Request struct {
+	// System is the system prompt (persona and rules).
+	System string
+	// Messages is the conversation, oldest first; the last one is the message to answer.
+	Messages []Message
+	// MaxTokens caps the reply; 0 means the provider's default.
+	MaxTokens int
+	// Schema, when set, asks for a JSON reply that matches this JSON Schema.
+	Schema map[string]any
+}
+
+// Reply is a model's whole answer.
+type Reply struct {
+	Text string
+	// Model names the model that answered ("offline" for the offline model).
+	Model string
+	// Offline is true when the deterministic offline model answered.
+	Offline bool
+}
+
+// Model generates replies.
+type Model interface {
+	// Generate answers req. When onDelta is not nil it is called with each piece of text as it arrives;
+	// an error from onDelta stops generation and is returned. Generate returns the joined text. Failures
+	// of the provider wrap ErrUnavailable; a cancelled ctx returns ctx.Err().
+	Generate(ctx context.Context, req Request, onDelta func(string) error) (Reply, error)
+}
