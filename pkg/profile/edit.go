@@ -1,0 +1,92 @@
+package profile
+
+import (
+	"time"
+
+	"github.com/secondme/twin/pkg/id"
+	"github.com/secondme/twin/pkg/store"
+)
+
+// Patch is a partial update of a person's own profile (PATCH /api/user/info). A nil field stays as it is.
+type Patch struct {
+	Nickname      *string `json:"nickname"`
+	Avatar        *string `json:"avatar"`
+	Bio           *string `json:"bio"`
+	Discoverable  *bool   `json:"discoverable"`
+	AllowTwinChat *bool   `json:"allowTwinChat"`
+}
+
+// Validate trims and checks the fields p sets, and returns the normalized patch or a *ValidationError.
+func (p Patch) Validate() (Patch, error) {
+	c := checker{}
+	if p.Nickname != nil {
+		s := c.text("nickname", *p.Nickname, 1, MaxNickname, false)
+		p.Nickname = &s
+	}
+	if p.Avatar != nil {
+		s := c.httpsURL("avatar", *p.Avatar)
+		p.Avatar = &s
+	}
+	if p.Bio != nil {
+		s := c.text("bio", *p.Bio, 0, MaxBio, true)
+		p.Bio = &s
+	}
+	if err := c.err(); err != nil {
+		return Patch{}, err
+	}
+	return p, nil
+}
+
+// Apply validates p and applies it to u at time now. A changed bio raises the profile version (it
+// feeds compatibility). It reports whether the person should be matched again: their bio changed or
+// they became discoverable.
+func (p Patch) Apply(u *store.User, now time.Time) (rematch bool, err error) {
+	p, err = p.Validate()
+	if err != nil {
+		return false, err
+	}
+	if p.Nickname != nil {
+		u.Nickname = *p.Nickname
+	}
+	if p.Avatar != nil {
+		u.Avatar = *p.Avatar
+	}
+	if p.Bio != nil && *p.Bio != u.Bio {
+		u.Bio = *p.Bio
+		bump(u, now)
+		rematch = true
+	}
+	if p.Discoverable != nil {
+		rematch = rematch || (*p.Discoverable && !u.Discoverable)
+		u.Discoverable = *p.Discoverable
+	}
+	if p.AllowTwinChat != nil {
+		u.AllowTwinChat = *p.AllowTwinChat
+	}
+	u.UpdatedAt = now
+	return rematch, nil
+}
+
+// ReplaceShades validates a new shade list and puts it in place of u's shades at time now. New shades
+// get fresh ids; given ids are kept. The profile version rises, so compatibility is computed again.
+func ReplaceShades(u *store.User, in []Shade, now time.Time) error {
+	shades, err := ValidateShades(in)
+	if err != nil {
+		return err
+	}
+	for i := range shades {
+		if shades[i].ID == "" {
+			shades[i].ID = id.At(now)
+		}
+	}
+	u.Shades = Records(shades)
+	bump(u, now)
+	u.UpdatedAt = now
+	return nil
+}
+
+// bump raises u's profile version.
+func bump(u *store.User, now time.Time) {
+	u.ProfileVersion++
+	u.ProfileChangedAt = now
+}

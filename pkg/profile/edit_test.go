@@ -1,0 +1,170 @@
+package profile
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/secondme/twin/pkg/id"
+	"github.com/secondme/twin/pkg/store"
+)
+
+var now = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+
+func sampleUser() store.User {
+	return store.User{
+		ID: id.New(), Nickname: "Ana", Bio: "Hi", Provider: store.ProviderOIDC, Discoverable: true,
+		AllowTwinChat: true, ProfileVersion: 3, ProfileChangedAt: now.Add(-time.Hour), Rev: 7,
+		CreatedAt: now.Add(-24 * time.Hour),
+		Shades:    []store.Shade{{ID: id.New(), Name: "Old", Confidence: store.ConfidenceLow, Topics: []string{"x"}}},
+	}
+}
+
+func TestPatchApply(t *testing.T) {
+	str := func(s string) *string { return &s }
+	yes, no := true, false
+	tests := []struct {
+		name        string
+		start       func(*store.User)
+		patch       Patch
+		check       func(t *testing.T, u store.User)
+		wantRematch bool
+		wantVersion int64
+	}{
+		{
+			name: "nickname only", patch: Patch{Nickname: str("  Bea ")}, wantVersion: 3,
+			check: func(t *testing.T, u store.User) {
+				if u.Nickname != "Bea" {
+					t.Errorf("Nickname = %q, want Bea", u.Nickname)
+				}
+			},
+		},
+		{
+			name: "bio changes", patch: Patch{Bio: str("New bio")}, wantRematch: true, wantVersion: 4,
+			check: func(t *testing.T, u store.User) {
+				if u.Bio != "New bio" || !u.ProfileChangedAt.Equal(now) {
+					t.Errorf("Bio, ProfileChangedAt = %q, %v; want New bio, %v", u.Bio, u.ProfileChangedAt, now)
+				}
+			},
+		},
+		{name: "same bio", patch: Patch{Bio: str(" Hi ")}, wantVersion: 3},
+		{
+			name: "hide", patch: Patch{Discoverable: &no, AllowTwinChat: &no}, wantVersion: 3,
+			check: func(t *testing.T, u store.User) {
+				if u.Discoverable || u.AllowTwinChat {
+					t.Errorf("Discoverable, AllowTwinChat = %v, %v; want false, false", u.Discoverable, u.AllowTwinChat)
+				}
+			},
+		},
+		{
+			name: "show again", start: func(u *store.User) { u.Discoverable = false }, patch: Patch{Discoverable: &yes},
+			wantRematch: true, wantVersion: 3,
+		},
+		{name: "already shown", patch: Patch{Discoverable: &yes}, wantVersion: 3},
+		{
+			name: "avatar", patch: Patch{Avatar: str("https://example.com/a.png")}, wantVersion: 3,
+			check: func(t *testing.T, u store.User) {
+				if u.Avatar != "https://example.com/a.png" {
+					t.Errorf("Avatar = %q", u.Avatar)
+				}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			u := sampleUser()
+			if tt.start != nil {
+				tt.start(&u)
+			}
+			rematch, err := tt.patch.Apply(&u, now)
+			if err != nil {
+				t.Fatalf("Apply: %v", err)
+			}
+			if rematch != tt.wantRematch {
+				t.Errorf("rematch = %v, want %v", rematch, tt.wantRematch)
+			}
+			if u.ProfileVersion != tt.wantVersion {
+				t.Errorf("ProfileVersion = %d, want %d", u.ProfileVersion, tt.wantVersion)
+			}
+			if !u.UpdatedAt.Equal(now) {
+				t.Errorf("UpdatedAt = %v, want %v", u.UpdatedAt, now)
+			}
+			if tt.check != nil {
+				tt.check(t, u)
+			}
+		})
+	}
+}
+
+func TestPatchApplyInvalidChangesNothing(t *testing.T) {
+	u := sampleUser()
+	before := u
+	empty := ""
+	bio := "ok"
+	_, err := Patch{Nickname: &empty, Bio: &bio}.Apply(&u, now)
+	var verr *ValidationError
+	if !errors.As(err, &verr) {
+		t.Fatalf("Apply error = %v, want a *ValidationError", err)
+	}
+	if !reflect.DeepEqual(u, before) {
+		t.Errorf("user changed by an invalid patch: %+v", u)
+	}
+}
+
+func TestReplaceShades(t *testing.T) {
+	u := sampleUser()
+	kept := id.New()
+	in := []Shade{
+		{ID: kept, Name: "Kept", Confidence: "HIGH", Topics: []string{"chess"}},
+		{Name: " New ", Public: &PublicShade{Name: "Public new"}},
+	}
+	if err := ReplaceShades(&u, in, now); err != nil {
+		t.Fatalf("ReplaceShades: %v", err)
+	}
+	if got, want := len(u.Shades), 2; got != want {
+		t.Fatalf("len(Shades) = %d, want %d", got, want)
+	}
+	if got := u.Shades[0].ID; got != kept {
+		t.Errorf("Shades[0].ID = %q, want the given %q", got, kept)
+	}
+	if got := u.Shades[1].ID; !id.Valid(got) || got == kept {
+		t.Errorf("Shades[1].ID = %q, want a fresh id", got)
+	}
+	if got := u.Shades[1].Name; got != "New" {
+		t.Errorf("Shades[1].Name = %q, want trimmed New", got)
+	}
+	if got := u.Shades[1].Public; got == nil || got.Name != "Public new" || got.Topics == nil {
+		t.Errorf("Shades[1].Public = %+v, want the public part with non-nil topics", got)
+	}
+	if got, want := u.ProfileVersion, int64(4); got != want {
+		t.Errorf("ProfileVersion = %d, want %d", got, want)
+	}
+	if !u.ProfileChangedAt.Equal(now) {
+		t.Errorf("ProfileChangedAt = %v, want %v", u.ProfileChangedAt, now)
+	}
+}
+
+func TestReplaceShadesInvalidChangesNothing(t *testing.T) {
+	u := sampleUser()
+	before := u
+	err := ReplaceShades(&u, []Shade{{Name: "ok"}, {Name: ""}}, now)
+	var verr *ValidationError
+	if !errors.As(err, &verr) || verr.Fields["shades[1].name"] == "" {
+		t.Fatalf("ReplaceShades error = %v, want shades[1].name named", err)
+	}
+	if !reflect.DeepEqual(u, before) {
+		t.Errorf("user changed by invalid shades")
+	}
+}
+
+func TestShadesRoundTrip(t *testing.T) {
+	recs := []store.Shade{
+		{ID: id.New(), Name: "A", Icon: "https://e.com/i", Confidence: "LOW", Description: "d", Content: "c",
+			Topics: []string{"t"}, Public: &store.PublicShade{Name: "PA", Description: "pd", Content: "pc", Topics: []string{"pt"}}},
+		{ID: id.New(), Name: "B", Confidence: "HIGH", Topics: []string{}},
+	}
+	if got := Records(ShadesOf(recs)); !reflect.DeepEqual(got, recs) {
+		t.Errorf("Records(ShadesOf(x)) = %+v, want %+v", got, recs)
+	}
+}
