@@ -1,0 +1,120 @@
+package usersapi
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/secondme/twin/pkg/api"
+	"github.com/secondme/twin/pkg/profile"
+	"github.com/secondme/twin/pkg/store"
+)
+
+// shadesBody is the body of PUT /api/user/shades and the answer of both shade routes.
+type shadesBody struct {
+	Shades *[]profile.Shade `json:"shades"`
+}
+
+func (h *Handler) getInfo(w http.ResponseWriter, r *http.Request) error {
+	u, err := h.me(r.Context())
+	if err != nil {
+		return err
+	}
+	api.WriteJSON(w, http.StatusOK, profile.InfoOf(u))
+	return nil
+}
+
+func (h *Handler) patchInfo(w http.ResponseWriter, r *http.Request) error {
+	var p profile.Patch
+	if err := api.Decode(r, &p); err != nil {
+		return err
+	}
+	var rematch bool
+	u, err := h.update(r.Context(), func(u *store.User) (err error) {
+		rematch, err = p.Apply(u, h.now().UTC())
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if rematch {
+		h.scheduleRematch(r.Context(), u.ID)
+	}
+	api.WriteJSON(w, http.StatusOK, profile.InfoOf(u))
+	return nil
+}
+
+func (h *Handler) getShades(w http.ResponseWriter, r *http.Request) error {
+	u, err := h.me(r.Context())
+	if err != nil {
+		return err
+	}
+	writeShades(w, u)
+	return nil
+}
+
+func (h *Handler) putShades(w http.ResponseWriter, r *http.Request) error {
+	var body shadesBody
+	if err := api.Decode(r, &body); err != nil {
+		return err
+	}
+	if body.Shades == nil {
+		return api.Invalid("shades", "required (an empty list removes every shade)")
+	}
+	u, err := h.update(r.Context(), func(u *store.User) error {
+		return profile.ReplaceShades(u, *body.Shades, h.now().UTC())
+	})
+	if err != nil {
+		return err
+	}
+	h.scheduleRematch(r.Context(), u.ID)
+	writeShades(w, u)
+	return nil
+}
+
+func writeShades(w http.ResponseWriter, u store.User) {
+	shades := profile.ShadesOf(u.Shades)
+	api.WriteJSON(w, http.StatusOK, shadesBody{Shades: &shades})
+}
+
+func (h *Handler) postSync(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	uid := api.UserID(ctx)
+	if err := h.sync.Sync(ctx, uid); err != nil {
+		return fmt.Errorf("sync user %s: %w", uid, err)
+	}
+	h.scheduleRematch(ctx, uid)
+	u, err := h.me(ctx)
+	if err != nil {
+		return err
+	}
+	api.WriteJSON(w, http.StatusOK, profile.InfoOf(u))
+	return nil
+}
+
+func (h *Handler) getExport(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	if _, err := h.me(ctx); err != nil {
+		return err
+	}
+	doc, err := profile.Export(ctx, h.st, api.UserID(ctx), h.now())
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Disposition", `attachment; filename="secondme-export.json"`)
+	api.WriteJSON(w, http.StatusOK, doc)
+	return nil
+}
+
+func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	uid := api.UserID(ctx)
+	if err := h.st.EraseUser(ctx, uid); err != nil {
+		return fmt.Errorf("erase user %s: %w", uid, err)
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: true,
+		SameSite: http.SameSiteLaxMode,
+	})
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
