@@ -1,0 +1,277 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+
+	"github.com/secondme/twin/pkg/id"
+	"github.com/secondme/twin/pkg/store"
+)
+
+const sessionCols = `id, owner_id, twin_id, title, last_message, summary, summarized_through, message_count,
+	created_at, updated_at`
+
+func scanSession(sc scanner) (store.ChatSession, error) {
+	var c store.ChatSession
+	var created, updated int64
+	if err := sc.Scan(&c.ID, &c.OwnerID, &c.TwinID, &c.Title, &c.LastMessage, &c.Summary, &c.SummarizedThrough,
+		&c.MessageCount, &created, &updated); err != nil {
+		return store.ChatSession{}, err
+	}
+	c.CreatedAt, c.UpdatedAt = fromMS(created), fromMS(updated)
+	return c, nil
+}
+
+const messageCols = `session_id, id, role, content, client_message_id, reply_to, incomplete, model, created_at`
+
+func messageArgs(m store.ChatMessage) []any {
+	return []any{m.SessionID, m.ID, m.Role, m.Content, m.ClientMessageID, m.ReplyTo, boolInt(m.Incomplete), m.Model, ms(m.CreatedAt)}
+}
+
+func scanMessage(sc scanner) (store.ChatMessage, error) {
+	var m store.ChatMessage
+	var created int64
+	if err := sc.Scan(&m.SessionID, &m.ID, &m.Role, &m.Content, &m.ClientMessageID, &m.ReplyTo, &m.Incomplete,
+		&m.Model, &created); err != nil {
+		return store.ChatMessage{}, err
+	}
+	m.CreatedAt = fromMS(created)
+	return m, nil
+}
+
+func scanMessages(rows *sql.Rows) ([]store.ChatMessage, error) {
+	defer rows.Close()
+	var msgs []store.ChatMessage
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, err
+		}
+		msgs = append(msgs, m)
+	}
+	return msgs, rows.Err()
+}
+
+// CreateSession stores a new chat session; ErrConflict if the id exists.
+func (s *Store) CreateSession(ctx context.Context, c store.ChatSession) error {
+	res, err := s.w.exec(ctx, `INSERT INTO chat_sessions (`+sessionCols+`) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING`,
+		c.ID, c.OwnerID, c.TwinID, c.Title, c.LastMessage, c.Summary, c.SummarizedThrough, c.MessageCount,
+		ms(c.CreatedAt), ms(c.UpdatedAt))
+	if err != nil {
+		return fmt.Errorf("create session %s: %w", c.ID, err)
+	}
+	if ok, err := affected(res); err != nil || !ok {
+		return fmt.Errorf("create session %s: %w", c.ID, errors.Join(err, store.ErrConflict))
+	}
+	return nil
+}
+
+// GetSession returns a chat session; ErrNotFound if there is none.
+func (s *Store) GetSession(ctx context.Context, sessionID string) (store.ChatSession, error) {
+	c, err := scanSession(s.r.queryRow(ctx, `SELECT `+sessionCols+` FROM chat_sessions WHERE id = ?`, sessionID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.ChatSession{}, fmt.Errorf("get session %s: %w", sessionID, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.ChatSession{}, fmt.Errorf("get session %s: %w", sessionID, err)
+	}
+	return c, nil
+}
+
+// LoadConversation returns a session and its newest n messages, oldest first, from one snapshot.
+func (s *Store) LoadConversation(ctx context.Context, sessionID string, n int) (store.ChatSession, []store.ChatMessage, error) {
+	var c store.ChatSession
+	var msgs []store.ChatMessage
+	err := inTx(ctx, s.r.db, func(tx *sql.Tx) error {
+		t := &txn{ctx: ctx, tx: tx, p: s.r}
+		var err error
+		c, err = scanSession(t.queryRow(`SELECT `+sessionCols+` FROM chat_sessions WHERE id = ?`, sessionID))
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.ErrNotFound
+		}
+		if err != nil || n <= 0 {
+			return err
+		}
+		rows, err := t.query(`SELECT `+messageCols+` FROM chat_messages WHERE session_id = ? ORDER BY id DESC LIMIT ?`,
+			sessionID, n)
+		if err != nil {
+			return err
+		}
+		msgs, err = scanMessages(rows)
+		return err
+	})
+	if err != nil {
+		return store.ChatSession{}, nil, fmt.Errorf("load conversation %s: %w", sessionID, err)
+	}
+	slices.Reverse(msgs)
+	return c, msgs, nil
+}
+
+// ListSessions lists a user's sessions, most recently updated first.
+func (s *Store) ListSessions(ctx context.Context, ownerID, cursor string, limit int) (store.Page[store.ChatSession], error) {
+	limit = clampLimit(limit)
+	scope := "sessions:" + ownerID
+	key, err := store.DecodeCursor(scope, cursor, 2)
+	if err != nil {
+		return store.Page[store.ChatSession]{}, fmt.Errorf("list sessions of %s: %w", ownerID, err)
+	}
+	var beforeAt int64 = math.MaxInt64
+	beforeID := ""
+	if key != nil {
+		at, err := strconv.ParseInt(key[0], 10, 64)
+		if err != nil || !id.Valid(key[1]) {
+			return store.Page[store.ChatSession]{}, fmt.Errorf("list sessions of %s: cursor position: %w", ownerID, store.ErrBadCursor)
+		}
+		beforeAt, beforeID = at, key[1]
+	}
+	rows, err := s.r.query(ctx, `SELECT `+sessionCols+` FROM chat_sessions
+		WHERE owner_id = ? AND (updated_at < ? OR (updated_at = ? AND id < ?))
+		ORDER BY updated_at DESC, id DESC LIMIT ?`, ownerID, beforeAt, beforeAt, beforeID, limit+1)
+	if err != nil {
+		return store.Page[store.ChatSession]{}, fmt.Errorf("list sessions of %s: %w", ownerID, err)
+	}
+	defer rows.Close()
+	var list []store.ChatSession
+	for rows.Next() {
+		c, err := scanSession(rows)
+		if err != nil {
+			return store.Page[store.ChatSession]{}, fmt.Errorf("list sessions of %s: %w", ownerID, err)
+		}
+		list = append(list, c)
+	}
+	if err := rows.Err(); err != nil {
+		return store.Page[store.ChatSession]{}, fmt.Errorf("list sessions of %s: %w", ownerID, err)
+	}
+	return page(list, limit, func(c store.ChatSession) string {
+		return store.EncodeCursor(scope, strconv.FormatInt(ms(c.UpdatedAt), 10), c.ID)
+	}), nil
+}
+
+// DeleteSession removes a session and all its messages.
+func (s *Store) DeleteSession(ctx context.Context, sessionID string) error {
+	if _, err := s.w.exec(ctx, `DELETE FROM chat_sessions WHERE id = ?`, sessionID); err != nil {
+		return fmt.Errorf("delete session %s: %w", sessionID, err)
+	}
+	return nil
+}
+
+// insertMessage stores m if its session exists and neither its id nor its client message id is taken
+// in the session. It reports whether it stored m; when it did not, the taken message, or ErrNotFound
+// when the session does not exist.
+func insertMessage(t *txn, m store.ChatMessage) (bool, store.ChatMessage, error) {
+	res, err := t.exec(`INSERT INTO chat_messages (`+messageCols+`) SELECT ?,?,?,?,?,?,?,?,?
+		WHERE EXISTS (SELECT 1 FROM chat_sessions WHERE id = ?) ON CONFLICT DO NOTHING`,
+		append(messageArgs(m), m.SessionID)...)
+	if err != nil {
+		return false, store.ChatMessage{}, err
+	}
+	if ok, err := affected(res); err != nil || ok {
+		return ok, store.ChatMessage{}, err
+	}
+	old, err := scanMessage(t.queryRow(`SELECT `+messageCols+` FROM chat_messages
+		WHERE session_id = ?1 AND (id = ?2 OR (client_message_id = ?3 AND ?3 <> ''))
+		ORDER BY client_message_id = ?3 DESC LIMIT 1`, m.SessionID, m.ID, m.ClientMessageID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, store.ChatMessage{}, store.ErrNotFound
+	}
+	return false, old, err
+}
+
+// PutMessage stores a message. A message whose ClientMessageID (or ID) is already used in its session
+// is not stored again: PutMessage returns the stored one and ErrConflict. ErrNotFound if the session
+// does not exist.
+func (s *Store) PutMessage(ctx context.Context, m store.ChatMessage) (store.ChatMessage, error) {
+	var stored store.ChatMessage
+	err := s.w.tx(ctx, func(t *txn) error {
+		ok, old, err := insertMessage(t, m)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			stored = old
+			return store.ErrConflict
+		}
+		return nil
+	})
+	if errors.Is(err, store.ErrConflict) {
+		return stored, fmt.Errorf("put message in %s: %w", m.SessionID, err)
+	}
+	if err != nil {
+		return store.ChatMessage{}, fmt.Errorf("put message in %s: %w", m.SessionID, err)
+	}
+	m.CreatedAt = fromMS(ms(m.CreatedAt))
+	return m, nil
+}
+
+// ListMessages lists a session's messages newest first, starting after the cursor.
+func (s *Store) ListMessages(ctx context.Context, sessionID, cursor string, limit int) (store.Page[store.ChatMessage], error) {
+	limit = clampLimit(limit)
+	scope := "messages:" + sessionID
+	key, err := store.DecodeCursor(scope, cursor, 1)
+	if err != nil {
+		return store.Page[store.ChatMessage]{}, fmt.Errorf("list messages of %s: %w", sessionID, err)
+	}
+	before := "~" // after every id: ULIDs are digits and capitals
+	if key != nil {
+		if !id.Valid(key[0]) {
+			return store.Page[store.ChatMessage]{}, fmt.Errorf("list messages of %s: cursor position: %w", sessionID, store.ErrBadCursor)
+		}
+		before = key[0]
+	}
+	rows, err := s.r.query(ctx, `SELECT `+messageCols+` FROM chat_messages WHERE session_id = ? AND id < ?
+		ORDER BY id DESC LIMIT ?`, sessionID, before, limit+1)
+	if err != nil {
+		return store.Page[store.ChatMessage]{}, fmt.Errorf("list messages of %s: %w", sessionID, err)
+	}
+	msgs, err := scanMessages(rows)
+	if err != nil {
+		return store.Page[store.ChatMessage]{}, fmt.Errorf("list messages of %s: %w", sessionID, err)
+	}
+	return page(msgs, limit, func(m store.ChatMessage) string { return store.EncodeCursor(scope, m.ID) }), nil
+}
+
+// CompleteTurn stores an assistant reply and applies the update to its session, in one transaction.
+// A retry with the same reply id changes nothing. ErrNotFound if the session does not exist.
+func (s *Store) CompleteTurn(ctx context.Context, reply store.ChatMessage, u store.SessionUpdate) error {
+	err := s.w.tx(ctx, func(t *txn) error {
+		ok, _, err := insertMessage(t, reply)
+		if err != nil || !ok {
+			return err
+		}
+		_, err = t.exec(`UPDATE chat_sessions SET last_message = ?1, message_count = message_count + ?2, updated_at = ?3,
+			summary = CASE WHEN ?5 <> '' THEN ?4 ELSE summary END,
+			summarized_through = CASE WHEN ?5 <> '' THEN ?5 ELSE summarized_through END
+			WHERE id = ?6`, u.LastMessage, u.AddMessages, ms(u.UpdatedAt), u.Summary, u.SummarizedThrough, reply.SessionID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("complete turn in %s: %w", reply.SessionID, err)
+	}
+	return nil
+}
+
+// ConsumeQuota adds one to the user's counter for the day and returns the new count;
+// ErrQuotaExceeded (and no change) when the count has reached limit.
+func (s *Store) ConsumeQuota(ctx context.Context, userID, day string, limit int) (int, error) {
+	var count int
+	err := s.w.tx(ctx, func(t *txn) error {
+		err := t.queryRow(`INSERT INTO quotas (user_id, day, count) SELECT ?1, ?2, 1 WHERE ?3 > 0
+			ON CONFLICT DO UPDATE SET count = count + 1 WHERE count < ?3 RETURNING count`, userID, day, limit).Scan(&count)
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if err := t.queryRow(`SELECT count FROM quotas WHERE user_id = ? AND day = ?`, userID, day).Scan(&count); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		return store.ErrQuotaExceeded
+	})
+	if err != nil {
+		return count, fmt.Errorf("consume quota of %s on %s: %w", userID, day, err)
+	}
+	return count, nil
+}

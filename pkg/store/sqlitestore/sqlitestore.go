@@ -1,0 +1,328 @@
+// Package sqlitestore implements store.Store on an SQLite file with modernc.org/sqlite (pure Go, no cgo).
+//
+// It is the store of the local stack. The database runs in WAL mode: one connection writes, a small
+// pool of connections reads, so readers never wait for the writer. Times are stored as UTC
+// milliseconds; every listing is an indexed range query.
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/secondme/twin/pkg/store"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store is the SQLite implementation of store.Store. It is safe for concurrent use.
+type Store struct {
+	w *pool // one connection: every write goes through it, in order
+	r *pool // several connections for reads
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating it and its parent directory if needed) the database file at path and brings
+// its schema up to date.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if path == "" || strings.ContainsRune(path, '?') {
+		return nil, fmt.Errorf("open sqlite store: invalid path %q", path)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("open sqlite store: create directory: %w", err)
+	}
+	const pragmas = "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+	w, err := sql.Open("sqlite", path+pragmas+"&_pragma=journal_mode(WAL)&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := migrate(ctx, w); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", path+pragmas+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	r.SetConnMaxLifetime(0)
+	r.SetConnMaxIdleTime(0)
+	return &Store{w: newPool(w), r: newPool(r)}, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error {
+	return errors.Join(s.r.close(), s.w.close())
+}
+
+// migrate applies, in order and each in its own transaction, the embedded migrations newer than the
+// version recorded in schema_version.
+func migrate(ctx context.Context, db *sql.DB) error {
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (
+		version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("create schema_version: %w", err)
+	}
+	var current int
+	if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&current); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return fmt.Errorf("list migrations: %w", err)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		base := filepath.Base(name)
+		v, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("migration %s: name must start with its number", base)
+		}
+		if v <= current {
+			continue
+		}
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			return fmt.Errorf("read migration %s: %w", base, err)
+		}
+		if err := inTx(ctx, db, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version, applied_at) VALUES (?, ?)`,
+				v, time.Now().UnixMilli())
+			return err
+		}); err != nil {
+			return fmt.Errorf("apply migration %s: %w", base, err)
+		}
+	}
+	return nil
+}
+
+// Dump writes every row of every table to w, one JSON object a line: {"table": name, "row": {column: value}}.
+// Tests use it to prove that an erased person leaves no trace.
+func (s *Store) Dump(ctx context.Context, w io.Writer) error {
+	rows, err := s.r.db.QueryContext(ctx,
+		`SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
+	if err != nil {
+		return fmt.Errorf("dump: list tables: %w", err)
+	}
+	var tables []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return fmt.Errorf("dump: list tables: %w", err)
+		}
+		tables = append(tables, name)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("dump: list tables: %w", err)
+	}
+	enc := json.NewEncoder(w)
+	for _, table := range tables {
+		if err := dumpTable(ctx, s.r.db, table, enc); err != nil {
+			return fmt.Errorf("dump %s: %w", table, err)
+		}
+	}
+	return nil
+}
+
+func dumpTable(ctx context.Context, db *sql.DB, table string, enc *json.Encoder) error {
+	rows, err := db.QueryContext(ctx, `SELECT * FROM "`+table+`"`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return err
+	}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+		row := make(map[string]any, len(cols))
+		for i, c := range cols {
+			row[c] = vals[i]
+		}
+		if err := enc.Encode(struct {
+			Table string         `json:"table"`
+			Row   map[string]any `json:"row"`
+		}{table, row}); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// pool is a database handle with its prepared statements, prepared once on first use.
+type pool struct {
+	db    *sql.DB
+	mu    sync.RWMutex
+	stmts map[string]*sql.Stmt
+}
+
+func newPool(db *sql.DB) *pool { return &pool{db: db, stmts: map[string]*sql.Stmt{}} }
+
+// stmt returns the prepared statement of query.
+func (p *pool) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	p.mu.RLock()
+	st, ok := p.stmts[query]
+	p.mu.RUnlock()
+	if ok {
+		return st, nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if st, ok := p.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := p.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	p.stmts[query] = st
+	return st, nil
+}
+
+func (p *pool) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := p.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+func (p *pool) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := p.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// queryRow runs a query for one row; a prepare failure surfaces from Scan.
+func (p *pool) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	st, err := p.stmt(ctx, query)
+	if err != nil {
+		return p.db.QueryRowContext(ctx, query, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+func (p *pool) close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, st := range p.stmts {
+		st.Close()
+	}
+	p.stmts = nil
+	return p.db.Close()
+}
+
+// tx runs fn in a write transaction on the writer connection, with the pool's prepared statements.
+func (p *pool) tx(ctx context.Context, fn func(t *txn) error) error {
+	return inTx(ctx, p.db, func(tx *sql.Tx) error { return fn(&txn{ctx: ctx, tx: tx, p: p}) })
+}
+
+func inTx(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// txn is a transaction that uses its pool's prepared statements.
+type txn struct {
+	ctx context.Context
+	tx  *sql.Tx
+	p   *pool
+}
+
+func (t *txn) exec(query string, args ...any) (sql.Result, error) {
+	st, err := t.p.stmt(t.ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return t.tx.StmtContext(t.ctx, st).ExecContext(t.ctx, args...)
+}
+
+func (t *txn) queryRow(query string, args ...any) *sql.Row {
+	st, err := t.p.stmt(t.ctx, query)
+	if err != nil {
+		return t.tx.QueryRowContext(t.ctx, query, args...)
+	}
+	return t.tx.StmtContext(t.ctx, st).QueryRowContext(t.ctx, args...)
+}
+
+func (t *txn) query(query string, args ...any) (*sql.Rows, error) {
+	st, err := t.p.stmt(t.ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return t.tx.StmtContext(t.ctx, st).QueryContext(t.ctx, args...)
+}
+
+// ms is how a time is stored: milliseconds since the Unix epoch (the zero time round-trips).
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+// fromMS is the stored time back, in UTC.
+func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
+
+// affected reports whether a write changed a row.
+func affected(res sql.Result) (bool, error) {
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// clampLimit keeps a page size within 1..1000.
+func clampLimit(limit int) int { return min(max(limit, 1), 1000) }
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func toJSON(v any) (string, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
+}
