@@ -1,0 +1,111 @@
+// Package web serves the browser client: one HTML page and its static assets (plain HTML, CSS and
+// ES modules, embedded with go:embed, no build step).
+//
+// Assets are served under /assets/<version>/, where version is a hash of every embedded asset, so a
+// browser may cache them forever; the HTML page, which names the current version, is never cached.
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+)
+
+//go:embed static
+var static embed.FS
+
+// ContentSecurityPolicy allows scripts, styles and connections from our own origin only: no inline
+// script, no eval, no plugins, no framing.
+const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; " +
+	"img-src 'self' https: data:; connect-src 'self'; font-src 'self'; object-src 'none'; " +
+	"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+// Handler serves GET / and GET /assets/<version>/<file>.
+type Handler struct {
+	version string
+	index   []byte
+	assets  fs.FS
+}
+
+// New returns a handler for the embedded client.
+func New() *Handler {
+	assets, err := fs.Sub(static, "static")
+	if err != nil {
+		panic(err) // the embedded tree is fixed at build time
+	}
+	version := hashTree(assets)
+	page, err := fs.ReadFile(assets, "index.html")
+	if err != nil {
+		panic(err)
+	}
+	page = bytes.ReplaceAll(page, []byte("/assets/VERSION/"), []byte("/assets/"+version+"/"))
+	return &Handler{version: version, index: page, assets: assets}
+}
+
+// Version returns the fingerprint of the embedded assets.
+func (h *Handler) Version() string { return h.version }
+
+// Register adds the client's routes to a mux-like registrar.
+func (h *Handler) Register(mux interface{ Handle(string, http.Handler) }) {
+	mux.Handle("GET /{$}", http.HandlerFunc(h.serveIndex))
+	mux.Handle("GET /assets/{version}/{file}", http.HandlerFunc(h.serveAsset))
+}
+
+func securityHeaders(w http.ResponseWriter) {
+	w.Header().Set("Content-Security-Policy", ContentSecurityPolicy)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Referrer-Policy", "same-origin")
+	w.Header().Set("X-Frame-Options", "DENY")
+}
+
+func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request) {
+	securityHeaders(w)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	_, _ = w.Write(h.index)
+}
+
+func (h *Handler) serveAsset(w http.ResponseWriter, r *http.Request) {
+	file := r.PathValue("file")
+	if r.PathValue("version") != h.version || file == "index.html" || strings.HasPrefix(file, ".") {
+		http.NotFound(w, r)
+		return
+	}
+	b, err := fs.ReadFile(h.assets, file)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	securityHeaders(w)
+	ct := mime.TypeByExtension(path.Ext(file))
+	if strings.HasSuffix(file, ".js") {
+		ct = "text/javascript; charset=utf-8"
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	_, _ = w.Write(b)
+}
+
+// hashTree fingerprints every file of an fs.
+func hashTree(fsys fs.FS) string {
+	sum := sha256.New()
+	_ = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		sum.Write([]byte(p))
+		sum.Write(b)
+		return nil
+	})
+	return hex.EncodeToString(sum.Sum(nil))[:12]
+}

@@ -1,0 +1,98 @@
+package web
+
+import (
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func get(tb testing.TB, h *Handler, path string) *httptest.ResponseRecorder {
+	tb.Helper()
+	mux := http.NewServeMux()
+	h.Register(mux)
+	w := httptest.NewRecorder()
+	mux.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))
+	return w
+}
+
+func TestServe(t *testing.T) {
+	h := New()
+	v := h.Version()
+	tests := []struct {
+		name      string
+		path      string
+		status    int
+		cache     string
+		typPrefix string
+	}{
+		{"page", "/", 200, "no-cache", "text/html"},
+		{"script", "/assets/" + v + "/app.js", 200, "immutable", "text/javascript"},
+		{"style", "/assets/" + v + "/style.css", 200, "immutable", "text/css"},
+		{"old version", "/assets/000000000000/app.js", 404, "", ""},
+		{"unknown file", "/assets/" + v + "/nope.js", 404, "", ""},
+		{"page through assets", "/assets/" + v + "/index.html", 404, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := get(t, h, tt.path)
+			if w.Code != tt.status {
+				t.Fatalf("status = %d, want %d", w.Code, tt.status)
+			}
+			if tt.status != 200 {
+				return
+			}
+			if got := w.Header().Get("Cache-Control"); !strings.Contains(got, tt.cache) {
+				t.Errorf("Cache-Control = %q, want it to contain %q", got, tt.cache)
+			}
+			if got := w.Header().Get("Content-Type"); !strings.HasPrefix(got, tt.typPrefix) {
+				t.Errorf("Content-Type = %q, want %q", got, tt.typPrefix)
+			}
+			if got := w.Header().Get("Content-Security-Policy"); got != ContentSecurityPolicy {
+				t.Errorf("CSP = %q, want %q", got, ContentSecurityPolicy)
+			}
+		})
+	}
+}
+
+func TestPageNamesCurrentAssets(t *testing.T) {
+	h := New()
+	body := get(t, h, "/").Body.String()
+	if strings.Contains(body, "/assets/VERSION/") {
+		t.Error("page still holds the VERSION placeholder")
+	}
+	for _, ref := range regexp.MustCompile(`/assets/[^"]+`).FindAllString(body, -1) {
+		if w := get(t, h, ref); w.Code != 200 {
+			t.Errorf("page links %s, which answers %d", ref, w.Code)
+		}
+	}
+}
+
+// TestNoInlineScriptOrHTMLSinks guards the client's two rules: no inline script (the CSP forbids it
+// anyway) and no API that parses strings as HTML, so text from people and models stays text.
+func TestNoInlineScriptOrHTMLSinks(t *testing.T) {
+	sinks := regexp.MustCompile(`innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function|setAttribute\("style"`)
+	inline := regexp.MustCompile(`<script(?:\s[^>]*)?>\s*[^<\s]|\son[a-z]+=`)
+	err := fs.WalkDir(static, "static", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, _ := fs.ReadFile(static, p)
+		switch {
+		case strings.HasSuffix(p, ".js"):
+			if m := sinks.Find(b); m != nil {
+				t.Errorf("%s uses %s", p, m)
+			}
+		case strings.HasSuffix(p, ".html"):
+			if m := inline.Find(b); m != nil {
+				t.Errorf("%s has inline script: %s", p, m)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
