@@ -1,0 +1,170 @@
+// Package chat is the chat turn of DESIGN §4 and the sessions around it: a person talks with their own
+// twin, or with the twin of someone who allows it. A turn costs the same few store calls whether the
+// conversation holds ten messages or ten thousand.
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/secondme/twin/pkg/llm"
+	"github.com/secondme/twin/pkg/store"
+	"github.com/secondme/twin/pkg/twin"
+)
+
+// Store is what the chat service needs of the storage contract (see store.Store for each method's
+// error contract).
+type Store interface {
+	GetUser(ctx context.Context, id string) (store.User, error)
+	GetUsers(ctx context.Context, ids []string) ([]store.User, error)
+	Blocked(ctx context.Context, a, b string) (bool, error)
+	ConsumeQuota(ctx context.Context, userID, day string, limit int) (int, error)
+	CreateSession(ctx context.Context, s store.ChatSession) error
+	GetSession(ctx context.Context, id string) (store.ChatSession, error)
+	LoadConversation(ctx context.Context, sessionID string, n int) (store.ChatSession, []store.ChatMessage, error)
+	ListSessions(ctx context.Context, ownerID, cursor string, limit int) (store.Page[store.ChatSession], error)
+	DeleteSession(ctx context.Context, id string) error
+	PutMessage(ctx context.Context, m store.ChatMessage) (store.ChatMessage, error)
+	ListMessages(ctx context.Context, sessionID, cursor string, limit int) (store.Page[store.ChatMessage], error)
+	CompleteTurn(ctx context.Context, reply store.ChatMessage, u store.SessionUpdate) error
+}
+
+var _ Store = store.Store(nil)
+
+// ModelChooser picks the model that speaks for a twin.
+type ModelChooser interface {
+	// ModelFor returns the model for a turn with twin's twin; own is true when the person talking is
+	// twin themself. It never fails: a model that cannot answer fails in Generate.
+	ModelFor(ctx context.Context, twin store.User, own bool) llm.Model
+}
+
+// Defaults of Options.
+const (
+	DefaultHistory        = 40
+	MaxHistory            = 200
+	DefaultModelTimeout   = 60 * time.Second
+	DefaultSaveTimeout    = 5 * time.Second
+	DefaultDailyQuota     = 200
+	DefaultMaxReplyTokens = 1024
+	// lastMessageRunes caps the session's lastMessage preview.
+	lastMessageRunes = 200
+	// titleRunes caps the title a session takes from its first message.
+	titleRunes = 60
+)
+
+// Options configures the service. The zero Options takes every default.
+type Options struct {
+	// Prompt bounds the prompt (token budget, persona and summary shares).
+	Prompt twin.Config
+	// History is how many of the newest messages a turn reads (one query); default DefaultHistory,
+	// at most MaxHistory. The prompt keeps those that fit its budget and folds the rest into the summary.
+	History int
+	// ModelTimeout bounds the model call of a turn; default DefaultModelTimeout.
+	ModelTimeout time.Duration
+	// SaveTimeout bounds the final save of a turn, which runs detached from the request so that a
+	// reply cut short by a client that left is still saved; default DefaultSaveTimeout.
+	SaveTimeout time.Duration
+	// DailyQuota is how many model calls a person may cause per UTC day; default DefaultDailyQuota.
+	DailyQuota int
+	// MaxReplyTokens caps a reply; default DefaultMaxReplyTokens.
+	MaxReplyTokens int
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+func (o Options) withDefaults() Options {
+	if o.History <= 0 {
+		o.History = DefaultHistory
+	}
+	o.History = min(o.History, MaxHistory)
+	if o.ModelTimeout <= 0 {
+		o.ModelTimeout = DefaultModelTimeout
+	}
+	if o.SaveTimeout <= 0 {
+		o.SaveTimeout = DefaultSaveTimeout
+	}
+	if o.DailyQuota <= 0 {
+		o.DailyQuota = DefaultDailyQuota
+	}
+	if o.MaxReplyTokens <= 0 {
+		o.MaxReplyTokens = DefaultMaxReplyTokens
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// OptionsFrom parses the chat settings from getenv (os.Getenv in a main): CHAT_DAILY_QUOTA,
+// CHAT_PROMPT_BUDGET (tokens), CHAT_HISTORY (messages read per turn), CHAT_MODEL_TIMEOUT and
+// CHAT_MAX_REPLY_TOKENS. Unset variables take the defaults.
+func OptionsFrom(getenv func(string) string) (Options, error) {
+	var o Options
+	var errs []error
+	num := func(name string, dst *int) {
+		if v := getenv(name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n <= 0 {
+				errs = append(errs, fmt.Errorf("%s=%q: want a positive whole number", name, v))
+				return
+			}
+			*dst = n
+		}
+	}
+	num("CHAT_DAILY_QUOTA", &o.DailyQuota)
+	num("CHAT_PROMPT_BUDGET", &o.Prompt.Budget)
+	num("CHAT_HISTORY", &o.History)
+	num("CHAT_MAX_REPLY_TOKENS", &o.MaxReplyTokens)
+	if v := getenv("CHAT_MODEL_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("CHAT_MODEL_TIMEOUT=%q: want a positive duration such as 60s", v))
+		}
+		o.ModelTimeout = d
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Options{}, fmt.Errorf("chat config: %w", err)
+	}
+	return o, nil
+}
+
+// Service runs chat turns and serves sessions.
+type Service struct {
+	st     Store
+	models ModelChooser
+	opts   Options
+}
+
+// New returns a chat service over st that asks models for replies.
+func New(st Store, models ModelChooser, opts Options) *Service {
+	return &Service{st: st, models: models, opts: opts.withDefaults()}
+}
+
+// OneModel is the ModelChooser that gives every twin the same model.
+type OneModel struct{ Model llm.Model }
+
+var _ ModelChooser = OneModel{}
+
+// ModelFor returns the model.
+func (o OneModel) ModelFor(context.Context, store.User, bool) llm.Model { return o.Model }
+
+// SecondMeTwins is the ModelChooser that lets the own SecondMe of a person who signed in with SecondMe
+// speak as their twin in their own chats, and gives everyone else Default. SecondMe's model holds the
+// person's private memories, so it never speaks to other people: their twin uses public fields only.
+type SecondMeTwins struct {
+	SecondMe *llm.SecondMe
+	Default  llm.Model
+}
+
+var _ ModelChooser = SecondMeTwins{}
+
+// ModelFor returns the person's SecondMe for their own twin when they signed in with SecondMe, else Default.
+func (c SecondMeTwins) ModelFor(_ context.Context, twin store.User, own bool) llm.Model {
+	if own && c.SecondMe != nil && twin.Provider == store.ProviderSecondMe {
+		return c.SecondMe.ForUser(twin.ID)
+	}
+	return c.Default
+}

@@ -1,0 +1,354 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/oklog/ulid/v2"
+
+	"github.com/secondme/twin/pkg/id"
+	"github.com/secondme/twin/pkg/llm"
+	"github.com/secondme/twin/pkg/store"
+	"github.com/secondme/twin/pkg/twin"
+)
+
+// TurnRequest is one message of a person to a twin. The HTTP layer has validated it.
+type TurnRequest struct {
+	// UserID is the person talking.
+	UserID string
+	// SessionID names an existing session of the person; empty starts a new one with TwinID.
+	SessionID string
+	// TwinID is whose twin to talk to: empty means the session's twin, or the person's own for a new session.
+	TwinID string
+	// Message is the text, trimmed.
+	Message string
+	// ClientMessageID makes retries idempotent within the session; may be empty.
+	ClientMessageID string
+}
+
+// Events receives a turn as it happens. Either function may be nil. An error from either ends the
+// turn as if the client went away.
+type Events struct {
+	// Session is called once the session is known and the reply is about to be written (or replayed).
+	Session func(sessionID string) error
+	// Delta is called with each piece of the reply as the model writes it.
+	Delta func(text string) error
+}
+
+// TurnResult is a finished turn.
+type TurnResult struct {
+	SessionID string
+	// Message is the person's message, Reply the twin's.
+	Message store.ChatMessage
+	Reply   store.ChatMessage
+	// Offline is true when the deterministic offline model wrote the reply.
+	Offline bool
+	// Replayed is true when the turn had finished before and the stored reply was returned.
+	Replayed bool
+	// PromptTokens is the approximate size of the prompt (0 when replayed).
+	PromptTokens int
+}
+
+// Turn runs one chat turn (DESIGN §4). For an existing session it reads the session with its newest
+// messages in one call; a retry of a finished turn (same ClientMessageID) returns the stored reply
+// without a model call or quota, and a retry of an unfinished one completes it. It then checks that the
+// person may talk to the twin, and in parallel reads the twin's persona, consumes one unit of the
+// person's daily quota and saves the person's message. It calls the model with a deadline, streaming
+// to ev, and saves the reply with the session's new lastMessage and summary in one call.
+//
+// When the model fails the message stays saved and the session unchanged (a *ModelError). When the
+// client goes away the model call is cancelled and what it wrote so far is saved as an incomplete
+// reply (ErrClientGone).
+func (s *Service) Turn(ctx context.Context, req TurnRequest, ev Events) (TurnResult, error) {
+	now := s.opts.Now()
+	var (
+		sess    store.ChatSession
+		history []store.ChatMessage
+		pending *store.ChatMessage // the person's message of this turn, saved by an earlier try
+		isNew   bool
+	)
+	if req.SessionID != "" {
+		var err error
+		sess, history, err = s.st.LoadConversation(ctx, req.SessionID, s.opts.History)
+		if errors.Is(err, store.ErrNotFound) || err == nil && sess.OwnerID != req.UserID {
+			return TurnResult{}, ErrSessionNotFound
+		}
+		if err != nil {
+			return TurnResult{}, fmt.Errorf("chat turn: %w", err)
+		}
+		if req.TwinID != "" && req.TwinID != sess.TwinID {
+			return TurnResult{}, ErrTwinMismatch
+		}
+		if req.ClientMessageID != "" {
+			var done *store.ChatMessage
+			pending, done = findTurn(history, req.ClientMessageID)
+			if done != nil {
+				return s.replay(sess.ID, *pending, *done, ev)
+			}
+		}
+	} else {
+		twinID := req.TwinID
+		if twinID == "" {
+			twinID = req.UserID
+		}
+		sess = store.ChatSession{ID: id.At(now), OwnerID: req.UserID, TwinID: twinID,
+			Title: truncate(req.Message, titleRunes), CreatedAt: now, UpdatedAt: now}
+		isNew = true
+	}
+
+	own := sess.TwinID == req.UserID
+	var twinUser store.User
+	if !own {
+		u, err := s.checkAccess(ctx, req.UserID, sess.TwinID)
+		if err != nil {
+			return TurnResult{}, err
+		}
+		twinUser = u
+	}
+	if isNew {
+		if err := s.st.CreateSession(ctx, sess); err != nil {
+			return TurnResult{}, fmt.Errorf("chat turn: %w", err)
+		}
+	}
+
+	var msg store.ChatMessage
+	if pending != nil {
+		msg = *pending
+	} else {
+		var after string
+		if len(history) > 0 {
+			after = history[len(history)-1].ID
+		}
+		msgID, at := nextID(after, now)
+		msg = store.ChatMessage{ID: msgID, SessionID: sess.ID, Role: store.RoleUser, Content: req.Message,
+			ClientMessageID: req.ClientMessageID, CreatedAt: at}
+	}
+	if err := s.prepare(ctx, req.UserID, own, &twinUser, msg, pending == nil, now); err != nil {
+		return TurnResult{}, err
+	}
+
+	prior := history
+	if pending != nil {
+		prior = before(history, pending.ID)
+	}
+	prompt := twin.Build(twin.Input{
+		Persona:           twin.PersonaOf(twinUser, own),
+		Summary:           sess.Summary,
+		SummarizedThrough: sess.SummarizedThrough,
+		History:           prior,
+		Message:           msg.Content,
+	}, s.opts.Prompt)
+	prompt.Request.MaxTokens = s.opts.MaxReplyTokens
+
+	res := TurnResult{SessionID: sess.ID, Message: msg, PromptTokens: prompt.Tokens}
+	if ev.Session != nil {
+		if err := ev.Session(sess.ID); err != nil {
+			return res, ErrClientGone
+		}
+	}
+	reply, partial, genErr := s.generate(ctx, s.models.ModelFor(ctx, twinUser, own), prompt.Request, ev.Delta)
+	clientGone := genErr != nil && errors.Is(genErr, ErrClientGone)
+	if genErr != nil && (!clientGone || partial == "") {
+		return res, genErr
+	}
+	text, incomplete := reply.Text, false
+	if clientGone {
+		text, incomplete = partial, true
+	}
+	replyID, at := nextID(msg.ID, s.opts.Now())
+	res.Reply = store.ChatMessage{ID: replyID, SessionID: sess.ID, Role: store.RoleAssistant, Content: text,
+		ReplyTo: msg.ID, Incomplete: incomplete, Model: reply.Model, CreatedAt: at}
+	res.Offline = reply.Offline
+
+	// The final save runs detached from the request: a client that left still gets its partial reply saved.
+	saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.SaveTimeout)
+	defer cancel()
+	err := s.st.CompleteTurn(saveCtx, res.Reply, store.SessionUpdate{
+		LastMessage:       truncate(text, lastMessageRunes),
+		Summary:           prompt.Summary,
+		SummarizedThrough: prompt.SummarizedThrough,
+		AddMessages:       2,
+		UpdatedAt:         at,
+	})
+	if err != nil {
+		return res, fmt.Errorf("chat turn: %w", err)
+	}
+	if clientGone {
+		return res, ErrClientGone
+	}
+	return res, nil
+}
+
+// checkAccess returns the twin's person when userID may talk to their twin: they exist, are
+// discoverable, allow twin chats, and neither blocked the other. The two reads run in parallel. A person
+// who is not discoverable or is blocked either way is not found, as on the public profile; one who does
+// not take twin chats refuses.
+func (s *Service) checkAccess(ctx context.Context, userID, twinID string) (store.User, error) {
+	var (
+		wg             sync.WaitGroup
+		u              store.User
+		blocked        bool
+		userErr, blErr error
+	)
+	wg.Go(func() { u, userErr = s.st.GetUser(ctx, twinID) })
+	wg.Go(func() { blocked, blErr = s.st.Blocked(ctx, userID, twinID) })
+	wg.Wait()
+	switch {
+	case errors.Is(userErr, store.ErrNotFound):
+		return store.User{}, ErrTwinNotFound
+	case userErr != nil:
+		return store.User{}, fmt.Errorf("chat: read twin %s: %w", twinID, userErr)
+	case blErr != nil:
+		return store.User{}, fmt.Errorf("chat: read blocks of %s and %s: %w", userID, twinID, blErr)
+	case !u.Discoverable || blocked: // as the public profile: a blocked person is not found
+		return store.User{}, ErrTwinNotFound
+	case !u.AllowTwinChat:
+		return store.User{}, ErrTwinRefused
+	}
+	return u, nil
+}
+
+// prepare runs the parallel step of a turn: it reads the person's own persona (own twin; another's was
+// read by checkAccess), consumes one unit of the daily quota and, when save is true, saves the message.
+func (s *Service) prepare(ctx context.Context, userID string, own bool, twinUser *store.User, msg store.ChatMessage, save bool, now time.Time) error {
+	var (
+		wg                        sync.WaitGroup
+		userErr, quotaErr, putErr error
+	)
+	if own {
+		wg.Go(func() { *twinUser, userErr = s.st.GetUser(ctx, userID) })
+	}
+	wg.Go(func() {
+		_, quotaErr = s.st.ConsumeQuota(ctx, userID, now.UTC().Format(time.DateOnly), s.opts.DailyQuota)
+	})
+	if save {
+		wg.Go(func() { _, putErr = s.st.PutMessage(ctx, msg) })
+	}
+	wg.Wait()
+	switch {
+	case errors.Is(quotaErr, store.ErrQuotaExceeded):
+		return &QuotaError{RetryAfter: untilMidnight(now)}
+	case quotaErr != nil:
+		return fmt.Errorf("chat: consume quota of %s: %w", userID, quotaErr)
+	case errors.Is(putErr, store.ErrConflict):
+		return ErrTurnConflict
+	case errors.Is(putErr, store.ErrNotFound):
+		return ErrSessionNotFound // deleted while the turn ran
+	case putErr != nil:
+		return fmt.Errorf("chat: save message: %w", putErr)
+	case errors.Is(userErr, store.ErrNotFound):
+		return ErrTwinNotFound
+	case userErr != nil:
+		return fmt.Errorf("chat: read twin %s: %w", userID, userErr)
+	}
+	return nil
+}
+
+// generate calls the model with the turn's deadline, passing deltas to onDelta and collecting them. It
+// returns the reply, the text written so far, and an error: ErrClientGone when ctx ended or onDelta
+// failed (the client left), a *ModelError when the model failed or timed out.
+func (s *Service) generate(ctx context.Context, model llm.Model, req llm.Request, onDelta func(string) error) (llm.Reply, string, error) {
+	mctx, cancel := context.WithTimeout(ctx, s.opts.ModelTimeout)
+	defer cancel()
+	var partial strings.Builder
+	var deltaErr error
+	reply, err := model.Generate(mctx, req, func(d string) error {
+		partial.WriteString(d)
+		if onDelta != nil {
+			if err := onDelta(d); err != nil {
+				deltaErr = err
+				return err
+			}
+		}
+		return nil
+	})
+	switch {
+	case err == nil:
+		if reply.Text == "" {
+			reply.Text = partial.String()
+		}
+		return reply, partial.String(), nil
+	case deltaErr != nil || ctx.Err() != nil:
+		return reply, partial.String(), ErrClientGone
+	case errors.Is(mctx.Err(), context.DeadlineExceeded):
+		return reply, partial.String(), &ModelError{Timeout: true, Err: err}
+	}
+	return reply, partial.String(), &ModelError{Err: err}
+}
+
+// replay answers a retry of a finished turn with what was stored.
+func (s *Service) replay(sessionID string, msg, reply store.ChatMessage, ev Events) (TurnResult, error) {
+	res := TurnResult{SessionID: sessionID, Message: msg, Reply: reply, Replayed: true,
+		Offline: reply.Model == llm.ModelOffline}
+	if ev.Session != nil {
+		if err := ev.Session(sessionID); err != nil {
+			return res, ErrClientGone
+		}
+	}
+	if ev.Delta != nil && reply.Content != "" {
+		if err := ev.Delta(reply.Content); err != nil {
+			return res, ErrClientGone
+		}
+	}
+	return res, nil
+}
+
+// findTurn finds the person's message with a client message id among history, and its reply if any.
+func findTurn(history []store.ChatMessage, clientMessageID string) (msg, reply *store.ChatMessage) {
+	for i := range history {
+		if history[i].Role == store.RoleUser && history[i].ClientMessageID == clientMessageID {
+			msg = &history[i]
+		}
+	}
+	if msg == nil {
+		return nil, nil
+	}
+	for i := range history {
+		if history[i].Role == store.RoleAssistant && history[i].ReplyTo == msg.ID {
+			return msg, &history[i]
+		}
+	}
+	return msg, nil
+}
+
+// before returns the messages of history (oldest first) older than the message id.
+func before(history []store.ChatMessage, msgID string) []store.ChatMessage {
+	for i, m := range history {
+		if m.ID >= msgID {
+			return history[:i]
+		}
+	}
+	return history
+}
+
+// nextID returns a new id, and its time, that sorts after the id after: at t, or one millisecond past
+// after's time when t is not later (ULIDs of one millisecond do not sort by creation).
+func nextID(after string, t time.Time) (string, time.Time) {
+	if u, err := ulid.ParseStrict(after); err == nil {
+		if prev := int64(u.Time()); t.UnixMilli() <= prev {
+			t = time.UnixMilli(prev + 1).UTC()
+		}
+	}
+	return id.At(t), t
+}
+
+// untilMidnight returns the time from now to the next UTC midnight, at least one second.
+func untilMidnight(now time.Time) time.Duration {
+	now = now.UTC()
+	next := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, time.UTC)
+	return max(next.Sub(now), time.Second)
+}
+
+// truncate folds white space and cuts s to at most n runes, marking a cut with an ellipsis.
+func truncate(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
+}
