@@ -1,0 +1,131 @@
+// Package compat scores how compatible two people are, from what they chose to make public.
+//
+// The deterministic part (Score, Explain) is a documented formula over both people's public shades,
+// always available and fast enough for hot loops. The model part (Converse, JudgeBoth) has their
+// twins talk and a model judge the pair in both orders. Scorer blends the two into a store.Match.
+package compat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/secondme/twin/pkg/llm"
+	"github.com/secondme/twin/pkg/store"
+)
+
+// Parts of a score, as named in store.Match.Parts.
+const (
+	PartDeterministic = "deterministic"
+	PartModel         = "model"
+)
+
+// JudgeVersion is the version of the twin conversation and judge prompts; it is part of the algorithm
+// of a match that used the model.
+const JudgeVersion = "judge-1"
+
+// Defaults of Config.
+const (
+	DefaultMessages    = 6
+	DefaultModelWeight = 0.6
+)
+
+// Config tunes the Scorer. The zero Config takes every default.
+type Config struct {
+	// Messages is the length of the twin-to-twin conversation; default DefaultMessages.
+	Messages int
+	// ModelWeight is the share of the judge's score in the blended score (0-1); default DefaultModelWeight.
+	ModelWeight float64
+}
+
+// Scorer computes matches: the deterministic score always, and the twin conversation and judge when
+// it has a model.
+type Scorer struct {
+	model llm.Model
+	cfg   Config
+	now   func() time.Time
+}
+
+// New returns a Scorer. model may be nil: the scores are then deterministic only.
+func New(model llm.Model, cfg Config) *Scorer {
+	if cfg.Messages <= 0 {
+		cfg.Messages = DefaultMessages
+	}
+	if cfg.ModelWeight <= 0 || cfg.ModelWeight > 1 {
+		cfg.ModelWeight = DefaultModelWeight
+	}
+	return &Scorer{model: model, cfg: cfg, now: time.Now}
+}
+
+// Algorithm names how this Scorer computes matches: Algorithm alone without a model, with the judge
+// version appended with one. A stored match with another algorithm is stale.
+func (s *Scorer) Algorithm() string {
+	if s.model == nil {
+		return Algorithm
+	}
+	return Algorithm + "+" + JudgeVersion
+}
+
+// Deterministic returns the match of a and b from the deterministic part alone (a.ID < b.ID), stamped
+// with Algorithm: used as it is without a model, and as the fallback when the model fails, so that a
+// later job sees it as stale and asks the model again.
+func (s *Scorer) Deterministic(a, b store.User) store.Match {
+	r := Explain(NewFeatures(a), NewFeatures(b))
+	return store.Match{
+		A: a.ID, B: b.ID, Score: r.Score, Reasoning: r.Summary,
+		Highlights: merge(maxStored, r.Reasons), Challenges: merge(maxStored, r.Challenges),
+		Parts:    []string{PartDeterministic},
+		VersionA: a.ProfileVersion, VersionB: b.ProfileVersion,
+		Algorithm: Algorithm, ComputedAt: s.now().UTC(),
+	}
+}
+
+// Compute returns the match of a and b (a.ID < b.ID). With a model, the twins talk (the transcript is
+// the evidence), the judge runs in both orders, and the score blends both parts; a judge whose answers
+// cannot be read leaves the deterministic part alone, still stamped with the model's algorithm so that
+// it is not retried forever. A failure of the model itself is returned as an error (wrapping
+// llm.ErrUnavailable or the context's error); the caller may store Deterministic meanwhile.
+func (s *Scorer) Compute(ctx context.Context, a, b store.User) (store.Match, error) {
+	if a.ID >= b.ID {
+		return store.Match{}, fmt.Errorf("compute %s/%s: ids not in order", a.ID, b.ID)
+	}
+	m := s.Deterministic(a, b)
+	if s.model == nil {
+		return m, nil
+	}
+	m.Algorithm = s.Algorithm()
+	lines, err := Converse(ctx, s.model, a, b, s.cfg.Messages)
+	if err != nil {
+		return store.Match{}, fmt.Errorf("converse %s/%s: %w", a.ID, b.ID, err)
+	}
+	m.Transcript = lines
+	v, err := JudgeBoth(ctx, s.model, a, b, lines)
+	switch {
+	case errors.Is(err, ErrBadVerdict):
+		return m, nil
+	case err != nil:
+		return store.Match{}, fmt.Errorf("judge %s/%s: %w", a.ID, b.ID, err)
+	}
+	det := float64(m.Score)
+	m.Score = int(math.Round((1-s.cfg.ModelWeight)*det + s.cfg.ModelWeight*v.Score))
+	m.Reasoning = joinSentences(v.Reasoning, m.Reasoning)
+	m.Highlights = merge(maxStored, v.Highlights, m.Highlights)
+	m.Challenges = merge(maxStored, v.Challenges, m.Challenges)
+	m.Parts = []string{PartDeterministic, PartModel}
+	return m, nil
+}
+
+// maxStored caps the highlights and challenges stored with a match.
+const maxStored = 8
+
+func joinSentences(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + " " + b
+}

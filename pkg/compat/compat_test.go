@@ -1,0 +1,271 @@
+package compat_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/secondme/twin/pkg/compat"
+	"github.com/secondme/twin/pkg/llm"
+	"github.com/secondme/twin/pkg/store"
+)
+
+// fakeModel answers twin turns with a numbered line and judge requests (those with a schema) with
+// verdict(prompt); it records every request.
+type fakeModel struct {
+	mu       sync.Mutex
+	requests []llm.Request
+	verdict  func(prompt string) string
+	fail     error
+}
+
+func (f *fakeModel) Generate(ctx context.Context, req llm.Request, onDelta func(string) error) (llm.Reply, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.requests = append(f.requests, req)
+	if f.fail != nil {
+		return llm.Reply{}, f.fail
+	}
+	if req.Schema != nil {
+		return llm.Reply{Text: f.verdict(req.Messages[0].Content), Model: "fake"}, nil
+	}
+	return llm.Reply{Text: fmt.Sprintf("  line %d  ", len(f.requests)), Model: "fake"}, nil
+}
+
+func (f *fakeModel) judgePrompts() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, r := range f.requests {
+		if r.Schema != nil {
+			out = append(out, r.Messages[0].Content)
+		}
+	}
+	return out
+}
+
+// orderVerdict gives 80 when Alice is presented first and 60 when Bob is, like a judge with a
+// position bias.
+func orderVerdict(prompt string) string {
+	if strings.HasPrefix(prompt, "Person 1: Alice") {
+		return "```json\n" + `{"score": 80, "reasoning": "They share a love of the outdoors.", "highlights": ["Both run", "Music"], "challenges": ["Different schedules"]}` + "\n```"
+	}
+	return `{"score": 60, "reasoning": "Some overlap.", "highlights": ["both run ", "Humour"], "challenges": ["different  schedules", "Distance"]}`
+}
+
+func TestJudgeBothOrdersAveraged(t *testing.T) {
+	m := &fakeModel{verdict: orderVerdict}
+	lines := []store.TranscriptLine{{Speaker: alice.ID, Text: "Hi!"}, {Speaker: bob.ID, Text: "Hello."}}
+	v, err := compat.JudgeBoth(context.Background(), m, alice, bob, lines)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prompts := m.judgePrompts()
+	if len(prompts) != 2 {
+		t.Fatalf("judge called %d times, want 2", len(prompts))
+	}
+	firsts := []string{}
+	for _, p := range prompts {
+		firsts = append(firsts, strings.SplitN(p, "\n", 2)[0])
+		if !strings.Contains(p, "Alice's twin: Hi!") || !strings.Contains(p, "Bob's twin: Hello.") {
+			t.Errorf("judge prompt lacks the transcript:\n%s", p)
+		}
+	}
+	slices.Sort(firsts)
+	if want := []string{"Person 1: Alice", "Person 1: Bob"}; !slices.Equal(firsts, want) {
+		t.Errorf("judge orders = %q, want %q", firsts, want)
+	}
+	if v.Score != 70 {
+		t.Errorf("score = %v, want the mean 70", v.Score)
+	}
+	if want := []string{"Both run", "Music", "Humour"}; !slices.Equal(v.Highlights, want) {
+		t.Errorf("highlights = %q, want %q", v.Highlights, want)
+	}
+	if want := []string{"Different schedules", "Distance"}; !slices.Equal(v.Challenges, want) {
+		t.Errorf("challenges = %q, want %q", v.Challenges, want)
+	}
+	if v.Reasoning != "They share a love of the outdoors." {
+		t.Errorf("reasoning = %q, want the first order's", v.Reasoning)
+	}
+}
+
+func TestJudgeOneOrderUnreadable(t *testing.T) {
+	m := &fakeModel{verdict: func(p string) string {
+		if strings.HasPrefix(p, "Person 1: Alice") {
+			return "I think they are a great match!"
+		}
+		return `{"score": 42, "reasoning": "ok", "highlights": [], "challenges": []}`
+	}}
+	v, err := compat.JudgeBoth(context.Background(), m, alice, bob, nil)
+	if err != nil || v.Score != 42 {
+		t.Errorf("JudgeBoth = %+v, %v; want the readable order alone (42)", v, err)
+	}
+	m.verdict = func(string) string { return "no" }
+	if _, err := compat.JudgeBoth(context.Background(), m, alice, bob, nil); !errors.Is(err, compat.ErrBadVerdict) {
+		t.Errorf("both unreadable: err = %v, want ErrBadVerdict", err)
+	}
+}
+
+func TestParseVerdict(t *testing.T) {
+	tests := []struct {
+		name, text string
+		want       float64
+		ok         bool
+	}{
+		{"plain", `{"score": 55, "reasoning": "r", "highlights": ["a"], "challenges": []}`, 55, true},
+		{"fenced with prose", "Sure!\n```json\n{\"score\": 12.5, \"reasoning\": \"r\"}\n```", 12.5, true},
+		{"unknown fields ignored", `{"score": 0, "mood": "happy"}`, 0, true},
+		{"score missing", `{"reasoning": "r"}`, 0, false},
+		{"score too high", `{"score": 101}`, 0, false},
+		{"score negative", `{"score": -1}`, 0, false},
+		{"score a string", `{"score": "90"}`, 0, false},
+		{"not json", "ninety", 0, false},
+		{"broken json", `{"score": 9`, 0, false},
+		{"lists of the wrong type", `{"score": 9, "highlights": "a"}`, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := compat.ParseVerdict(tt.text)
+			if tt.ok != (err == nil) || (tt.ok && v.Score != tt.want) {
+				t.Errorf("ParseVerdict = %+v, %v; want score %v ok %v", v, err, tt.want, tt.ok)
+			}
+			if err != nil && !errors.Is(err, compat.ErrBadVerdict) {
+				t.Errorf("err = %v, want ErrBadVerdict", err)
+			}
+		})
+	}
+}
+
+func TestParseVerdictCleansLists(t *testing.T) {
+	long := strings.Repeat("x", 500)
+	v, err := compat.ParseVerdict(`{"score": 1, "highlights": ["  a  b ", "A B", "", "c", "d", "e", "f", "g", "h", "` + long + `"]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"a b", "c", "d", "e", "f", "g"}; !slices.Equal(v.Highlights, want) {
+		t.Errorf("highlights = %q, want %q", v.Highlights, want)
+	}
+}
+
+func pair() (store.User, store.User) {
+	a, b := alice, bob
+	a.ID, b.ID = "01A", "01B"
+	a.ProfileVersion, b.ProfileVersion = 3, 7
+	return a, b
+}
+
+func TestComputeWithModel(t *testing.T) {
+	a, b := pair()
+	m := &fakeModel{verdict: func(string) string {
+		return `{"score": 90, "reasoning": "Great fit.", "highlights": ["Music"], "challenges": []}`
+	}}
+	s := compat.New(m, compat.Config{})
+	got, err := s.Compute(context.Background(), a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	det := compat.Explain(compat.NewFeatures(a), compat.NewFeatures(b)).Score
+	if want := int(0.4*float64(det) + 0.6*90 + 0.5); got.Score != want {
+		t.Errorf("score = %d, want %d (0.4 x deterministic %d + 0.6 x 90)", got.Score, want, det)
+	}
+	if want := []string{compat.PartDeterministic, compat.PartModel}; !slices.Equal(got.Parts, want) {
+		t.Errorf("parts = %q, want %q", got.Parts, want)
+	}
+	if got.Algorithm != s.Algorithm() || got.Algorithm == compat.Algorithm {
+		t.Errorf("algorithm = %q, want the model's %q", got.Algorithm, s.Algorithm())
+	}
+	if got.A != a.ID || got.B != b.ID || got.VersionA != 3 || got.VersionB != 7 || got.ComputedAt.IsZero() {
+		t.Errorf("match header = %+v", got)
+	}
+	if len(got.Transcript) != compat.DefaultMessages {
+		t.Fatalf("transcript has %d lines, want %d", len(got.Transcript), compat.DefaultMessages)
+	}
+	for i, l := range got.Transcript {
+		want := a.ID
+		if i%2 == 1 {
+			want = b.ID
+		}
+		if l.Speaker != want || l.Text != fmt.Sprintf("line %d", i+1) {
+			t.Errorf("line %d = %+v, want speaker %s, trimmed text", i, l, want)
+		}
+	}
+	if !strings.HasPrefix(got.Reasoning, "Great fit.") || !slices.Contains(got.Highlights, "Music") {
+		t.Errorf("reasoning %q, highlights %q", got.Reasoning, got.Highlights)
+	}
+	if len(m.judgePrompts()) != 2 || len(m.requests) != compat.DefaultMessages+2 {
+		t.Errorf("model calls = %d (judge %d), want %d", len(m.requests), len(m.judgePrompts()), compat.DefaultMessages+2)
+	}
+}
+
+func TestConverseUsesPublicPersonasOnly(t *testing.T) {
+	a, b := pair()
+	a.Shades = append(slices.Clone(a.Shades), store.Shade{Name: "Secret Diary", Description: "hidden-private-text"})
+	a.Memories = []store.Memory{{Subject: "memory", Content: "hidden-memory"}}
+	m := &fakeModel{verdict: orderVerdict}
+	if _, err := compat.New(m, compat.Config{Messages: 4}).Compute(context.Background(), a, b); err != nil {
+		t.Fatal(err)
+	}
+	if len(m.requests) != 6 {
+		t.Errorf("requests = %d, want 4 lines + 2 judges", len(m.requests))
+	}
+	for i, r := range m.requests {
+		all := r.System
+		for _, msg := range r.Messages {
+			all += msg.Content
+		}
+		if strings.Contains(all, "hidden-") || strings.Contains(all, "Secret Diary") {
+			t.Errorf("request %d leaks private data:\n%s", i, all)
+		}
+	}
+	// The twins alternate and each sees the other's lines as the person's.
+	first, second := m.requests[0], m.requests[1]
+	if !strings.Contains(first.System, "Trail Runner") || !strings.Contains(second.System, "Spreadsheet Wizard") {
+		t.Errorf("twin system prompts do not carry their own personas")
+	}
+	last := second.Messages[len(second.Messages)-1]
+	if last.Role != llm.RoleUser || last.Content != "line 1" {
+		t.Errorf("second twin answers %+v, want the first twin's line as the user's", last)
+	}
+}
+
+func TestComputeModelFailure(t *testing.T) {
+	a, b := pair()
+	m := &fakeModel{fail: fmt.Errorf("boom: %w", llm.ErrUnavailable)}
+	s := compat.New(m, compat.Config{})
+	if _, err := s.Compute(context.Background(), a, b); !errors.Is(err, llm.ErrUnavailable) {
+		t.Errorf("err = %v, want ErrUnavailable", err)
+	}
+	d := s.Deterministic(a, b)
+	if d.Algorithm != compat.Algorithm || !slices.Equal(d.Parts, []string{compat.PartDeterministic}) || len(d.Transcript) != 0 {
+		t.Errorf("fallback = %+v, want deterministic only with Algorithm", d)
+	}
+}
+
+func TestComputeUnreadableJudgeKeepsDeterministic(t *testing.T) {
+	a, b := pair()
+	s := compat.New(&fakeModel{verdict: func(string) string { return "?" }}, compat.Config{})
+	got, err := s.Compute(context.Background(), a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	det := s.Deterministic(a, b)
+	if got.Score != det.Score || got.Algorithm != s.Algorithm() || !slices.Equal(got.Parts, []string{compat.PartDeterministic}) || len(got.Transcript) == 0 {
+		t.Errorf("got %+v, want the deterministic score with the transcript, stamped %q", got, s.Algorithm())
+	}
+}
+
+func TestComputeWithoutModel(t *testing.T) {
+	a, b := pair()
+	s := compat.New(nil, compat.Config{})
+	got, err := s.Compute(context.Background(), a, b)
+	if err != nil || got.Algorithm != compat.Algorithm || s.Algorithm() != compat.Algorithm {
+		t.Errorf("Compute = %+v, %v", got, err)
+	}
+	if _, err := s.Compute(context.Background(), b, a); err == nil {
+		t.Error("Compute(b, a) succeeded, want an error for ids out of order")
+	}
+}

@@ -1,0 +1,45 @@
+package compat_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/secondme/twin/pkg/compat"
+)
+
+func TestTerms(t *testing.T) {
+	tests := []struct {
+		name, text string
+		want       []string
+	}{
+		{"empty", "", nil},
+		{"case, punctuation and stop words", "I love Hiking, and the MOUNTAINS!", []string{"hik", "mountain"}},
+		{"word forms meet", "hike hikes hiked hiking", []string{"hik", "hik", "hik", "hik"}},
+		{"plurals in -ies", "party parties", []string{"parti", "parti"}},
+		{"doubled consonant", "running runner", []string{"run", "runner"}},
+		{"numbers and single letters dropped", "a 42 b jazz 3d", []string{"jazz", "3d"}},
+		{"han characters in pairs", "我喜欢音乐", []string{"我喜", "喜欢", "欢音", "音乐"}},
+		{"one han character", "猫 cats", []string{"猫", "cat"}},
+		{"mixed scripts split", "jazz音乐", []string{"jazz", "音乐"}},
+		{"invalid utf-8 skipped", "jazz\xff\xfeblues", []string{"jazz", "blu"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := compat.Terms(tt.text); !slices.Equal(got, tt.want) {
+				t.Errorf("Terms(%q) = %q, want %q", tt.text, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestStem(t *testing.T) {
+	tests := map[string]string{
+		"cat": "cat", "cats": "cat", "classes": "class", "glass": "glass", "status": "status", "analysis": "analysis",
+		"movies": "movi", "movie": "movi", "cooked": "cook", "cooking": "cook", "swimming": "swim", "travel": "travel",
+	}
+	for in, want := range tests {
+		if got := compat.Stem(in); got != want {
+			t.Errorf("Stem(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
