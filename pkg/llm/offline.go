@@ -1,0 +1,193 @@
+package llm
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"strings"
+)
+
+// ModelOffline is Reply.Model of the offline model.
+const ModelOffline = "offline"
+
+// OfflineMark ends every chat reply of the offline model, so that nobody mistakes it for a language model.
+const OfflineMark = "(offline twin)"
+
+// maxOfflineFacts is how many persona sentences one offline reply repeats.
+const maxOfflineFacts = 2
+
+// Offline is the deterministic offline model, the default when no provider is configured. It makes
+// no network call: it replies in persona with the sentences of the system prompt's persona that
+// share the most terms with the last message, streams the reply word by word, and ends it with
+// OfflineMark. With a Schema it returns JSON valid for the schema, derived from the overlap of the two
+// personas of the prompt (see fillSchema). The same request always gets the same reply.
+type Offline struct{}
+
+var _ Model = (*Offline)(nil)
+
+// NewOffline returns the offline model.
+func NewOffline() *Offline { return &Offline{} }
+
+// Generate implements Model.
+func (o *Offline) Generate(ctx context.Context, req Request, onDelta func(string) error) (Reply, error) {
+	if err := ctx.Err(); err != nil {
+		return Reply{}, err
+	}
+	reply := Reply{Model: ModelOffline, Offline: true}
+	var pieces []string
+	if req.Schema != nil {
+		b, err := json.Marshal(fillSchema(req.Schema, weigh(req)))
+		if err != nil {
+			return reply, fmt.Errorf("offline: encode JSON reply: %w", err)
+		}
+		pieces = []string{string(b)}
+	} else {
+		pieces = strings.SplitAfter(chatReply(req), " ")
+	}
+	if onDelta == nil {
+		reply.Text = strings.Join(pieces, "")
+		return reply, nil
+	}
+	var text strings.Builder
+	for _, p := range pieces {
+		if err := ctx.Err(); err != nil {
+			reply.Text = text.String()
+			return reply, err
+		}
+		if err := onDelta(p); err != nil {
+			reply.Text = text.String()
+			return reply, err
+		}
+		text.WriteString(p)
+	}
+	reply.Text = text.String()
+	return reply, nil
+}
+
+// chatReply composes the offline reply to the last message of req.
+func chatReply(req Request) string {
+	msg := ""
+	if n := len(req.Messages); n > 0 {
+		msg = req.Messages[n-1].Content
+	}
+	p := parsePersona(req.System)
+	picked := pickFacts(p.facts, termSet(msg), maxOfflineFacts)
+
+	var b strings.Builder
+	h := fnv.New32a()
+	h.Write([]byte(msg))
+	pick := func(options ...string) string { return options[h.Sum32()%uint32(len(options))] }
+	switch {
+	case len(picked) > 0:
+		if strings.ContainsAny(msg, "?？") {
+			b.WriteString(pick("Good question.", "Since you ask:", "Here's what I can tell you."))
+		} else {
+			b.WriteString(pick("That resonates with me.", "Funny you should bring that up.", "I can relate to that."))
+		}
+		for _, f := range picked {
+			b.WriteString(" " + sentence(f.text))
+		}
+	case len(p.facts) == 0:
+		b.WriteString("I don't know enough about myself yet to say much about that.")
+	default:
+		if p.name != "" {
+			b.WriteString("I'm the AI twin of " + p.name + ". ")
+		}
+		b.WriteString(pick("I haven't much to say about that.", "That's not something I think about much.",
+			"I'm not sure I have a view on that."))
+		if topics := suggestions(p); topics != "" {
+			b.WriteString(" Ask me about " + topics + ".")
+		}
+	}
+	words := strings.Fields(b.String())
+	if req.MaxTokens > 0 && len(words) > req.MaxTokens {
+		words = words[:req.MaxTokens]
+	}
+	return strings.Join(append(words, OfflineMark), " ")
+}
+
+// pickFacts returns up to n facts that share terms with the message, the most relevant first picked
+// and then put back in persona order. A term of the sentence itself counts twice as much as a term of
+// its facet; ties go to the earlier fact.
+func pickFacts(facts []fact, msg map[string]bool, n int) []fact {
+	type scored struct {
+		i, score int
+	}
+	var best []scored
+	for i, f := range facts {
+		s := 0
+		for t := range msg {
+			if f.own[t] {
+				s += 2
+			} else if f.extra[t] {
+				s++
+			}
+		}
+		if s == 0 {
+			continue
+		}
+		// Insert in order of score (descending), then index (ascending); keep n.
+		at := len(best)
+		for at > 0 && best[at-1].score < s {
+			at--
+		}
+		if at >= n {
+			continue
+		}
+		best = append(best, scored{})
+		copy(best[at+1:], best[at:])
+		best[at] = scored{i: i, score: s}
+		if len(best) > n {
+			best = best[:n]
+		}
+	}
+	// Persona order reads more naturally.
+	slices.SortFunc(best, func(a, b scored) int { return a.i - b.i })
+	out := make([]fact, 0, len(best))
+	seen := make(map[string]bool)
+	for _, s := range best {
+		if !seen[facts[s.i].text] {
+			seen[facts[s.i].text] = true
+			out = append(out, facts[s.i])
+		}
+	}
+	return out
+}
+
+// suggestions names up to three facets of the persona, as "a, b or c".
+func suggestions(p persona) string {
+	var names []string
+	seen := make(map[string]bool)
+	for _, l := range p.labels {
+		if k := strings.ToLower(l); !seen[k] {
+			seen[k] = true
+			names = append(names, l)
+		}
+		if len(names) == 3 {
+			break
+		}
+	}
+	return joinList(names, "or")
+}
+
+// joinList writes a, b and c.
+func joinList(items []string, and string) string {
+	switch len(items) {
+	case 0:
+		return ""
+	case 1:
+		return items[0]
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " " + and + " " + items[len(items)-1]
+}
+
+// sentence ends s with a full stop unless it ends with punctuation already.
+func sentence(s string) string {
+	if strings.HasSuffix(s, "…") || strings.ContainsAny(s[len(s)-1:], ".!?") ||
+		strings.HasSuffix(s, "。") || strings.HasSuffix(s, "！") || strings.HasSuffix(s, "？") {
+		return s
+	}
+	return s + "."
+}

@@ -1,0 +1,289 @@
+package llm
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// maxFactRunes caps one sentence the offline model repeats.
+const maxFactRunes = 240
+
+// fact is one sentence of a persona that the offline model may say, with the terms that make it
+// relevant: its own, and those of the facet (name and topics) it belongs to.
+type fact struct {
+	text  string
+	own   map[string]bool
+	extra map[string]bool
+}
+
+// persona is what the offline model reads out of a system prompt.
+type persona struct {
+	name   string
+	labels []string // facet and memory names, in order, for suggestions
+	facts  []fact
+}
+
+// parsePersona reads the persona out of a system prompt. When the prompt quotes its data (lines that
+// start with "> ", as pkg/twin writes them) only quoted lines count, except those under a summary or
+// conversation heading; otherwise every line counts but headings and instructions. Lines of the form
+// "Key: text | text | topics: a, b" (pkg/twin's "Name:", "About me:", "Facet:", "Memory:") are
+// understood; anything else is read as plain sentences.
+func parsePersona(system string) persona {
+	var p persona
+	lines := strings.Split(system, "\n")
+	quoted := false
+	for _, l := range lines {
+		if strings.HasPrefix(strings.TrimSpace(l), ">") {
+			quoted = true
+			break
+		}
+	}
+	skip := false
+	for _, raw := range lines {
+		l := strings.TrimSpace(raw)
+		if l == "" {
+			continue
+		}
+		if quoted {
+			if !strings.HasPrefix(l, ">") {
+				skip = headingSkipped(l)
+				continue
+			}
+			if skip {
+				continue
+			}
+			l = strings.TrimSpace(strings.TrimPrefix(l, ">"))
+		} else if isHeading(l) || isInstruction(l) {
+			continue
+		}
+		p.addLine(stripBullet(l))
+	}
+	return p
+}
+
+// addLine adds the facts of one persona line.
+func (p *persona) addLine(l string) {
+	key, rest, ok := strings.Cut(l, ":")
+	if !ok || len(strings.Fields(key)) > 4 || strings.TrimSpace(rest) == "" {
+		p.addSentences(l, nil)
+		return
+	}
+	key = strings.ToLower(strings.TrimSpace(key))
+	segments := strings.Split(rest, "|")
+	switch key {
+	case "name", "nickname":
+		p.name = strings.TrimSpace(rest)
+		return
+	case "about me", "bio", "about":
+		p.addSentences(rest, nil)
+		return
+	}
+	label := strings.TrimSpace(segments[0])
+	if i := strings.Index(label, "(confidence"); i >= 0 {
+		label = strings.TrimSpace(label[:i])
+	}
+	texts := segments[1:]
+	if len(texts) == 0 {
+		// "Key: text" with no segments: the key is the label, the rest the text.
+		label, texts = strings.TrimSpace(key), segments
+	}
+	if label != "" {
+		p.labels = append(p.labels, label)
+	}
+	extra := termSet(label)
+	var sentences []string
+	for _, s := range texts {
+		s = strings.TrimSpace(s)
+		if k, topics, ok := strings.Cut(s, ":"); ok && isTopicsKey(k) {
+			eachTerm(topics, func(t, _ string) { extra[t] = true })
+			continue
+		}
+		sentences = append(sentences, s)
+	}
+	for _, s := range sentences {
+		p.addSentences(s, extra)
+	}
+}
+
+// addSentences adds each sentence of text as a fact.
+func (p *persona) addSentences(text string, extra map[string]bool) {
+	for _, s := range splitSentences(text) {
+		own := termSet(s)
+		if len(own) == 0 && len(extra) == 0 {
+			continue
+		}
+		p.facts = append(p.facts, fact{text: firstPerson(clip(s, maxFactRunes)), own: own, extra: extra})
+	}
+}
+
+// isTopicsKey reports whether k names a list of keywords rather than a sentence.
+func isTopicsKey(k string) bool {
+	switch strings.ToLower(strings.TrimSpace(k)) {
+	case "topics", "topic", "tags", "keywords", "interests":
+		return true
+	}
+	return false
+}
+
+// headingSkipped reports whether the quoted lines under heading h are not about the person: a
+// summary of the conversation, or a transcript.
+func headingSkipped(h string) bool {
+	h = strings.ToLower(h)
+	for _, w := range []string{"summary", "conversation", "transcript", "dialog", "history"} {
+		if strings.Contains(h, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// isHeading reports whether l is a heading: Markdown, or a short line ending with a colon.
+func isHeading(l string) bool {
+	return strings.HasPrefix(l, "#") || (strings.HasSuffix(l, ":") && len(strings.Fields(l)) <= 10)
+}
+
+// isInstruction reports whether l reads as an instruction to the model rather than a fact.
+func isInstruction(l string) bool {
+	first, _, _ := strings.Cut(strings.ToLower(stripBullet(l)), " ")
+	switch strings.TrimRight(first, ",.:;") {
+	case "you", "never", "do", "don't", "always", "ignore", "stay", "keep", "reply", "answer", "respond",
+		"speak", "if", "treat", "refuse", "only", "be", "use", "write", "rules", "return", "output":
+		return true
+	}
+	return false
+}
+
+// stripBullet removes a list marker ("- ", "* ", "• ", "1. ", "2) ") from the start of l.
+func stripBullet(l string) string {
+	for _, m := range []string{"- ", "* ", "• "} {
+		if strings.HasPrefix(l, m) {
+			return strings.TrimSpace(l[len(m):])
+		}
+	}
+	i := 0
+	for i < len(l) && l[i] >= '0' && l[i] <= '9' {
+		i++
+	}
+	if i > 0 && i+1 < len(l) && (l[i] == '.' || l[i] == ')') && l[i+1] == ' ' {
+		return strings.TrimSpace(l[i+2:])
+	}
+	return l
+}
+
+// splitSentences splits text after ".", "!", "?" followed by a space, and after "。", "！", "？".
+func splitSentences(text string) []string {
+	var out []string
+	start := 0
+	for i, r := range text {
+		end := 0
+		switch r {
+		case '。', '！', '？':
+			end = i + utf8.RuneLen(r)
+		case '.', '!', '?':
+			if i+1 < len(text) && text[i+1] == ' ' {
+				end = i + 1
+			}
+		}
+		if end > 0 {
+			if s := strings.TrimSpace(text[start:end]); s != "" {
+				out = append(out, s)
+			}
+			start = end
+		}
+	}
+	if s := strings.TrimSpace(text[start:]); s != "" {
+		out = append(out, s)
+	}
+	return out
+}
+
+// clip cuts s to at most n runes at a word boundary, marking the cut with an ellipsis.
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)[:n-1]
+	cut := string(r)
+	if i := strings.LastIndexByte(cut, ' '); i > n/2 {
+		cut = cut[:i]
+	}
+	return strings.TrimRightFunc(cut, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsPunct(r) }) + "…"
+}
+
+// firstPerson rewrites a second-person sentence ("You love hiking; your dog comes along") in the
+// first person ("I love hiking; my dog comes along"), as a twin speaks of itself.
+func firstPerson(s string) string {
+	if !strings.Contains(strings.ToLower(s), "you") {
+		return s
+	}
+	words := strings.Split(s, " ")
+	for i := 0; i < len(words); i++ {
+		lead, core, trail := splitPunct(words[i])
+		lower := strings.ToLower(strings.ReplaceAll(core, "’", "'"))
+		var repl string
+		switch lower {
+		case "you're":
+			repl = "I'm"
+		case "you've":
+			repl = "I've"
+		case "you'll":
+			repl = "I'll"
+		case "you'd":
+			repl = "I'd"
+		case "your":
+			repl = "my"
+		case "yours":
+			repl = "mine"
+		case "yourself":
+			repl = "myself"
+		case "you":
+			subject := i == 0 || trail == "" && i+1 < len(words) && isVerbAfterSubject(words[i+1]) ||
+				strings.HasSuffix(words[i-1], ".") || subjectAfter[strings.ToLower(strings.Trim(words[i-1], ",;:"))]
+			repl = "me"
+			if subject {
+				repl = "I"
+				if trail == "" && i+1 < len(words) {
+					switch strings.ToLower(words[i+1]) {
+					case "are":
+						words[i+1] = "am"
+					case "were":
+						words[i+1] = "was"
+					}
+				}
+			}
+		default:
+			continue
+		}
+		if repl != "I" && repl[0] != 'I' && core != "" && unicode.IsUpper(rune(core[0])) {
+			repl = strings.ToUpper(repl[:1]) + repl[1:]
+		}
+		words[i] = lead + repl + trail
+	}
+	return strings.Join(words, " ")
+}
+
+// subjectAfter are words after which "you" is the subject of a clause.
+var subjectAfter = map[string]bool{"and": true, "but": true, "or": true, "that": true, "when": true, "if": true,
+	"because": true, "so": true, "while": true, "where": true, "since": true, "as": true, "though": true}
+
+// isVerbAfterSubject reports whether w is a verb form that follows a subject "you".
+func isVerbAfterSubject(w string) bool {
+	switch strings.ToLower(w) {
+	case "are", "were", "have", "had", "do", "did", "can", "could", "will", "would", "should", "may", "might",
+		"must", "love", "like", "enjoy", "tend", "often", "always", "never", "feel", "think", "believe", "value":
+		return true
+	}
+	return false
+}
+
+// splitPunct splits a word into leading punctuation, the word, and trailing punctuation.
+func splitPunct(w string) (lead, core, trail string) {
+	start := strings.IndexFunc(w, func(r rune) bool { return unicode.IsLetter(r) || r == '\'' || r == '’' })
+	if start < 0 {
+		return w, "", ""
+	}
+	end := strings.LastIndexFunc(w, unicode.IsLetter)
+	_, size := utf8.DecodeRuneInString(w[end:])
+	return w[:start], w[start : end+size], w[end+size:]
+}

@@ -1,0 +1,377 @@
+package llm
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+)
+
+// maxOfflineItems is how many items the offline model puts in an array.
+const maxOfflineItems = 3
+
+// evidence is what the offline model reads out of a prompt that compares two personas: how much
+// they overlap (0-1) and the words they share and do not share.
+type evidence struct {
+	score        float64
+	nameA, nameB string
+	shared       []string
+	onlyA, onlyB []string
+}
+
+// section is a heading and the lines under it.
+type section struct {
+	heading string
+	name    string
+	body    strings.Builder
+}
+
+// weigh finds the two personas of a prompt (system text and messages) and measures their overlap.
+// The personas are the first two sections that read as a profile: a section starts at a Markdown
+// heading, at a short line ending with a colon, or at a second "Name:" line; sections about rules,
+// formats, the conversation or a summary are not profiles. Without two profiles, the system text is
+// compared with the messages. The score is the square root of the Dice coefficient of the two sets of
+// terms: identical profiles score 1, disjoint ones 0.
+func weigh(req Request) evidence {
+	var all strings.Builder
+	all.WriteString(req.System)
+	for _, m := range req.Messages {
+		all.WriteString("\n" + m.Content)
+	}
+	a, b := "", ""
+	var ev evidence
+	if profiles := profileSections(all.String()); len(profiles) >= 2 {
+		a, b = profiles[0].body.String(), profiles[1].body.String()
+		ev.nameA, ev.nameB = profiles[0].name, profiles[1].name
+	} else {
+		a = req.System
+		for _, m := range req.Messages {
+			b += m.Content + "\n"
+		}
+	}
+	countA, countB := make(map[string]int), make(map[string]int)
+	words := make(map[string]string)
+	count := func(text string, into map[string]int) {
+		eachTerm(text, func(t, w string) {
+			into[t]++
+			if _, ok := words[t]; !ok {
+				words[t] = strings.ToLower(w)
+			}
+		})
+	}
+	count(a, countA)
+	count(b, countB)
+	var shared, onlyA, onlyB []string
+	for t := range countA {
+		if countB[t] > 0 {
+			shared = append(shared, t)
+		} else {
+			onlyA = append(onlyA, t)
+		}
+	}
+	for t := range countB {
+		if countA[t] == 0 {
+			onlyB = append(onlyB, t)
+		}
+	}
+	if n := len(countA) + len(countB); n > 0 {
+		ev.score = math.Sqrt(2 * float64(len(shared)) / float64(n))
+	}
+	byWeight := func(ts []string, weight func(string) int) []string {
+		slices.SortFunc(ts, func(x, y string) int {
+			return cmp.Or(cmp.Compare(weight(y), weight(x)), cmp.Compare(x, y))
+		})
+		out := make([]string, 0, maxOfflineItems)
+		for _, t := range ts[:min(len(ts), maxOfflineItems)] {
+			out = append(out, words[t])
+		}
+		return out
+	}
+	ev.shared = byWeight(shared, func(t string) int { return countA[t] + countB[t] })
+	ev.onlyA = byWeight(onlyA, func(t string) int { return countA[t] })
+	ev.onlyB = byWeight(onlyB, func(t string) int { return countB[t] })
+	return ev
+}
+
+// profileSections splits text into sections and returns those that read as a profile.
+func profileSections(text string) []*section {
+	var sections []*section
+	cur := &section{}
+	hasName := false
+	for _, raw := range strings.Split(text, "\n") {
+		l := strings.TrimSpace(raw)
+		quoted := strings.HasPrefix(l, ">")
+		inner := strings.TrimSpace(strings.TrimPrefix(l, ">"))
+		name, isName := "", false
+		if k, v, ok := strings.Cut(inner, ":"); ok && strings.EqualFold(strings.TrimSpace(k), "name") {
+			name, isName = strings.TrimSpace(v), true
+		}
+		switch {
+		case !quoted && isHeading(l):
+			sections = append(sections, cur)
+			cur, hasName = &section{heading: l}, false
+			continue
+		case isName && hasName:
+			sections = append(sections, cur)
+			cur = &section{heading: cur.heading}
+		}
+		if isName {
+			cur.name, hasName = name, true
+		}
+		cur.body.WriteString(inner + "\n")
+	}
+	sections = append(sections, cur)
+	var out []*section
+	for _, s := range sections {
+		if s.heading != "" && !notProfile(s.heading) && len(termSet(s.body.String())) >= 3 {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// notProfile reports whether a heading introduces something other than a person's profile.
+func notProfile(h string) bool {
+	h = strings.ToLower(h)
+	for _, w := range []string{"rule", "instruction", "schema", "format", "output", "conversation", "transcript",
+		"dialog", "summary", "task", "json", "answer", "reply", "respond", "history"} {
+		if strings.Contains(h, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// fillSchema returns a value valid for schema, derived from ev: numbers from the overlap score within
+// the schema's bounds, strings from the evidence, arrays of up to three items. Property names pick
+// the evidence: names like "challenges" or "risks" get what the personas do not share, others what
+// they share; "reasoning" and other plain strings get a sentence that sums it up.
+func fillSchema(schema map[string]any, ev evidence) any {
+	return fill(schema, "", 0, ev, 0)
+}
+
+// fill returns a value for schema s of the property name, item index i.
+func fill(s map[string]any, name string, i int, ev evidence, depth int) any {
+	if depth > 16 {
+		return nil
+	}
+	if v, ok := s["const"]; ok {
+		return v
+	}
+	if enum := asSlice(s["enum"]); len(enum) > 0 {
+		return enum[0]
+	}
+	for _, k := range []string{"anyOf", "oneOf", "allOf"} {
+		if opts := asSlice(s[k]); len(opts) > 0 {
+			if sub, ok := opts[0].(map[string]any); ok {
+				return fill(sub, name, i, ev, depth+1)
+			}
+		}
+	}
+	switch schemaType(s) {
+	case "object":
+		props, _ := s["properties"].(map[string]any)
+		out := make(map[string]any, len(props))
+		for k, v := range props {
+			if sub, ok := v.(map[string]any); ok {
+				out[k] = fill(sub, k, 0, ev, depth+1)
+			}
+		}
+		return out
+	case "array":
+		items, _ := s["items"].(map[string]any)
+		if items == nil {
+			items = map[string]any{"type": "string"}
+		}
+		n := max(min(len(phrases(name, ev)), maxOfflineItems), int(number(s["minItems"], 0)))
+		if hi, ok := s["maxItems"]; ok {
+			n = min(n, int(number(hi, 0)))
+		}
+		out := make([]any, n)
+		for j := range out {
+			out[j] = fill(items, name, j, ev, depth+1)
+		}
+		return out
+	case "integer":
+		lo, hi := bounds(s, 0, 100)
+		return int64(math.Round(lo + ev.score*(hi-lo)))
+	case "number":
+		lo, hi := bounds(s, 0, 1)
+		return math.Round((lo+ev.score*(hi-lo))*100) / 100
+	case "boolean":
+		return ev.score >= 0.5
+	case "null":
+		return nil
+	default:
+		text := reasoning(ev)
+		if name != "" && !isSummaryName(name) {
+			if p := phrases(name, ev); i < len(p) {
+				text = p[i]
+			} else if i > 0 {
+				text = fmt.Sprintf("No further evidence offline (%d).", i+1)
+			}
+		}
+		return fitString(text, s)
+	}
+}
+
+// schemaType returns the type of s: its "type" (the first that is not "null" of a list), or what its
+// keywords imply.
+func schemaType(s map[string]any) string {
+	switch t := s["type"].(type) {
+	case string:
+		return t
+	default:
+		for _, v := range asSlice(t) {
+			if v, ok := v.(string); ok && v != "null" {
+				return v
+			}
+		}
+	}
+	if _, ok := s["properties"]; ok {
+		return "object"
+	}
+	if _, ok := s["items"]; ok {
+		return "array"
+	}
+	return "string"
+}
+
+// bounds returns the inclusive range of a numeric schema, def when it sets none.
+func bounds(s map[string]any, defLo, defHi float64) (float64, float64) {
+	lo, hasLo := numberOK(s["minimum"])
+	hi, hasHi := numberOK(s["maximum"])
+	if v, ok := numberOK(s["exclusiveMinimum"]); ok {
+		lo, hasLo = v+1, true
+	}
+	if v, ok := numberOK(s["exclusiveMaximum"]); ok {
+		hi, hasHi = v-1, true
+	}
+	switch {
+	case !hasLo && !hasHi:
+		return defLo, defHi
+	case !hasLo:
+		lo = hi - (defHi - defLo)
+	case !hasHi:
+		hi = lo + (defHi - defLo)
+	}
+	return lo, max(lo, hi)
+}
+
+// isSummaryName reports whether a property asks for a sentence that sums up.
+func isSummaryName(name string) bool {
+	n := strings.ToLower(name)
+	for _, w := range []string{"reason", "summary", "explan", "rational", "verdict", "analysis", "comment"} {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// isDifferenceName reports whether a property asks for what sets the personas apart.
+func isDifferenceName(name string) bool {
+	n := strings.ToLower(name)
+	for _, w := range []string{"challenge", "risk", "concern", "differ", "weak", "con", "friction", "conflict", "warning"} {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// phrases returns the evidence phrases for a property: differences or shared ground.
+func phrases(name string, ev evidence) []string {
+	a, b := cmp.Or(ev.nameA, "one of them"), cmp.Or(ev.nameB, "the other")
+	var out []string
+	if isDifferenceName(name) {
+		for j := 0; j < maxOfflineItems; j++ {
+			switch {
+			case j%2 == 0 && j/2 < len(ev.onlyA):
+				out = append(out, "Only "+a+" mentions "+ev.onlyA[j/2]+".")
+			case j%2 == 1 && j/2 < len(ev.onlyB):
+				out = append(out, "Only "+b+" mentions "+ev.onlyB[j/2]+".")
+			}
+		}
+		return out
+	}
+	for _, w := range ev.shared {
+		out = append(out, "Both mention "+w+".")
+	}
+	return out
+}
+
+// reasoning sums the evidence up in a sentence.
+func reasoning(ev evidence) string {
+	var b strings.Builder
+	if len(ev.shared) > 0 {
+		b.WriteString("Both profiles mention " + joinList(ev.shared, "and"))
+	} else {
+		b.WriteString("The two profiles share no obvious interests")
+	}
+	if diff := append(slices.Clone(ev.onlyA[:min(len(ev.onlyA), 2)]), ev.onlyB[:min(len(ev.onlyB), 2)]...); len(diff) > 0 {
+		b.WriteString("; they differ on " + joinList(diff, "and"))
+	}
+	b.WriteString(". An offline estimate from the overlap of the two profiles.")
+	return b.String()
+}
+
+// fitString bounds text by the schema's minLength and maxLength (in runes).
+func fitString(text string, s map[string]any) string {
+	if hi, ok := numberOK(s["maxLength"]); ok && hi >= 1 {
+		if r := []rune(text); len(r) > int(hi) {
+			text = string(r[:int(hi)])
+		}
+	}
+	if lo, ok := numberOK(s["minLength"]); ok {
+		for n := len([]rune(text)); n < int(lo); n++ {
+			text += "."
+		}
+	}
+	return text
+}
+
+// asSlice returns v as a list when it is one.
+func asSlice(v any) []any {
+	switch v := v.(type) {
+	case []any:
+		return v
+	case []string:
+		out := make([]any, len(v))
+		for i, s := range v {
+			out[i] = s
+		}
+		return out
+	}
+	return nil
+}
+
+// number returns v as a float64, def when it is not a number.
+func number(v any, def float64) float64 {
+	if f, ok := numberOK(v); ok {
+		return f
+	}
+	return def
+}
+
+// numberOK returns v as a float64 and whether it is a number (Go numbers and json.Number both).
+func numberOK(v any) (float64, bool) {
+	switch v := v.(type) {
+	case float64:
+		return v, true
+	case float32:
+		return float64(v), true
+	case int:
+		return float64(v), true
+	case int32:
+		return float64(v), true
+	case int64:
+		return float64(v), true
+	case json.Number:
+		f, err := v.Float64()
+		return f, err == nil
+	}
+	return 0, false
+}
