@@ -1,0 +1,305 @@
+package tmplcheck
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/secondme/twin/pkg/testenv"
+)
+
+// root is the repository root, seen from this package's directory.
+const root = "../.."
+
+func TestCfnLint(t *testing.T) {
+	bin, err := exec.LookPath("cfn-lint")
+	testenv.Need(t, err == nil, "cfn-lint (pip install cfn-lint)")
+	cmd := exec.Command(bin, "--format", "parseable", "template.yaml")
+	cmd.Dir = root
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		// Any finding fails, warnings included: cfn-lint's exit code is non-zero for those too.
+		t.Fatalf("cfn-lint template.yaml: %v\n%s", err, out)
+	}
+	t.Log("cfn-lint template.yaml: no errors, no warnings")
+}
+
+// cfn is the part of a CloudFormation template the checks read.
+type cfn struct {
+	Resources map[string]resource
+}
+
+type resource struct {
+	Type       string
+	Properties map[string]any
+	Metadata   map[string]any
+}
+
+// translate runs the SAM translator on template.yaml and returns the CloudFormation it produces.
+func translate(t *testing.T) cfn {
+	t.Helper()
+	py, err := exec.LookPath("python3")
+	testenv.Need(t, err == nil, "python3 with aws-sam-translator (pip install aws-sam-translator)")
+	probe := exec.Command(py, "-c", "import samtranslator")
+	testenv.Need(t, probe.Run() == nil, "the Python package aws-sam-translator (pip install aws-sam-translator)")
+
+	cmd := exec.Command(py, "infra/template/translate.py", "template.yaml")
+	cmd.Dir = root
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("SAM translator on template.yaml: %v\n%s", err, stderr.Bytes())
+	}
+	var c cfn
+	if err := json.Unmarshal(out, &c); err != nil {
+		t.Fatalf("translator output: %v", err)
+	}
+	return c
+}
+
+func TestSAMTranslator(t *testing.T) {
+	c := translate(t)
+	fns := c.of("AWS::Lambda::Function")
+	if len(fns) == 0 {
+		t.Fatal("the template has no function")
+	}
+	t.Logf("SAM translator: %d resources, %d functions", len(c.Resources), len(fns))
+
+	t.Run("every function is a Go bootstrap on arm64 with JSON logs and tracing", func(t *testing.T) {
+		for _, name := range fns {
+			p := c.Resources[name].Properties
+			checks := []struct{ what, got, want string }{
+				{"Runtime", str(p["Runtime"]), "provided.al2023"},
+				{"Handler", str(p["Handler"]), "bootstrap"},
+				{"Architectures", fmt.Sprint(p["Architectures"]), "[arm64]"},
+				{"TracingConfig.Mode", str(dig(p, "TracingConfig", "Mode")), "Active"},
+				{"LoggingConfig.LogFormat", str(dig(p, "LoggingConfig", "LogFormat")), "JSON"},
+			}
+			for _, ck := range checks {
+				if ck.got != ck.want {
+					t.Errorf("%s %s = %q, want %q", name, ck.what, ck.got, ck.want)
+				}
+			}
+		}
+	})
+
+	t.Run("every makefile-built function has its functions/<name> package", func(t *testing.T) {
+		for _, name := range fns {
+			r := c.Resources[name]
+			if r.Metadata["BuildMethod"] != "makefile" {
+				t.Errorf("%s: Metadata.BuildMethod = %v, want makefile", name, r.Metadata["BuildMethod"])
+				continue
+			}
+			dir, ok := functionDir(name)
+			if !ok {
+				t.Errorf("%s: a makefile-built function's logical id must be <Name>Function", name)
+				continue
+			}
+			if _, err := os.Stat(filepath.Join(root, dir, "main.go")); err != nil {
+				t.Errorf("%s is built from %s by make build-%s, but: %v", name, dir, name, err)
+			}
+		}
+	})
+
+	t.Run("the table has the fixed schema", func(t *testing.T) {
+		p := c.Resources["Table"].Properties
+		want := map[string]string{
+			"BillingMode":                      "PAY_PER_REQUEST",
+			"KeySchema":                        "PK HASH, SK RANGE",
+			"TimeToLiveSpecification":          "ttl true",
+			"PointInTimeRecoverySpecification": "true",
+			"SSESpecification":                 "true",
+		}
+		got := map[string]string{
+			"BillingMode":                      str(p["BillingMode"]),
+			"KeySchema":                        keySchema(p["KeySchema"]),
+			"TimeToLiveSpecification":          fmt.Sprint(dig(p, "TimeToLiveSpecification", "AttributeName"), " ", dig(p, "TimeToLiveSpecification", "Enabled")),
+			"PointInTimeRecoverySpecification": fmt.Sprint(dig(p, "PointInTimeRecoverySpecification", "PointInTimeRecoveryEnabled")),
+			"SSESpecification":                 fmt.Sprint(dig(p, "SSESpecification", "SSEEnabled")),
+		}
+		for k, w := range want {
+			if got[k] != w {
+				t.Errorf("Table %s = %q, want %q", k, got[k], w)
+			}
+		}
+		indexes := map[string]string{}
+		for _, gsi := range list(p["GlobalSecondaryIndexes"]) {
+			g, _ := gsi.(map[string]any)
+			indexes[str(g["IndexName"])] = keySchema(g["KeySchema"]) + " " + str(dig(g, "Projection", "ProjectionType"))
+		}
+		for name, w := range map[string]string{"GSI1": "GSI1PK HASH, GSI1SK RANGE ALL", "GSI2": "GSI2PK HASH, GSI2SK RANGE ALL"} {
+			if indexes[name] != w {
+				t.Errorf("Table index %s = %q, want %q", name, indexes[name], w)
+			}
+		}
+	})
+
+	t.Run("queues redrive to a DLQ after 5 receives and outlast their consumers 6 times", func(t *testing.T) {
+		for _, q := range c.of("AWS::SQS::Queue") {
+			p := c.Resources[q].Properties
+			if p["RedrivePolicy"] == nil {
+				continue // a dead-letter queue itself
+			}
+			if got := num(dig(p, "RedrivePolicy", "maxReceiveCount")); got != 5 {
+				t.Errorf("%s maxReceiveCount = %v, want 5", q, got)
+			}
+		}
+		for _, m := range c.of("AWS::Lambda::EventSourceMapping") {
+			p := c.Resources[m].Properties
+			q := getAttTarget(p["EventSourceArn"])
+			fn := refTarget(p["FunctionName"])
+			if c.Resources[q].Type != "AWS::SQS::Queue" {
+				continue
+			}
+			vis := num(c.Resources[q].Properties["VisibilityTimeout"])
+			timeout := num(c.Resources[fn].Properties["Timeout"])
+			if vis < 6*timeout {
+				t.Errorf("%s VisibilityTimeout %v < 6 x %s Timeout %v", q, vis, fn, timeout)
+			}
+		}
+	})
+
+	t.Run("least privilege: no wildcard actions, no Scan outside the nightly rematch", func(t *testing.T) {
+		for _, role := range c.of("AWS::IAM::Role") {
+			for _, pol := range list(c.Resources[role].Properties["Policies"]) {
+				for _, st := range list(dig(pol, "PolicyDocument", "Statement")) {
+					for _, action := range strs(dig(st, "Action")) {
+						if action == "*" || strings.HasSuffix(action, ":*") {
+							t.Errorf("%s allows %s", role, action)
+						}
+						if action == "dynamodb:Scan" && !strings.HasPrefix(role, "Rematch") {
+							t.Errorf("%s allows dynamodb:Scan; only the nightly rematch may scan (DESIGN 6)", role)
+						}
+					}
+				}
+			}
+		}
+	})
+
+	t.Run("no secret in plain text", func(t *testing.T) {
+		secretish := regexp.MustCompile(`SECRET|PASSWORD|API_KEY|TOKEN|PRIVATE`)
+		for _, name := range fns {
+			vars, _ := dig(c.Resources[name].Properties, "Environment", "Variables").(map[string]any)
+			for k, v := range vars {
+				if _, literal := v.(string); literal && secretish.MatchString(k) && !strings.HasSuffix(k, "_ARN") {
+					t.Errorf("%s has %s as a literal; pass a Secrets Manager ARN instead", name, k)
+				}
+			}
+		}
+	})
+}
+
+// functionDir maps a function's logical id to its package, as the Makefile's build-% rule does:
+// UsersFunction -> functions/users, CompatworkerFunction -> functions/compatworker.
+func functionDir(logicalID string) (string, bool) {
+	name, ok := strings.CutSuffix(logicalID, "Function")
+	if !ok || name == "" {
+		return "", false
+	}
+	return "functions/" + strings.ToLower(name), true
+}
+
+func TestFunctionDir(t *testing.T) {
+	tests := []struct {
+		id, want string
+		ok       bool
+	}{
+		{"UsersFunction", "functions/users", true},
+		{"CompatworkerFunction", "functions/compatworker", true},
+		{"ChatstreamFunction", "functions/chatstream", true},
+		{"Function", "", false},
+		{"UsersHandler", "", false},
+	}
+	for _, tt := range tests {
+		got, ok := functionDir(tt.id)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("functionDir(%q) = %q, %v; want %q, %v", tt.id, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+// of returns the logical ids of the resources of a type, sorted.
+func (c cfn) of(typ string) []string {
+	var ids []string
+	for id, r := range c.Resources {
+		if r.Type == typ {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// dig walks nested maps by keys, nil when a step is missing.
+func dig(v any, keys ...string) any {
+	for _, k := range keys {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+func num(v any) float64 {
+	switch n := v.(type) {
+	case float64:
+		return n
+	case string:
+		var f float64
+		_, _ = fmt.Sscan(n, &f)
+		return f
+	}
+	return 0
+}
+
+func list(v any) []any {
+	l, _ := v.([]any)
+	return l
+}
+
+// strs reads a string or a list of strings.
+func strs(v any) []string {
+	if s, ok := v.(string); ok {
+		return []string{s}
+	}
+	var out []string
+	for _, e := range list(v) {
+		out = append(out, str(e))
+	}
+	return out
+}
+
+func keySchema(v any) string {
+	var parts []string
+	for _, k := range list(v) {
+		parts = append(parts, str(dig(k, "AttributeName"))+" "+str(dig(k, "KeyType")))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// getAttTarget returns X of {"Fn::GetAtt": [X, ...]}.
+func getAttTarget(v any) string {
+	l := list(dig(v, "Fn::GetAtt"))
+	if len(l) == 0 {
+		return ""
+	}
+	return str(l[0])
+}
+
+// refTarget returns X of {"Ref": X}.
+func refTarget(v any) string { return str(dig(v, "Ref")) }
