@@ -50,7 +50,7 @@ func (e *deltaError) Unwrap() error { return e.err }
 // generate runs try under the policy: one deadline for the call, one retry of a transient failure
 // when no text has reached onDelta yet (never after), failures wrapped with ErrUnavailable, the
 // caller's cancellation returned as ctx.Err(), onDelta's error returned as is. On failure the Reply
-// holds the text streamed so far.
+// holds the text onDelta accepted so far.
 func (p policy) generate(ctx context.Context, onDelta func(string) error, try attempt) (Reply, error) {
 	var text strings.Builder
 	emitted := false
@@ -59,12 +59,12 @@ func (p policy) generate(ctx context.Context, onDelta func(string) error, try at
 			return nil
 		}
 		emitted = true
-		text.WriteString(s)
 		if onDelta != nil {
 			if err := onDelta(s); err != nil {
 				return &deltaError{err: err}
 			}
 		}
+		text.WriteString(s)
 		return nil
 	}
 	dctx, cancel := context.WithTimeout(ctx, p.timeout)

@@ -97,6 +97,7 @@ func chatReply(req Request) string {
 		}
 		b.WriteString(pick("I haven't much to say about that.", "That's not something I think about much.",
 			"I'm not sure I have a view on that."))
+		b.WriteString(" What I can tell you: " + sentence(p.facts[h.Sum32()%uint32(len(p.facts))].text))
 		if topics := suggestions(p); topics != "" {
 			b.WriteString(" Ask me about " + topics + ".")
 		}

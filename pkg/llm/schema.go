@@ -55,6 +55,9 @@ func weigh(req Request) evidence {
 	words := make(map[string]string)
 	count := func(text string, into map[string]int) {
 		eachTerm(text, func(t, w string) {
+			if structural[t] {
+				return
+			}
 			into[t]++
 			if _, ok := words[t]; !ok {
 				words[t] = strings.ToLower(w)
@@ -95,12 +98,34 @@ func weigh(req Request) evidence {
 	return ev
 }
 
-// profileSections splits text into sections and returns those that read as a profile.
+// structural are the stems of the words that structure a profile in a prompt ("Facet:", "topics:",
+// "(no public facets)"); both profiles have them, so they say nothing about a match.
+var structural = func() map[string]bool {
+	m := make(map[string]bool)
+	for _, w := range strings.Fields("facet topics memory confidence name nickname profile quoted data public bio high medium low") {
+		m[stem(w)] = true
+	}
+	return m
+}()
+
+// profileSections splits text into sections and returns those that read as a profile. A section
+// starts at a heading: a Markdown heading, a short line ending with a colon, a line followed by quoted
+// ("> ") lines (pkg/compat's "Person 1: Ada"), or a second "Name:" line. A heading "X: Ada" names its
+// person Ada; so does a "Name: Ada" line.
 func profileSections(text string) []*section {
+	lines := strings.Split(text, "\n")
+	quotedAfter := func(i int) bool {
+		for _, l := range lines[i+1:] {
+			if l = strings.TrimSpace(l); l != "" {
+				return strings.HasPrefix(l, ">")
+			}
+		}
+		return false
+	}
 	var sections []*section
 	cur := &section{}
 	hasName := false
-	for _, raw := range strings.Split(text, "\n") {
+	for i, raw := range lines {
 		l := strings.TrimSpace(raw)
 		quoted := strings.HasPrefix(l, ">")
 		inner := strings.TrimSpace(strings.TrimPrefix(l, ">"))
@@ -109,9 +134,12 @@ func profileSections(text string) []*section {
 			name, isName = strings.TrimSpace(v), true
 		}
 		switch {
-		case !quoted && isHeading(l):
+		case l != "" && !quoted && (isHeading(l) || quotedAfter(i)):
 			sections = append(sections, cur)
 			cur, hasName = &section{heading: l}, false
+			if _, v, ok := strings.Cut(l, ":"); ok && v != "" && len(strings.Fields(v)) <= 6 {
+				cur.name = strings.TrimSpace(v)
+			}
 			continue
 		case isName && hasName:
 			sections = append(sections, cur)
