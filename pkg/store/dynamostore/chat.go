@@ -1,0 +1,372 @@
+package dynamostore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/guregu/dynamo/v2"
+
+	"github.com/secondme/twin/pkg/id"
+	"github.com/secondme/twin/pkg/store"
+)
+
+// A chat session and its messages share one partition, PK SESSION#<session>:
+//
+//	SK MSG#<message id>        a message (ULIDs sort by time)
+//	SK ~META                   the session itself; "~" sorts after every "MSG#"
+//	SK IDEM#CM#<client id>     a user message's idempotency marker (a copy of the message)
+//	SK IDEM#RT#<turn>          the reply of a turn, claimed once (a copy of the reply)
+//
+// so LoadConversation is one Query, SK > "MSG#", descending, Limit n+1: the session, then its
+// newest n messages. Sessions are listed per owner by recency on GSI1 (GSI1PK USER#<owner>,
+// GSI1SK SESSION#<updatedAt>#<session>).
+
+// recentTurns is how many applied turns a session remembers, so that CompleteTurn applies each once.
+const recentTurns = 16
+
+// sessionItem is a chat session.
+type sessionItem struct {
+	keys
+	ID                string
+	OwnerID           string
+	TwinID            string
+	Title             string
+	LastMessage       string
+	Summary           string
+	SummarizedThrough string
+	MessageCount      int64
+	CreatedAt         string
+	UpdatedAt         string
+	// Turns are the latest turns applied by CompleteTurn; TurnRev guards their read-modify-write.
+	Turns   []string
+	TurnRev int64
+}
+
+func sessionGSI1SK(updatedAt, sessionID string) string {
+	return "SESSION#" + updatedAt + "#" + sessionID
+}
+
+func (it sessionItem) session() store.ChatSession {
+	return store.ChatSession{
+		ID:                it.ID,
+		OwnerID:           it.OwnerID,
+		TwinID:            it.TwinID,
+		Title:             it.Title,
+		LastMessage:       it.LastMessage,
+		Summary:           it.Summary,
+		SummarizedThrough: it.SummarizedThrough,
+		MessageCount:      it.MessageCount,
+		CreatedAt:         storedTime(it.CreatedAt),
+		UpdatedAt:         storedTime(it.UpdatedAt),
+	}
+}
+
+// messageItem is a message, or an idempotency marker holding a copy of one.
+type messageItem struct {
+	keys
+	ID              string
+	SessionID       string
+	Role            string
+	Content         string
+	ClientMessageID string
+	ReplyTo         string
+	Incomplete      bool
+	Model           string
+	CreatedAt       string
+}
+
+func toMessageItem(m store.ChatMessage) messageItem {
+	return messageItem{
+		keys:            keys{PK: sessionPK(m.SessionID), SK: prefMsg + m.ID, Kind: "message"},
+		ID:              m.ID,
+		SessionID:       m.SessionID,
+		Role:            m.Role,
+		Content:         m.Content,
+		ClientMessageID: m.ClientMessageID,
+		ReplyTo:         m.ReplyTo,
+		Incomplete:      m.Incomplete,
+		Model:           m.Model,
+		CreatedAt:       fmtTime(m.CreatedAt),
+	}
+}
+
+// marker is a copy of the message under an idempotency key of its session.
+func (it messageItem) marker(sk string) messageItem {
+	it.keys = keys{PK: it.PK, SK: sk, Kind: "idempotency"}
+	return it
+}
+
+// asMessage is the message a marker holds, under its own key.
+func (it messageItem) asMessage() messageItem {
+	return toMessageItem(it.message())
+}
+
+func (it messageItem) message() store.ChatMessage {
+	return store.ChatMessage{
+		ID:              it.ID,
+		SessionID:       it.SessionID,
+		Role:            it.Role,
+		Content:         it.Content,
+		ClientMessageID: it.ClientMessageID,
+		ReplyTo:         it.ReplyTo,
+		Incomplete:      it.Incomplete,
+		Model:           it.Model,
+		CreatedAt:       storedTime(it.CreatedAt),
+	}
+}
+
+// CreateSession stores a new chat session; ErrConflict if the id exists.
+func (s *Store) CreateSession(ctx context.Context, cs store.ChatSession) error {
+	updated := fmtTime(cs.UpdatedAt)
+	it := sessionItem{
+		keys: keys{
+			PK: sessionPK(cs.ID), SK: skMeta, Kind: "session",
+			GSI1PK: userPK(cs.OwnerID), GSI1SK: sessionGSI1SK(updated, cs.ID),
+		},
+		ID:                cs.ID,
+		OwnerID:           cs.OwnerID,
+		TwinID:            cs.TwinID,
+		Title:             cs.Title,
+		LastMessage:       cs.LastMessage,
+		Summary:           cs.Summary,
+		SummarizedThrough: cs.SummarizedThrough,
+		MessageCount:      cs.MessageCount,
+		CreatedAt:         fmtTime(cs.CreatedAt),
+		UpdatedAt:         updated,
+	}
+	err := s.table.Put(it).If("attribute_not_exists(PK)").Run(ctx)
+	if err = mapErr(err, store.ErrConflict); err != nil {
+		return fmt.Errorf("create session %s: %w", cs.ID, err)
+	}
+	return nil
+}
+
+func (s *Store) getSession(ctx context.Context, sessionID string) (sessionItem, error) {
+	var it sessionItem
+	err := s.get(ctx, key{sessionPK(sessionID), skMeta}, &it)
+	return it, err
+}
+
+// GetSession returns a chat session; ErrNotFound if there is none.
+func (s *Store) GetSession(ctx context.Context, sessionID string) (store.ChatSession, error) {
+	it, err := s.getSession(ctx, sessionID)
+	if err != nil {
+		return store.ChatSession{}, fmt.Errorf("get session %s: %w", sessionID, err)
+	}
+	return it.session(), nil
+}
+
+// LoadConversation returns a session and its newest n messages, oldest first, with one Query of the
+// session's partition: SK > "MSG#" descending, Limit n+1 (the ~META item first, then the messages).
+func (s *Store) LoadConversation(ctx context.Context, sessionID string, n int) (store.ChatSession, []store.ChatMessage, error) {
+	n = max(n, 0)
+	var raw []dynamo.Item
+	err := s.table.Get("PK", sessionPK(sessionID)).Range("SK", dynamo.Greater, prefMsg).
+		Order(dynamo.Descending).Limit(n+1).Consistent(true).All(ctx, &raw)
+	if err != nil {
+		return store.ChatSession{}, nil, fmt.Errorf("load conversation %s: %w", sessionID, err)
+	}
+	var meta sessionItem
+	if len(raw) > 0 {
+		if err := dynamo.UnmarshalItem(raw[0], &meta); err != nil {
+			return store.ChatSession{}, nil, fmt.Errorf("load conversation %s: %w", sessionID, err)
+		}
+	}
+	if meta.SK != skMeta {
+		return store.ChatSession{}, nil, fmt.Errorf("load conversation %s: %w", sessionID, store.ErrNotFound)
+	}
+	msgs := make([]store.ChatMessage, 0, len(raw)-1)
+	for i := len(raw) - 1; i > 0; i-- {
+		var it messageItem
+		if err := dynamo.UnmarshalItem(raw[i], &it); err != nil {
+			return store.ChatSession{}, nil, fmt.Errorf("load conversation %s: %w", sessionID, err)
+		}
+		msgs = append(msgs, it.message())
+	}
+	return meta.session(), msgs, nil
+}
+
+// ListSessions lists a user's sessions, most recently updated first: a Query on GSI1, descending.
+func (s *Store) ListSessions(ctx context.Context, ownerID, cursor string, limit int) (store.Page[store.ChatSession], error) {
+	limit = pageLimit(limit)
+	scope := "sessions:" + ownerID
+	parts, err := store.DecodeCursor(scope, cursor, 2)
+	if err != nil {
+		return store.Page[store.ChatSession]{}, fmt.Errorf("list sessions of %s: %w", ownerID, err)
+	}
+	q := s.table.Get("GSI1PK", userPK(ownerID)).Index(gsi1).Range("GSI1SK", dynamo.BeginsWith, "SESSION#").
+		Order(dynamo.Descending).Limit(limit + 1)
+	if parts != nil {
+		if _, ok := parseTime(parts[0]); !ok || !id.Valid(parts[1]) {
+			return store.Page[store.ChatSession]{}, fmt.Errorf("list sessions of %s: cursor position: %w", ownerID, store.ErrBadCursor)
+		}
+		q = q.StartFrom(pagingKey("PK", sessionPK(parts[1]), "SK", skMeta,
+			"GSI1PK", userPK(ownerID), "GSI1SK", sessionGSI1SK(parts[0], parts[1])))
+	}
+	var items []sessionItem
+	if err := q.All(ctx, &items); err != nil {
+		return store.Page[store.ChatSession]{}, fmt.Errorf("list sessions of %s: %w", ownerID, err)
+	}
+	return makePage(items, limit, func(it sessionItem) (store.ChatSession, error) { return it.session(), nil },
+		func(it sessionItem) string { return store.EncodeCursor(scope, it.UpdatedAt, it.ID) })
+}
+
+// DeleteSession removes a session's messages and markers, then the session item last, so that a
+// retry after a failure part-way finds the session and finishes.
+func (s *Store) DeleteSession(ctx context.Context, sessionID string) error {
+	items, err := s.partition(ctx, sessionPK(sessionID))
+	if err == nil {
+		var leaves []key
+		for _, it := range items {
+			if it.SK != skMeta {
+				leaves = append(leaves, key{it.PK, it.SK})
+			}
+		}
+		err = s.deleteKeys(ctx, leaves)
+	}
+	if err == nil {
+		err = s.table.Delete("PK", sessionPK(sessionID)).Range("SK", skMeta).Run(ctx)
+	}
+	if err != nil {
+		return fmt.Errorf("delete session %s: %w", sessionID, err)
+	}
+	return nil
+}
+
+// PutMessage stores a message. With a ClientMessageID, a marker holding the message is written first
+// on the condition that none exists; if one exists, the message it holds is (re)written, in case an
+// earlier attempt stopped between the two writes, and returned with ErrConflict.
+func (s *Store) PutMessage(ctx context.Context, m store.ChatMessage) (store.ChatMessage, error) {
+	it := toMessageItem(m)
+	if m.ClientMessageID != "" {
+		mk := it.marker("IDEM#CM#" + part(m.ClientMessageID))
+		err := s.table.Put(mk).If("attribute_not_exists(PK)").Run(ctx)
+		if dynamo.IsCondCheckFailed(err) {
+			return s.storedMessage(ctx, key{mk.PK, mk.SK})
+		}
+		if err != nil {
+			return store.ChatMessage{}, fmt.Errorf("put message %s: marker: %w", m.ID, err)
+		}
+	}
+	if err := s.table.Put(it).Run(ctx); err != nil {
+		return store.ChatMessage{}, fmt.Errorf("put message %s: %w", m.ID, err)
+	}
+	return it.message(), nil
+}
+
+// storedMessage finishes the message a marker holds and returns it with ErrConflict.
+func (s *Store) storedMessage(ctx context.Context, marker key) (store.ChatMessage, error) {
+	var mk messageItem
+	err := s.get(ctx, marker, &mk)
+	if err == nil {
+		err = s.table.Put(mk.asMessage()).Run(ctx)
+	}
+	if err != nil {
+		return store.ChatMessage{}, fmt.Errorf("put message: read %s: %w", marker.sk, err)
+	}
+	return mk.message(), fmt.Errorf("put message: client message id used: %w", store.ErrConflict)
+}
+
+// ListMessages lists a session's messages newest first: a Query of the session partition,
+// SK begins with "MSG#", descending, from the message of the cursor.
+func (s *Store) ListMessages(ctx context.Context, sessionID, cursor string, limit int) (store.Page[store.ChatMessage], error) {
+	limit = pageLimit(limit)
+	scope := "messages:" + sessionID
+	parts, err := store.DecodeCursor(scope, cursor, 1)
+	if err != nil {
+		return store.Page[store.ChatMessage]{}, fmt.Errorf("list messages of %s: %w", sessionID, err)
+	}
+	q := s.table.Get("PK", sessionPK(sessionID)).Range("SK", dynamo.BeginsWith, prefMsg).
+		Order(dynamo.Descending).Limit(limit + 1).Consistent(true)
+	if parts != nil {
+		if !id.Valid(parts[0]) {
+			return store.Page[store.ChatMessage]{}, fmt.Errorf("list messages of %s: cursor position: %w", sessionID, store.ErrBadCursor)
+		}
+		q = q.StartFrom(pagingKey("PK", sessionPK(sessionID), "SK", prefMsg+parts[0]))
+	}
+	var items []messageItem
+	if err := q.All(ctx, &items); err != nil {
+		return store.Page[store.ChatMessage]{}, fmt.Errorf("list messages of %s: %w", sessionID, err)
+	}
+	return makePage(items, limit, func(it messageItem) (store.ChatMessage, error) { return it.message(), nil },
+		func(it messageItem) string { return store.EncodeCursor(scope, it.ID) })
+}
+
+// CompleteTurn stores an assistant reply, then applies the update to its session, each once:
+//  1. the session is read (ErrNotFound if there is none, before anything is written);
+//  2. a marker IDEM#RT#<turn> (the turn is the ReplyTo id, or the reply's own id) is written on the
+//     condition that none exists; if one exists, the reply it holds is used instead of this one, so a
+//     user message gets at most one reply;
+//  3. the reply message is written;
+//  4. unless the session's recent turns hold this turn, the session is updated with an UpdateItem
+//     conditional on the TurnRev that was read (read again and retried on a race).
+//
+// A retry after a failure at any step finishes the turn without a second reply or a double count.
+// Summary and SummarizedThrough change only when u.SummarizedThrough is set.
+func (s *Store) CompleteTurn(ctx context.Context, reply store.ChatMessage, u store.SessionUpdate) error {
+	turn := reply.ReplyTo
+	if turn == "" {
+		turn = reply.ID
+	}
+	if err := s.completeTurn(ctx, reply, turn, u); err != nil {
+		return fmt.Errorf("complete turn %s of session %s: %w", turn, reply.SessionID, err)
+	}
+	return nil
+}
+
+func (s *Store) completeTurn(ctx context.Context, reply store.ChatMessage, turn string, u store.SessionUpdate) error {
+	cur, err := s.getSession(ctx, reply.SessionID)
+	if err != nil {
+		return err
+	}
+	it := toMessageItem(reply)
+	mk := it.marker("IDEM#RT#" + part(turn))
+	err = s.table.Put(mk).If("attribute_not_exists(PK)").Run(ctx)
+	if dynamo.IsCondCheckFailed(err) {
+		var prev messageItem
+		err = s.get(ctx, key{mk.PK, mk.SK}, &prev)
+		it = prev.asMessage()
+	}
+	if err == nil {
+		err = s.table.Put(it).Run(ctx)
+	}
+	if err != nil {
+		return fmt.Errorf("store reply: %w", err)
+	}
+	for attempt := range 5 {
+		if attempt > 0 {
+			if cur, err = s.getSession(ctx, reply.SessionID); err != nil {
+				return err
+			}
+		}
+		if err = s.applyTurn(ctx, cur, turn, u); !errors.Is(err, store.ErrConflict) {
+			return err
+		}
+	}
+	return fmt.Errorf("update session: %w", err)
+}
+
+// applyTurn applies a turn's update to the session read as cur, unless it was applied already;
+// ErrConflict if the session changed since cur was read.
+func (s *Store) applyTurn(ctx context.Context, cur sessionItem, turn string, u store.SessionUpdate) error {
+	if slices.Contains(cur.Turns, turn) {
+		return nil
+	}
+	turns := append(cur.Turns, turn)
+	turns = turns[max(0, len(turns)-recentTurns):]
+	updated := fmtTime(u.UpdatedAt)
+	up := s.table.Update("PK", cur.PK).Range("SK", skMeta).
+		Set("LastMessage", u.LastMessage).
+		Set("UpdatedAt", updated).
+		Set("GSI1SK", sessionGSI1SK(updated, cur.ID)).
+		Add("MessageCount", u.AddMessages).
+		Set("Turns", turns).
+		Set("TurnRev", cur.TurnRev+1).
+		If("$ = ?", "TurnRev", cur.TurnRev)
+	if u.SummarizedThrough != "" {
+		up = up.Set("Summary", u.Summary).Set("SummarizedThrough", u.SummarizedThrough)
+	}
+	return mapErr(up.Run(ctx), store.ErrConflict)
+}

@@ -1,0 +1,259 @@
+package dynamostore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/guregu/dynamo/v2"
+
+	"github.com/secondme/twin/pkg/id"
+	"github.com/secondme/twin/pkg/store"
+)
+
+// userItem is a person: PK USER#<id>, SK PROFILE. GSI2 lists people by the time of their last
+// profile change, spread over changedShards partitions (GSI2PK CHANGED#<shard>, GSI2SK
+// <changedAt>#<id>); it holds nothing but users, so ScanUsers scans it instead of the whole table.
+type userItem struct {
+	keys
+	ID               string
+	Nickname         string
+	Avatar           string
+	Bio              string
+	Provider         string
+	Discoverable     bool
+	AllowTwinChat    bool
+	Shades           string // JSON
+	Memories         string // JSON
+	ProfileVersion   int64
+	ProfileChangedAt string
+	Rev              int64
+	CreatedAt        string
+	UpdatedAt        string
+}
+
+// changedShards is how many GSI2 partitions hold the users' change times. A user's shard is fixed by
+// their id, so listing changes since T is one Query per shard, whatever T is, and the writes of
+// profile changes spread over the shards. Changing it requires rewriting every user item.
+const changedShards = 4
+
+// changedShard is the GSI2 partition of a user.
+func changedShard(userID string) string {
+	h := fnv.New32a()
+	h.Write([]byte(userID))
+	return changedPK(int(h.Sum32() % changedShards))
+}
+
+func changedPK(shard int) string { return "CHANGED#" + strconv.Itoa(shard) }
+
+// changedKey is the GSI2 sort key of a user changed at the stored time changedAt.
+func changedKey(changedAt, userID string) string { return changedAt + "#" + userID }
+
+// pagingKey builds an ExclusiveStartKey from attribute name and string value pairs.
+func pagingKey(nameValues ...string) dynamo.PagingKey {
+	k := make(dynamo.PagingKey, len(nameValues)/2)
+	for i := 0; i+1 < len(nameValues); i += 2 {
+		k[nameValues[i]] = &types.AttributeValueMemberS{Value: nameValues[i+1]}
+	}
+	return k
+}
+
+func toUserItem(u store.User) (userItem, error) {
+	memories := u.Memories
+	if memories != nil {
+		memories = make([]store.Memory, len(u.Memories))
+		for i, m := range u.Memories {
+			m.CreatedAt = msUTC(m.CreatedAt)
+			memories[i] = m
+		}
+	}
+	shades, err := encodeJSON(u.Shades)
+	if err != nil {
+		return userItem{}, fmt.Errorf("encode shades: %w", err)
+	}
+	mems, err := encodeJSON(memories)
+	if err != nil {
+		return userItem{}, fmt.Errorf("encode memories: %w", err)
+	}
+	changed := fmtTime(u.ProfileChangedAt)
+	return userItem{
+		keys: keys{
+			PK: userPK(u.ID), SK: skProfile, Kind: "user",
+			GSI2PK: changedShard(u.ID), GSI2SK: changedKey(changed, u.ID),
+		},
+		ID:               u.ID,
+		Nickname:         u.Nickname,
+		Avatar:           u.Avatar,
+		Bio:              u.Bio,
+		Provider:         u.Provider,
+		Discoverable:     u.Discoverable,
+		AllowTwinChat:    u.AllowTwinChat,
+		Shades:           shades,
+		Memories:         mems,
+		ProfileVersion:   u.ProfileVersion,
+		ProfileChangedAt: changed,
+		Rev:              u.Rev,
+		CreatedAt:        fmtTime(u.CreatedAt),
+		UpdatedAt:        fmtTime(u.UpdatedAt),
+	}, nil
+}
+
+func (it userItem) user() (store.User, error) {
+	u := store.User{
+		ID:               it.ID,
+		Nickname:         it.Nickname,
+		Avatar:           it.Avatar,
+		Bio:              it.Bio,
+		Provider:         it.Provider,
+		Discoverable:     it.Discoverable,
+		AllowTwinChat:    it.AllowTwinChat,
+		ProfileVersion:   it.ProfileVersion,
+		ProfileChangedAt: storedTime(it.ProfileChangedAt),
+		Rev:              it.Rev,
+		CreatedAt:        storedTime(it.CreatedAt),
+		UpdatedAt:        storedTime(it.UpdatedAt),
+	}
+	if err := decodeJSON(it.Shades, &u.Shades); err != nil {
+		return store.User{}, fmt.Errorf("decode shades of user %s: %w", it.ID, err)
+	}
+	if err := decodeJSON(it.Memories, &u.Memories); err != nil {
+		return store.User{}, fmt.Errorf("decode memories of user %s: %w", it.ID, err)
+	}
+	return u, nil
+}
+
+// CreateUser stores a new user; ErrConflict if the id exists.
+func (s *Store) CreateUser(ctx context.Context, u store.User) error {
+	it, err := toUserItem(u)
+	if err != nil {
+		return fmt.Errorf("create user %s: %w", u.ID, err)
+	}
+	err = s.table.Put(it).If("attribute_not_exists(PK)").Run(ctx)
+	if err = mapErr(err, store.ErrConflict); err != nil {
+		return fmt.Errorf("create user %s: %w", u.ID, err)
+	}
+	return nil
+}
+
+// GetUser returns a user; ErrNotFound if there is none.
+func (s *Store) GetUser(ctx context.Context, userID string) (store.User, error) {
+	var it userItem
+	if err := s.get(ctx, key{userPK(userID), skProfile}, &it); err != nil {
+		return store.User{}, fmt.Errorf("get user %s: %w", userID, err)
+	}
+	return it.user()
+}
+
+// GetUsers returns the users that exist among ids with one BatchGetItem (per 100 ids).
+func (s *Store) GetUsers(ctx context.Context, ids []string) ([]store.User, error) {
+	seen := make(map[string]bool, len(ids))
+	var ks []dynamo.Keyed
+	for _, uid := range ids {
+		if !seen[uid] {
+			seen[uid] = true
+			ks = append(ks, dynamo.Keys{userPK(uid), skProfile})
+		}
+	}
+	if len(ks) == 0 {
+		return nil, nil
+	}
+	var items []userItem
+	err := s.table.Batch("PK", "SK").Get(ks...).Consistent(true).All(ctx, &items)
+	if err != nil && !errors.Is(err, dynamo.ErrNotFound) {
+		return nil, fmt.Errorf("get %d users: %w", len(ks), err)
+	}
+	users := make([]store.User, 0, len(items))
+	for _, it := range items {
+		u, err := it.user()
+		if err != nil {
+			return nil, err
+		}
+		users = append(users, u)
+	}
+	return users, nil
+}
+
+// UpdateUser replaces a user if its stored Rev equals u.Rev (a conditional PutItem) and returns it
+// as stored, with Rev+1.
+func (s *Store) UpdateUser(ctx context.Context, u store.User) (store.User, error) {
+	next := u
+	next.Rev = u.Rev + 1
+	it, err := toUserItem(next)
+	if err != nil {
+		return store.User{}, fmt.Errorf("update user %s: %w", u.ID, err)
+	}
+	err = s.table.Put(it).If("attribute_exists(PK) AND $ = ?", "Rev", u.Rev).Run(ctx)
+	if dynamo.IsCondCheckFailed(err) {
+		var cur userItem
+		if err := s.get(ctx, key{userPK(u.ID), skProfile}, &cur); err != nil {
+			return store.User{}, fmt.Errorf("update user %s: %w", u.ID, err)
+		}
+		return store.User{}, fmt.Errorf("update user %s at rev %d (stored %d): %w", u.ID, u.Rev, cur.Rev, store.ErrConflict)
+	}
+	if err != nil {
+		return store.User{}, fmt.Errorf("update user %s: %w", u.ID, err)
+	}
+	return it.user()
+}
+
+// ChangedUsers lists users whose ProfileChangedAt is at or after since, oldest change first: one
+// Query on GSI2 per shard (GSI2SK >= since, or > the cursor's position; Limit limit+1), merged by sort key.
+func (s *Store) ChangedUsers(ctx context.Context, since time.Time, cursor string, limit int) (store.Page[store.User], error) {
+	limit = pageLimit(limit)
+	from := fmtTime(since)
+	scope := "changed-users:" + from
+	parts, err := store.DecodeCursor(scope, cursor, 2)
+	if err != nil {
+		return store.Page[store.User]{}, fmt.Errorf("changed users: %w", err)
+	}
+	op, pos := dynamo.GreaterOrEqual, from
+	if parts != nil {
+		if _, ok := parseTime(parts[0]); !ok || parts[0] < from || !id.Valid(parts[1]) {
+			return store.Page[store.User]{}, fmt.Errorf("changed users: cursor position: %w", store.ErrBadCursor)
+		}
+		op, pos = dynamo.Greater, changedKey(parts[0], parts[1])
+	}
+	var items []userItem
+	for shard := range changedShards {
+		var got []userItem
+		err := s.table.Get("GSI2PK", changedPK(shard)).Index(gsi2).Range("GSI2SK", op, pos).Limit(limit+1).All(ctx, &got)
+		if err != nil {
+			return store.Page[store.User]{}, fmt.Errorf("changed users since %s: %w", from, err)
+		}
+		items = append(items, got...)
+	}
+	slices.SortFunc(items, func(a, b userItem) int { return strings.Compare(a.GSI2SK, b.GSI2SK) })
+	return makePage(items, limit, userItem.user, func(it userItem) string {
+		return store.EncodeCursor(scope, it.ProfileChangedAt, it.ID)
+	})
+}
+
+// ScanUsers walks all users in the scan order of GSI2 (a Scan of the index, which holds users only).
+func (s *Store) ScanUsers(ctx context.Context, cursor string, limit int) (store.Page[store.User], error) {
+	limit = pageLimit(limit)
+	parts, err := store.DecodeCursor("scan-users", cursor, 2)
+	if err != nil {
+		return store.Page[store.User]{}, fmt.Errorf("scan users: %w", err)
+	}
+	sc := s.table.Scan().Index(gsi2).Limit(limit + 1)
+	if parts != nil {
+		if _, ok := parseTime(parts[0]); !ok || !id.Valid(parts[1]) {
+			return store.Page[store.User]{}, fmt.Errorf("scan users: cursor position: %w", store.ErrBadCursor)
+		}
+		sc = sc.StartFrom(pagingKey("PK", userPK(parts[1]), "SK", skProfile,
+			"GSI2PK", changedShard(parts[1]), "GSI2SK", changedKey(parts[0], parts[1])))
+	}
+	var items []userItem
+	if err := sc.All(ctx, &items); err != nil {
+		return store.Page[store.User]{}, fmt.Errorf("scan users: %w", err)
+	}
+	return makePage(items, limit, userItem.user, func(it userItem) string {
+		return store.EncodeCursor("scan-users", it.ProfileChangedAt, it.ID)
+	})
+}
