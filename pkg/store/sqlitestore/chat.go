@@ -87,8 +87,7 @@ func (s *Store) GetSession(ctx context.Context, sessionID string) (store.ChatSes
 func (s *Store) LoadConversation(ctx context.Context, sessionID string, n int) (store.ChatSession, []store.ChatMessage, error) {
 	var c store.ChatSession
 	var msgs []store.ChatMessage
-	err := inTx(ctx, s.r.db, func(tx *sql.Tx) error {
-		t := &txn{ctx: ctx, tx: tx, p: s.r}
+	err := s.r.tx(ctx, func(t *txn) error {
 		var err error
 		c, err = scanSession(t.queryRow(`SELECT `+sessionCols+` FROM chat_sessions WHERE id = ?`, sessionID))
 		if errors.Is(err, sql.ErrNoRows) {

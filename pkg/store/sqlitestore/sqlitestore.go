@@ -193,12 +193,18 @@ type pool struct {
 
 func newPool(db *sql.DB) *pool { return &pool{db: db, stmts: map[string]*sql.Stmt{}} }
 
-// stmt returns the prepared statement of query.
-func (p *pool) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+// cached returns the prepared statement of query, if it was prepared before.
+func (p *pool) cached(query string) (*sql.Stmt, bool) {
 	p.mu.RLock()
+	defer p.mu.RUnlock()
 	st, ok := p.stmts[query]
-	p.mu.RUnlock()
-	if ok {
+	return st, ok
+}
+
+// stmt returns the prepared statement of query, preparing it on first use. It needs a free
+// connection, so it must not be called inside a transaction of the same pool.
+func (p *pool) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := p.cached(query); ok {
 		return st, nil
 	}
 	p.mu.Lock()
@@ -249,9 +255,19 @@ func (p *pool) close() error {
 	return p.db.Close()
 }
 
-// tx runs fn in a write transaction on the writer connection, with the pool's prepared statements.
+// tx runs fn in a transaction with the pool's prepared statements. Statements not prepared yet are
+// prepared on the transaction's own connection, then for the pool once the connection is free again.
 func (p *pool) tx(ctx context.Context, fn func(t *txn) error) error {
-	return inTx(ctx, p.db, func(tx *sql.Tx) error { return fn(&txn{ctx: ctx, tx: tx, p: p}) })
+	t := &txn{ctx: ctx, p: p}
+	err := inTx(ctx, p.db, func(tx *sql.Tx) error {
+		t.tx = tx
+		return fn(t)
+	})
+	for _, q := range t.missing {
+		// Only a cache: a statement that fails to prepare fails again, with its error, when it runs.
+		p.stmt(ctx, q)
+	}
+	return err
 }
 
 func inTx(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
@@ -271,33 +287,43 @@ func inTx(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
 
 // txn is a transaction that uses its pool's prepared statements.
 type txn struct {
-	ctx context.Context
-	tx  *sql.Tx
-	p   *pool
+	ctx     context.Context
+	tx      *sql.Tx
+	p       *pool
+	missing []string // queries the pool had not prepared yet
+}
+
+// stmt returns query prepared for the transaction.
+func (t *txn) stmt(query string) (*sql.Stmt, error) {
+	if st, ok := t.p.cached(query); ok {
+		return t.tx.StmtContext(t.ctx, st), nil
+	}
+	t.missing = append(t.missing, query)
+	return t.tx.PrepareContext(t.ctx, query)
 }
 
 func (t *txn) exec(query string, args ...any) (sql.Result, error) {
-	st, err := t.p.stmt(t.ctx, query)
+	st, err := t.stmt(query)
 	if err != nil {
 		return nil, err
 	}
-	return t.tx.StmtContext(t.ctx, st).ExecContext(t.ctx, args...)
+	return st.ExecContext(t.ctx, args...)
 }
 
 func (t *txn) queryRow(query string, args ...any) *sql.Row {
-	st, err := t.p.stmt(t.ctx, query)
+	st, err := t.stmt(query)
 	if err != nil {
 		return t.tx.QueryRowContext(t.ctx, query, args...)
 	}
-	return t.tx.StmtContext(t.ctx, st).QueryRowContext(t.ctx, args...)
+	return st.QueryRowContext(t.ctx, args...)
 }
 
 func (t *txn) query(query string, args ...any) (*sql.Rows, error) {
-	st, err := t.p.stmt(t.ctx, query)
+	st, err := t.stmt(query)
 	if err != nil {
 		return nil, err
 	}
-	return t.tx.StmtContext(t.ctx, st).QueryContext(t.ctx, args...)
+	return st.QueryContext(t.ctx, args...)
 }
 
 // ms is how a time is stored: milliseconds since the Unix epoch (the zero time round-trips).

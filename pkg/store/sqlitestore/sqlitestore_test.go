@@ -2,13 +2,17 @@ package sqlitestore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"path/filepath"
 	"testing"
 	"time"
 
+	_ "modernc.org/sqlite"
+
 	"github.com/secondme/twin/pkg/id"
 	"github.com/secondme/twin/pkg/store"
+	"github.com/secondme/twin/pkg/store/storetest"
 )
 
 func openTemp(tb testing.TB, path string) *Store {
@@ -19,6 +23,12 @@ func openTemp(tb testing.TB, path string) *Store {
 	}
 	tb.Cleanup(func() { s.Close() })
 	return s
+}
+
+func TestContract(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		return openTemp(t, filepath.Join(t.TempDir(), "twin.db"))
+	})
 }
 
 func TestReopenKeepsData(t *testing.T) {
@@ -45,5 +55,39 @@ func TestReopenKeepsData(t *testing.T) {
 	}
 	if err := s.CreateUser(ctx, u); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("CreateUser again = %v, want ErrConflict", err)
+	}
+}
+
+func TestMigrationsIdempotent(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "twin.db")
+	for i := range 3 {
+		s, err := Open(ctx, path)
+		if err != nil {
+			t.Fatalf("Open #%d: %v", i+1, err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatalf("Close #%d: %v", i+1, err)
+		}
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatalf("sql.Open: %v", err)
+	}
+	defer db.Close()
+	var rows, version int
+	if err := db.QueryRow(`SELECT COUNT(*), MAX(version) FROM schema_version`).Scan(&rows, &version); err != nil {
+		t.Fatalf("read schema_version: %v", err)
+	}
+	names, err := migrations.ReadDir("migrations")
+	if err != nil {
+		t.Fatalf("read migrations: %v", err)
+	}
+	if rows != len(names) || version != len(names) {
+		t.Errorf("schema_version has %d rows up to version %d, want %d", rows, version, len(names))
+	}
+	var mode string
+	if err := db.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+		t.Errorf("journal_mode = %q, %v; want wal", mode, err)
 	}
 }

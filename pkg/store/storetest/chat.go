@@ -1,0 +1,297 @@
+package storetest
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/secondme/twin/pkg/id"
+	"github.com/secondme/twin/pkg/store"
+)
+
+func newSession(ownerID string, updated time.Time) store.ChatSession {
+	return store.ChatSession{
+		ID: id.New(), OwnerID: ownerID, TwinID: ownerID, Title: "Chat", LastMessage: "hello",
+		CreatedAt: updated, UpdatedAt: updated,
+	}
+}
+
+func createSession(tb testing.TB, s store.Store, ownerID string, updated time.Time) store.ChatSession {
+	tb.Helper()
+	c := newSession(ownerID, updated)
+	check(tb, s.CreateSession(ctx, c), "CreateSession")
+	return c
+}
+
+// message returns the i-th message of a session, with an id that sorts after those of smaller i.
+func message(sessionID string, i int) store.ChatMessage {
+	m := store.ChatMessage{
+		ID: id.At(at(i)), SessionID: sessionID, Role: store.RoleUser, Content: fmt.Sprintf("message %d", i),
+		ClientMessageID: fmt.Sprintf("client-%d", i), CreatedAt: at(i),
+	}
+	if i%2 == 1 {
+		m.Role, m.ClientMessageID, m.Model = store.RoleAssistant, "", "offline"
+	}
+	return m
+}
+
+// putMessages stores messages 0..n-1 of a session.
+func putMessages(tb testing.TB, s store.Store, sessionID string, n int) []store.ChatMessage {
+	tb.Helper()
+	var msgs []store.ChatMessage
+	for i := range n {
+		m := message(sessionID, i)
+		_, err := s.PutMessage(ctx, m)
+		check(tb, err, "PutMessage")
+		msgs = append(msgs, m)
+	}
+	return msgs
+}
+
+func sessionIDs(cs []store.ChatSession) []string {
+	var ids []string
+	for _, c := range cs {
+		ids = append(ids, c.ID)
+	}
+	return ids
+}
+
+func testChatSessions(t *testing.T, s store.Store) {
+	t.Run("create and get", func(t *testing.T) {
+		c := newSession(id.New(), at(0))
+		c.TwinID, c.Summary, c.SummarizedThrough, c.MessageCount = id.New(), "they met", id.New(), 7
+		check(t, s.CreateSession(ctx, c), "CreateSession")
+		got, err := s.GetSession(ctx, c.ID)
+		check(t, err, "GetSession")
+		same(t, got, c, normSession, "GetSession")
+	})
+	t.Run("create conflict", func(t *testing.T) {
+		c := createSession(t, s, id.New(), at(0))
+		again := c
+		again.Title = "Other"
+		wantErr(t, s.CreateSession(ctx, again), store.ErrConflict, "CreateSession with a taken id")
+	})
+	t.Run("get not found", func(t *testing.T) {
+		_, err := s.GetSession(ctx, id.New())
+		wantErr(t, err, store.ErrNotFound, "GetSession unknown")
+	})
+	t.Run("list by recency", func(t *testing.T) {
+		owner := id.New()
+		var want []string // newest first
+		for i := range 5 {
+			c := createSession(t, s, owner, at(i*10))
+			want = append([]string{c.ID}, want...)
+		}
+		createSession(t, s, id.New(), at(1000)) // another owner's
+		for _, limit := range []int{2, 5, 100} {
+			got := collect(t, limit, func(cur string) (store.Page[store.ChatSession], error) {
+				return s.ListSessions(ctx, owner, cur, limit)
+			})
+			if !slices.Equal(sessionIDs(got), want) {
+				t.Errorf("limit %d: ListSessions\n got %v\nwant %v", limit, sessionIDs(got), want)
+			}
+		}
+
+		// A finished turn moves the oldest session to the top.
+		oldest := want[len(want)-1]
+		reply := message(oldest, 1)
+		check(t, s.CompleteTurn(ctx, reply, store.SessionUpdate{LastMessage: "latest", AddMessages: 1, UpdatedAt: at(500)}),
+			"CompleteTurn")
+		p, err := s.ListSessions(ctx, owner, "", 2)
+		check(t, err, "ListSessions")
+		if len(p.Items) == 0 || p.Items[0].ID != oldest || p.Items[0].LastMessage != "latest" {
+			t.Errorf("first session after CompleteTurn = %+v, want %s with LastMessage %q", p.Items, oldest, "latest")
+		}
+		empty, err := s.ListSessions(ctx, id.New(), "", 10)
+		check(t, err, "ListSessions of nobody")
+		if len(empty.Items) != 0 || empty.Next != "" {
+			t.Errorf("ListSessions of nobody = %+v, want an empty last page", empty)
+		}
+	})
+	t.Run("list paging with equal times", func(t *testing.T) {
+		owner := id.New()
+		want := map[string]bool{}
+		for range 5 {
+			want[createSession(t, s, owner, at(0)).ID] = true
+		}
+		got := collect(t, 2, func(cur string) (store.Page[store.ChatSession], error) {
+			return s.ListSessions(ctx, owner, cur, 2)
+		})
+		seen := map[string]bool{}
+		for _, c := range got {
+			if seen[c.ID] || !want[c.ID] {
+				t.Errorf("ListSessions returned %s twice or unexpectedly", c.ID)
+			}
+			seen[c.ID] = true
+		}
+		if len(seen) != len(want) {
+			t.Errorf("ListSessions returned %d sessions, want %d", len(seen), len(want))
+		}
+	})
+	t.Run("delete", func(t *testing.T) {
+		c := createSession(t, s, id.New(), at(0))
+		putMessages(t, s, c.ID, 3)
+		keep := createSession(t, s, c.OwnerID, at(1))
+		putMessages(t, s, keep.ID, 2)
+		check(t, s.DeleteSession(ctx, c.ID), "DeleteSession")
+		_, err := s.GetSession(ctx, c.ID)
+		wantErr(t, err, store.ErrNotFound, "GetSession after delete")
+		_, _, err = s.LoadConversation(ctx, c.ID, 10)
+		wantErr(t, err, store.ErrNotFound, "LoadConversation after delete")
+		p, err := s.ListMessages(ctx, c.ID, "", 10)
+		check(t, err, "ListMessages after delete")
+		if len(p.Items) != 0 {
+			t.Errorf("ListMessages after delete = %d messages, want none", len(p.Items))
+		}
+		p, err = s.ListMessages(ctx, keep.ID, "", 10)
+		check(t, err, "ListMessages of another session")
+		if len(p.Items) != 2 {
+			t.Errorf("ListMessages of another session = %d messages, want 2", len(p.Items))
+		}
+		sessions, err := s.ListSessions(ctx, c.OwnerID, "", 10)
+		check(t, err, "ListSessions")
+		if got := sessionIDs(sessions.Items); !slices.Equal(got, []string{keep.ID}) {
+			t.Errorf("ListSessions after delete = %v, want [%s]", got, keep.ID)
+		}
+		check(t, s.DeleteSession(ctx, c.ID), "DeleteSession again")
+		check(t, s.DeleteSession(ctx, id.New()), "DeleteSession unknown")
+	})
+}
+
+func testMessages(t *testing.T, s store.Store) {
+	t.Run("load conversation", func(t *testing.T) {
+		c := createSession(t, s, id.New(), at(0))
+		msgs := putMessages(t, s, c.ID, 5)
+		tests := []struct {
+			name string
+			n    int
+			want []store.ChatMessage
+		}{
+			{"newest three oldest first", 3, msgs[2:]},
+			{"more than stored", 10, msgs},
+			{"one", 1, msgs[4:]},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				gotSession, got, err := s.LoadConversation(ctx, c.ID, tt.n)
+				check(t, err, "LoadConversation")
+				same(t, gotSession, c, normSession, "LoadConversation session")
+				same(t, got, tt.want, normMessages, "LoadConversation messages")
+			})
+		}
+		empty := createSession(t, s, id.New(), at(0))
+		gotSession, got, err := s.LoadConversation(ctx, empty.ID, 10)
+		check(t, err, "LoadConversation of an empty session")
+		if gotSession.ID != empty.ID || len(got) != 0 {
+			t.Errorf("LoadConversation of an empty session = %s, %d messages; want %s, none", gotSession.ID, len(got), empty.ID)
+		}
+		_, _, err = s.LoadConversation(ctx, id.New(), 10)
+		wantErr(t, err, store.ErrNotFound, "LoadConversation unknown")
+	})
+	t.Run("put message idempotent", func(t *testing.T) {
+		c := createSession(t, s, id.New(), at(0))
+		first := message(c.ID, 0)
+		got, err := s.PutMessage(ctx, first)
+		check(t, err, "PutMessage")
+		same(t, got, first, normMessage, "PutMessage result")
+
+		retry := first
+		retry.ID, retry.Content, retry.CreatedAt = id.At(at(5)), "retried", at(5)
+		got, err = s.PutMessage(ctx, retry)
+		wantErr(t, err, store.ErrConflict, "PutMessage with a used ClientMessageID")
+		same(t, got, first, normMessage, "PutMessage returns the stored message")
+
+		other := createSession(t, s, c.OwnerID, at(0))
+		elsewhere := retry
+		elsewhere.SessionID = other.ID
+		_, err = s.PutMessage(ctx, elsewhere)
+		check(t, err, "PutMessage with the same ClientMessageID in another session")
+
+		want := []store.ChatMessage{first}
+		for i := 1; i <= 3; i += 2 { // replies carry no ClientMessageID and never collide
+			m := message(c.ID, i)
+			_, err := s.PutMessage(ctx, m)
+			check(t, err, "PutMessage without ClientMessageID")
+			want = append([]store.ChatMessage{m}, want...)
+		}
+		p, err := s.ListMessages(ctx, c.ID, "", 10)
+		check(t, err, "ListMessages")
+		same(t, p.Items, want, normMessages, "ListMessages")
+	})
+	t.Run("list messages paging", func(t *testing.T) {
+		c := createSession(t, s, id.New(), at(0))
+		msgs := putMessages(t, s, c.ID, 25)
+		other := createSession(t, s, c.OwnerID, at(0))
+		putMessages(t, s, other.ID, 3)
+		want := slices.Clone(msgs)
+		slices.Reverse(want)
+		for _, limit := range []int{10, 25, 1} {
+			got := collect(t, limit, func(cur string) (store.Page[store.ChatMessage], error) {
+				return s.ListMessages(ctx, c.ID, cur, limit)
+			})
+			same(t, got, want, normMessages, fmt.Sprintf("limit %d: ListMessages", limit))
+		}
+		empty, err := s.ListMessages(ctx, id.New(), "", 10)
+		check(t, err, "ListMessages of an unknown session")
+		if len(empty.Items) != 0 || empty.Next != "" {
+			t.Errorf("ListMessages of an unknown session = %+v, want an empty last page", empty)
+		}
+	})
+	t.Run("complete turn", func(t *testing.T) {
+		c := createSession(t, s, id.New(), at(0))
+		user := message(c.ID, 0)
+		_, err := s.PutMessage(ctx, user)
+		check(t, err, "PutMessage")
+		reply := message(c.ID, 1)
+		reply.ReplyTo, reply.Incomplete = user.ID, true
+		u := store.SessionUpdate{LastMessage: "reply 1", Summary: "so far", SummarizedThrough: user.ID, AddMessages: 2, UpdatedAt: at(1)}
+		check(t, s.CompleteTurn(ctx, reply, u), "CompleteTurn")
+
+		want := c
+		want.LastMessage, want.Summary, want.SummarizedThrough, want.MessageCount, want.UpdatedAt = "reply 1", "so far", user.ID, 2, at(1)
+		got, err := s.GetSession(ctx, c.ID)
+		check(t, err, "GetSession")
+		same(t, got, want, normSession, "session after CompleteTurn")
+
+		// A turn without a new summary keeps the stored one.
+		next := message(c.ID, 3)
+		check(t, s.CompleteTurn(ctx, next, store.SessionUpdate{LastMessage: "reply 3", AddMessages: 2, UpdatedAt: at(3)}),
+			"second CompleteTurn")
+		want.LastMessage, want.MessageCount, want.UpdatedAt = "reply 3", 4, at(3)
+		got, err = s.GetSession(ctx, c.ID)
+		check(t, err, "GetSession")
+		same(t, got, want, normSession, "session after a turn without summary")
+
+		_, msgs, err := s.LoadConversation(ctx, c.ID, 10)
+		check(t, err, "LoadConversation")
+		same(t, msgs, []store.ChatMessage{user, reply, next}, normMessages, "messages after CompleteTurn")
+	})
+	t.Run("complete turn retried", func(t *testing.T) {
+		c := createSession(t, s, id.New(), at(0))
+		user := message(c.ID, 0)
+		_, err := s.PutMessage(ctx, user)
+		check(t, err, "PutMessage")
+		reply := message(c.ID, 1)
+		reply.ReplyTo = user.ID
+		u := store.SessionUpdate{LastMessage: "reply", AddMessages: 2, UpdatedAt: at(1)}
+		for i := range 3 {
+			check(t, s.CompleteTurn(ctx, reply, u), fmt.Sprintf("CompleteTurn attempt %d", i+1))
+		}
+		got, err := s.GetSession(ctx, c.ID)
+		check(t, err, "GetSession")
+		if got.MessageCount != 2 {
+			t.Errorf("MessageCount after retries = %d, want 2", got.MessageCount)
+		}
+		p, err := s.ListMessages(ctx, c.ID, "", 10)
+		check(t, err, "ListMessages")
+		same(t, p.Items, []store.ChatMessage{reply, user}, normMessages, "messages after retries")
+	})
+	t.Run("complete turn unknown session", func(t *testing.T) {
+		reply := message(id.New(), 1)
+		err := s.CompleteTurn(ctx, reply, store.SessionUpdate{LastMessage: "x", AddMessages: 1, UpdatedAt: at(1)})
+		wantErr(t, err, store.ErrNotFound, "CompleteTurn unknown session")
+		_, err = s.GetSession(ctx, reply.SessionID)
+		wantErr(t, err, store.ErrNotFound, "GetSession after CompleteTurn on an unknown session")
+	})
+}
