@@ -169,8 +169,10 @@ func readOpenAIStream(r io.Reader, emit func(string) error) (string, error) {
 		if len(chunk.Choices) == 0 {
 			continue
 		}
-		if err := emit(chunk.Choices[0].Delta.Content); err != nil {
-			return "", err
+		if text := chunk.Choices[0].Delta.Content; text != "" {
+			if err := emit(text); err != nil {
+				return "", err
+			}
 		}
 		if chunk.Choices[0].FinishReason != nil && *chunk.Choices[0].FinishReason != "" {
 			finished = true

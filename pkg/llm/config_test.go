@@ -1,0 +1,72 @@
+package llm_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/secondme/twin/pkg/llm"
+)
+
+func TestNewPicksTheProvider(t *testing.T) {
+	cases := []struct {
+		name    string
+		cfg     llm.Config
+		want    string // the %T of the model
+		wantErr string
+	}{
+		{name: "nothing configured is offline", cfg: llm.Config{}, want: "*llm.Offline"},
+		{name: "a Gemini key alone is Gemini", cfg: llm.Config{GeminiAPIKey: "k"}, want: "*llm.gemini"},
+		{name: "an OpenAI base URL alone is OpenAI", cfg: llm.Config{OpenAIBaseURL: "http://127.0.0.1:11434/v1", OpenAIModel: "llama3.2"},
+			want: "*llm.openAI"},
+		{name: "offline wins over a key", cfg: llm.Config{Provider: "offline", GeminiAPIKey: "k"}, want: "*llm.Offline"},
+		{name: "secondme's general model is offline", cfg: llm.Config{Provider: "secondme"}, want: "*llm.Offline"},
+		{name: "gemini without a key", cfg: llm.Config{Provider: "gemini"}, wantErr: "gemini needs an API key"},
+		{name: "openai without a model", cfg: llm.Config{Provider: "openai"}, wantErr: "openai needs a model name"},
+		{name: "unknown provider", cfg: llm.Config{Provider: "claude"}, wantErr: `unknown provider "claude"`},
+		{name: "bad SecondMe model", cfg: llm.Config{SecondMeTwins: true, SecondMeModel: "gpt"}, wantErr: `secondme model "gpt"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := llm.New(tc.cfg, nil)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("New: %v", err)
+			}
+			if got := fmt.Sprintf("%T", m); got != tc.want {
+				t.Errorf("model = %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestSecondMeEnabled(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  llm.Config
+		want bool
+	}{
+		{llm.Config{}, false},
+		{llm.Config{Provider: "secondme"}, true},
+		{llm.Config{Provider: "gemini", SecondMeTwins: true}, true},
+	} {
+		if got := tc.cfg.SecondMeEnabled(); got != tc.want {
+			t.Errorf("%+v.SecondMeEnabled() = %v, want %v", tc.cfg, got, tc.want)
+		}
+	}
+}
+
+func TestNewDefaultModelAnswersOffline(t *testing.T) {
+	reply, err := newModel(t, llm.Config{}).Generate(context.Background(), chatRequest, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reply.Offline || reply.Model != llm.ModelOffline {
+		t.Errorf("reply = %+v, want the offline model's", reply)
+	}
+}
