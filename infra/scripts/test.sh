@@ -17,7 +17,7 @@ flags=(-count=1 -p 2 -timeout 8m ${GOTEST_FLAGS:-})
 required=(
 	"store contract suite on SQLite|$module/pkg/store/sqlitestore|TestContract"
 	"store contract suite on dynalite|$module/pkg/store/dynamostore|TestContract"
-	"users bootstrap under the Lambda emulator|$module/functions/users|TestEmulator.*"
+	"users bootstrap under the Lambda emulator|$module/functions/users|Test.*Emulator.*"
 	"cfn-lint template.yaml|$module/infra/template|TestCfnLint"
 	"SAM translator on template.yaml|$module/infra/template|TestSAMTranslator"
 )
