@@ -73,7 +73,8 @@ func chatReply(req Request) string {
 		msg = req.Messages[n-1].Content
 	}
 	p := parsePersona(req.System)
-	picked := pickFacts(p.facts, termSet(msg), maxOfflineFacts)
+	terms := termSet(msg)
+	picked := pickFacts(p.facts, terms, maxOfflineFacts)
 
 	var b strings.Builder
 	h := fnv.New32a()
@@ -92,11 +93,15 @@ func chatReply(req Request) string {
 	case len(p.facts) == 0:
 		b.WriteString("I don't know enough about myself yet to say much about that.")
 	default:
-		if p.name != "" {
-			b.WriteString("I'm the AI twin of " + p.name + ". ")
+		if len(terms) == 0 {
+			b.WriteString("Hi!")
+		} else {
+			b.WriteString(pick("I haven't much to say about that.", "That's not something I think about much.",
+				"I'm not sure I have a view on that."))
 		}
-		b.WriteString(pick("I haven't much to say about that.", "That's not something I think about much.",
-			"I'm not sure I have a view on that."))
+		if p.name != "" {
+			b.WriteString(" I'm the AI twin of " + p.name + ".")
+		}
 		b.WriteString(" What I can tell you: " + sentence(p.facts[h.Sum32()%uint32(len(p.facts))].text))
 		if topics := suggestions(p); topics != "" {
 			b.WriteString(" Ask me about " + topics + ".")

@@ -211,9 +211,79 @@ func clip(s string, n int) string {
 	return strings.TrimRightFunc(cut, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsPunct(r) }) + "…"
 }
 
-// firstPerson rewrites a second-person sentence ("You love hiking; your dog comes along") in the
-// first person ("I love hiking; my dog comes along"), as a twin speaks of itself.
+// firstPerson rewrites a sentence about the person in the first person, as a twin speaks of itself:
+// second person ("You love hiking; your dog comes along" -> "I love hiking; my dog comes along"), a
+// third-person start ("She enjoys machines" -> "I enjoy machines") and a sentence without a subject
+// ("Writes poetry" -> "I write poetry").
 func firstPerson(s string) string {
+	return subjectFirst(secondToFirst(s))
+}
+
+// subjectFirst rewrites a sentence that starts with "she", "he" or "they" and a verb, or with a
+// capitalised verb alone, to start with "I" and the verb's base form. Only common verbs are known, so
+// that a sentence starting with a plural noun ("Dogs make me happy") is left alone.
+func subjectFirst(s string) string {
+	first, rest, _ := strings.Cut(s, " ")
+	switch strings.ToLower(first) {
+	case "she", "he", "they":
+		verb, tail, _ := strings.Cut(rest, " ")
+		if base, ok := baseVerb(strings.ToLower(verb)); ok {
+			return strings.TrimSpace("I " + base + " " + tail)
+		}
+		return s
+	}
+	if rest == "" || first == "" || !unicode.IsUpper(rune(first[0])) {
+		return s
+	}
+	if base, ok := baseVerb(strings.ToLower(first)); ok && base != strings.ToLower(first) {
+		return "I " + base + " " + rest
+	}
+	return s
+}
+
+// baseVerb returns the first-person form of a verb of a sentence about someone ("enjoys" -> "enjoy",
+// "is" -> "am") and whether the verb is known.
+func baseVerb(w string) (string, bool) {
+	switch w {
+	case "is":
+		return "am", true
+	case "has":
+		return "have", true
+	case "does":
+		return "do", true
+	case "goes":
+		return "go", true
+	case "was":
+		return "was", true
+	}
+	base := w
+	switch {
+	case strings.HasSuffix(w, "ies"):
+		base = w[:len(w)-3] + "y"
+	case strings.HasSuffix(w, "ches"), strings.HasSuffix(w, "shes"), strings.HasSuffix(w, "xes"), strings.HasSuffix(w, "sses"):
+		base = w[:len(w)-2]
+	case strings.HasSuffix(w, "s"):
+		base = w[:len(w)-1]
+	}
+	return base, knownVerbs[base]
+}
+
+// knownVerbs are common verbs of what people say about themselves.
+var knownVerbs = func() map[string]bool {
+	m := make(map[string]bool)
+	for _, w := range strings.Fields(`love like enjoy adore build write work live play read cook run hike travel
+	make spend keep collect paint teach study prefer value believe care want need dream think feel try tend seek
+	find take watch listen sing dance draw design code garden grow bake swim climb ski surf explore learn speak
+	volunteer help lead organise organize plan create fix tinker dislike hate avoid practice practise follow
+	support ride cycle visit know own use mentor coach host walk jog train compose produce photograph film
+	brew knit sew craft invest trade manage start run`) {
+		m[w] = true
+	}
+	return m
+}()
+
+// secondToFirst rewrites second person in the first person.
+func secondToFirst(s string) string {
 	if !strings.Contains(strings.ToLower(s), "you") {
 		return s
 	}

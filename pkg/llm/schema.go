@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -32,8 +33,8 @@ type section struct {
 // The personas are the first two sections that read as a profile: a section starts at a Markdown
 // heading, at a short line ending with a colon, or at a second "Name:" line; sections about rules,
 // formats, the conversation or a summary are not profiles. Without two profiles, the system text is
-// compared with the messages. The score is the square root of the Dice coefficient of the two sets of
-// terms: identical profiles score 1, disjoint ones 0.
+// compared with the messages. The score is the Dice coefficient of the two sets of terms raised to the
+// power 0.75 (which spreads the low overlaps of real profiles): identical profiles score 1, disjoint ones 0.
 func weigh(req Request) evidence {
 	var all strings.Builder
 	all.WriteString(req.System)
@@ -52,20 +53,33 @@ func weigh(req Request) evidence {
 		}
 	}
 	countA, countB := make(map[string]int), make(map[string]int)
-	words := make(map[string]string)
+	forms := make(map[string]map[string]int) // term -> word -> count
 	count := func(text string, into map[string]int) {
 		eachTerm(text, func(t, w string) {
 			if structural[t] {
 				return
 			}
 			into[t]++
-			if _, ok := words[t]; !ok {
-				words[t] = strings.ToLower(w)
+			if forms[t] == nil {
+				forms[t] = make(map[string]int)
 			}
+			forms[t][strings.ToLower(w)]++
 		})
 	}
 	count(a, countA)
 	count(b, countB)
+	// The commonest form names a term (then the shortest, then the first in order), whatever the
+	// order of the profiles.
+	words := make(map[string]string, len(forms))
+	for t, ws := range forms {
+		best := ""
+		for w, n := range ws {
+			if best == "" || cmp.Or(cmp.Compare(ws[best], n), cmp.Compare(len(w), len(best)), cmp.Compare(w, best)) < 0 {
+				best = w
+			}
+		}
+		words[t] = best
+	}
 	var shared, onlyA, onlyB []string
 	for t := range countA {
 		if countB[t] > 0 {
@@ -80,7 +94,7 @@ func weigh(req Request) evidence {
 		}
 	}
 	if n := len(countA) + len(countB); n > 0 {
-		ev.score = math.Sqrt(2 * float64(len(shared)) / float64(n))
+		ev.score = math.Pow(2*float64(len(shared))/float64(n), 0.75)
 	}
 	byWeight := func(ts []string, weight func(string) int) []string {
 		slices.SortFunc(ts, func(x, y string) int {
@@ -221,6 +235,9 @@ func fill(s map[string]any, name string, i int, ev evidence, depth int) any {
 		for j := range out {
 			out[j] = fill(items, name, j, ev, depth+1)
 		}
+		if unique, _ := s["uniqueItems"].(bool); unique {
+			makeUnique(out, items)
+		}
 		return out
 	case "integer":
 		lo, hi := bounds(s, 0, 100)
@@ -242,6 +259,34 @@ func fill(s map[string]any, name string, i int, ev evidence, depth int) any {
 			}
 		}
 		return fitString(text, s)
+	}
+}
+
+// makeUnique replaces repeated items (strings cut to a maxLength, equal scores) with variants:
+// numbers counted up from the lower bound, strings numbered.
+func makeUnique(items []any, schema map[string]any) {
+	seen := make(map[string]bool)
+	key := func(v any) string {
+		b, _ := json.Marshal(v)
+		return string(b)
+	}
+	for j, v := range items {
+		for try := 1; seen[key(v)] && try <= len(items); try++ {
+			switch v.(type) {
+			case string:
+				v = fitString(strconv.Itoa(try), schema)
+			case int64:
+				lo, _ := bounds(schema, 0, 100)
+				v = int64(lo) + int64(try-1)
+			case float64:
+				lo, _ := bounds(schema, 0, 1)
+				v = lo + float64(try-1)
+			case bool:
+				v = !v.(bool)
+			}
+		}
+		seen[key(v)] = true
+		items[j] = v
 	}
 }
 
