@@ -49,6 +49,7 @@ type Reply struct {
 type Model interface {
 	// Generate answers req. When onDelta is not nil it is called with each piece of text as it arrives;
 	// an error from onDelta stops generation and is returned. Generate returns the joined text. Failures
-	// of the provider wrap ErrUnavailable; a cancelled ctx returns ctx.Err().
+	// of the provider wrap ErrUnavailable; a cancelled ctx returns ctx.Err(). On any error the Reply
+	// holds the text onDelta accepted before it (a partial reply to save as incomplete).
 	Generate(ctx context.Context, req Request, onDelta func(string) error) (Reply, error)
 }

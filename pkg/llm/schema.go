@@ -272,7 +272,7 @@ func makeUnique(items []any, schema map[string]any) {
 	}
 	for j, v := range items {
 		for try := 1; seen[key(v)] && try <= len(items); try++ {
-			switch v.(type) {
+			switch b := v.(type) {
 			case string:
 				v = fitString(strconv.Itoa(try), schema)
 			case int64:
@@ -282,7 +282,7 @@ func makeUnique(items []any, schema map[string]any) {
 				lo, _ := bounds(schema, 0, 1)
 				v = lo + float64(try-1)
 			case bool:
-				v = !v.(bool)
+				v = !b
 			}
 		}
 		seen[key(v)] = true
