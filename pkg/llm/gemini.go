@@ -48,7 +48,7 @@ func (g *gemini) Generate(ctx context.Context, req Request, onDelta func(string)
 		}
 		contents = append(contents, genai.NewContentFromText(m.Content, role))
 	}
-	config := &genai.GenerateContentConfig{MaxOutputTokens: int32(min(req.MaxTokens, 1<<20))}
+	config := &genai.GenerateContentConfig{MaxOutputTokens: int32(min(max(req.MaxTokens, 0), 1<<20))}
 	if req.System != "" {
 		config.SystemInstruction = &genai.Content{Parts: []*genai.Part{genai.NewPartFromText(req.System)}}
 	}
@@ -59,6 +59,9 @@ func (g *gemini) Generate(ctx context.Context, req Request, onDelta func(string)
 	return g.generate(ctx, onDelta, func(ctx context.Context, emit func(string) error) (string, error) {
 		var finish genai.FinishReason
 		handle := func(resp *genai.GenerateContentResponse) error {
+			if resp != nil && resp.PromptFeedback != nil && resp.PromptFeedback.BlockReason != "" {
+				return fmt.Errorf("gemini blocked the prompt: %s", resp.PromptFeedback.BlockReason)
+			}
 			text, reason := geminiText(resp)
 			if reason != "" {
 				finish = reason

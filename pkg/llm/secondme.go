@@ -86,7 +86,9 @@ func (t *secondMeTwin) Generate(ctx context.Context, req Request, onDelta func(s
 		}
 		return s.fallback.Generate(ctx, req, onDelta)
 	}
-	token, err := s.tokens.AccessToken(ctx, t.userID)
+	tctx, cancel := context.WithTimeout(ctx, s.timeout)
+	token, err := s.tokens.AccessToken(tctx, t.userID)
+	cancel()
 	if err != nil {
 		if ctx.Err() != nil {
 			return Reply{}, ctx.Err()
