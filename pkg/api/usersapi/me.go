@@ -2,7 +2,9 @@ package usersapi
 
 import (
 	"fmt"
+	"net"
 	"net/http"
+	"strings"
 
 	"github.com/secondme/twin/pkg/api"
 	"github.com/secondme/twin/pkg/profile"
@@ -112,9 +114,24 @@ func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("erase user %s: %w", uid, err)
 	}
 	http.SetCookie(w, &http.Cookie{
-		Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: true,
+		Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: !plainLoopback(r),
 		SameSite: http.SameSiteLaxMode,
 	})
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// plainLoopback reports whether r came over plain http to a loopback host (the local stack), where
+// pkg/auth sets the session cookie without Secure; everywhere else the cookie is Secure.
+func plainLoopback(r *http.Request) bool {
+	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+		return false
+	}
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	ip := net.ParseIP(host)
+	return strings.EqualFold(host, "localhost") || (ip != nil && ip.IsLoopback())
 }

@@ -388,6 +388,18 @@ func TestRoutes(t *testing.T) {
 			}
 			e.user(t, e.ben) // others stay
 		}},
+		{name: "delete on local plain http", method: "DELETE", path: "http://127.0.0.1:8080/api/user", user: "{ana}", header: map[string]string{"Origin": "http://127.0.0.1:8080"}, want: 204,
+			check: func(t *testing.T, e *env, w *httptest.ResponseRecorder) {
+				if got, want := w.Header().Get("Set-Cookie"), "sm_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax"; got != want {
+					t.Errorf("Set-Cookie = %q, want %q", got, want)
+				}
+			}},
+		{name: "delete behind API Gateway", method: "DELETE", path: "http://127.0.0.1/api/user", user: "{ana}", header: map[string]string{"Origin": "http://127.0.0.1", "X-Forwarded-Proto": "https"}, want: 204,
+			check: func(t *testing.T, e *env, w *httptest.ResponseRecorder) {
+				if got := w.Header().Get("Set-Cookie"); !strings.Contains(got, "; Secure") {
+					t.Errorf("Set-Cookie = %q, want Secure", got)
+				}
+			}},
 		{name: "delete anonymous", method: "DELETE", path: "/api/user", want: 401, check: wantCode(api.CodeUnauthenticated)},
 		{name: "delete cross-site", method: "DELETE", path: "/api/user", user: "{ana}", header: map[string]string{"Origin": "https://evil.example"}, want: 403,
 			check: func(t *testing.T, e *env, w *httptest.ResponseRecorder) { e.user(t, e.ana) }},
