@@ -1,0 +1,123 @@
+package rematch_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/secondme/twin/pkg/id"
+	"github.com/secondme/twin/pkg/llm"
+	"github.com/secondme/twin/pkg/rematch"
+	"github.com/secondme/twin/pkg/store"
+	"github.com/secondme/twin/pkg/store/sqlitestore"
+)
+
+func newStore(tb testing.TB) *sqlitestore.Store {
+	tb.Helper()
+	st, err := sqlitestore.Open(context.Background(), filepath.Join(tb.TempDir(), "twin.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	return st
+}
+
+// person stores a discoverable person whose one public shade has the given topics.
+func person(tb testing.TB, st store.Store, nick string, topics ...string) store.User {
+	tb.Helper()
+	now := time.Now().UTC()
+	u := store.User{ID: id.New(), Nickname: nick, Provider: store.ProviderOIDC, Discoverable: true, AllowTwinChat: true,
+		ProfileVersion: 1, ProfileChangedAt: now, CreatedAt: now, UpdatedAt: now,
+		Shades: []store.Shade{{ID: id.New(), Name: nick + " things", Confidence: store.ConfidenceHigh,
+			Public: &store.PublicShade{Name: nick + " things", Description: "I like " + strings.Join(topics, " and "), Topics: topics}}}}
+	if err := st.CreateUser(context.Background(), u); err != nil {
+		tb.Fatal(err)
+	}
+	return u
+}
+
+// update applies change to a stored person as a profile edit would (a new version, changed now).
+func update(tb testing.TB, st store.Store, userID string, change func(u *store.User)) store.User {
+	tb.Helper()
+	u, err := st.GetUser(context.Background(), userID)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	change(&u)
+	u.ProfileVersion++
+	u.ProfileChangedAt = time.Now().UTC()
+	u, err = st.UpdateUser(context.Background(), u)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return u
+}
+
+// countingModel answers twin turns with a fixed line and the judge with a fixed verdict, counting calls.
+type countingModel struct {
+	mu    sync.Mutex
+	calls int
+	fail  error
+}
+
+func (m *countingModel) Generate(ctx context.Context, req llm.Request, onDelta func(string) error) (llm.Reply, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.calls++
+	if m.fail != nil {
+		return llm.Reply{}, m.fail
+	}
+	if req.Schema != nil {
+		return llm.Reply{Text: `{"score": 77, "reasoning": "Judged.", "highlights": ["h"], "challenges": ["c"]}`}, nil
+	}
+	return llm.Reply{Text: "Hello from a twin."}, nil
+}
+
+func (m *countingModel) count() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.calls
+}
+
+// recordingSender keeps every batch sent; it fails with failAfter batches sent, when set.
+type recordingSender struct {
+	mu        sync.Mutex
+	batches   [][][]byte
+	failAfter int
+}
+
+func (s *recordingSender) Send(ctx context.Context, bodies ...[]byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failAfter > 0 && len(s.batches) >= s.failAfter {
+		return fmt.Errorf("queue down")
+	}
+	s.batches = append(s.batches, bodies)
+	return nil
+}
+
+// jobs returns every job sent, decoded, and resets the record.
+func (s *recordingSender) jobs(tb testing.TB) []rematch.Job {
+	tb.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []rematch.Job
+	for _, b := range s.batches {
+		if len(b) > rematch.BatchSize {
+			tb.Errorf("batch of %d jobs, want at most %d", len(b), rematch.BatchSize)
+		}
+		for _, body := range b {
+			j, err := rematch.DecodeJob(body)
+			if err != nil {
+				tb.Fatalf("sent a bad job %s: %v", body, err)
+			}
+			out = append(out, j)
+		}
+	}
+	s.batches = nil
+	return out
+}

@@ -1,0 +1,90 @@
+// Package rematch keeps matches fresh: the jobs of the compat queue (one pair, or one person's
+// rematch), the Worker that runs them, candidate generation from an index over shade topics, and the
+// nightly run that fans jobs out.
+package rematch
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/secondme/twin/pkg/id"
+)
+
+// Kinds of job.
+const (
+	// KindPair computes (or removes) the match of two people.
+	KindPair = "pair"
+	// KindUser rematches one person: indexes their terms and fans out pair jobs for their candidates.
+	KindUser = "user"
+)
+
+// ErrBadJob means a job body is not a job: not JSON, an unknown kind or field, bad ids. Retrying it
+// cannot help; the queue moves it to the dead-letter queue after its receives run out.
+var ErrBadJob = errors.New("bad job")
+
+// Job is one message of the compat queue.
+type Job struct {
+	Kind string `json:"kind"`
+	// A and B are the pair of a pair job, A < B.
+	A string `json:"a,omitempty"`
+	B string `json:"b,omitempty"`
+	// User is the person of a user job.
+	User string `json:"user,omitempty"`
+}
+
+// PairJob returns the job of the pair of a and b, in canonical order (A < B).
+func PairJob(a, b string) Job {
+	if a > b {
+		a, b = b, a
+	}
+	return Job{Kind: KindPair, A: a, B: b}
+}
+
+// UserJob returns the job that rematches one person.
+func UserJob(userID string) Job { return Job{Kind: KindUser, User: userID} }
+
+// Encode returns the job as a message body.
+func (j Job) Encode() []byte {
+	b, _ := json.Marshal(j) // a struct of strings always marshals
+	return b
+}
+
+// maxJobBytes bounds a job body; real ones are under 100 bytes.
+const maxJobBytes = 1024
+
+// DecodeJob reads a message body strictly: one JSON object with a known kind, exactly the fields of
+// that kind, ids in our own format, and a pair of two different people. A pair given as B, A is put in
+// canonical order. Any other body is ErrBadJob.
+func DecodeJob(body []byte) (Job, error) {
+	if len(body) > maxJobBytes {
+		return Job{}, fmt.Errorf("%w: %d bytes", ErrBadJob, len(body))
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	var j Job
+	if err := dec.Decode(&j); err != nil {
+		return Job{}, fmt.Errorf("%w: %v", ErrBadJob, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return Job{}, fmt.Errorf("%w: data after the object", ErrBadJob)
+	}
+	switch j.Kind {
+	case KindPair:
+		if !id.Valid(j.A) || !id.Valid(j.B) || j.User != "" {
+			return Job{}, fmt.Errorf("%w: a pair job needs ids a and b and nothing else", ErrBadJob)
+		}
+		if j.A == j.B {
+			return Job{}, fmt.Errorf("%w: a pair of one person", ErrBadJob)
+		}
+		return PairJob(j.A, j.B), nil
+	case KindUser:
+		if !id.Valid(j.User) || j.A != "" || j.B != "" {
+			return Job{}, fmt.Errorf("%w: a user job needs the id user and nothing else", ErrBadJob)
+		}
+		return j, nil
+	}
+	return Job{}, fmt.Errorf("%w: unknown kind %q", ErrBadJob, j.Kind)
+}

@@ -1,0 +1,294 @@
+package rematch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/secondme/twin/pkg/compat"
+	"github.com/secondme/twin/pkg/store"
+)
+
+// Sender enqueues job bodies (queue.Sender).
+type Sender interface {
+	Send(ctx context.Context, bodies ...[]byte) error
+}
+
+// WorkerStore is what the Worker reads and writes.
+type WorkerStore interface {
+	GetUser(ctx context.Context, id string) (store.User, error)
+	GetUsers(ctx context.Context, ids []string) ([]store.User, error)
+	Blocked(ctx context.Context, a, b string) (bool, error)
+	GetMatch(ctx context.Context, a, b string) (store.Match, error)
+	PutMatch(ctx context.Context, m store.Match) error
+	DeleteMatch(ctx context.Context, a, b string) error
+	ListMatches(ctx context.Context, userID, cursor string, limit int) (store.Page[store.MatchEntry], error)
+	SetUserTerms(ctx context.Context, userID string, terms []string) error
+	UsersWithTerm(ctx context.Context, term string, limit int) ([]string, error)
+}
+
+var _ WorkerStore = store.Store(nil)
+
+// Defaults of Config.
+const (
+	// DefaultK is how many candidates each person gets.
+	DefaultK = 20
+	// DefaultIndexTerms is how many of a person's terms (heaviest first) are indexed.
+	DefaultIndexTerms = 32
+	// DefaultTermLookup is how many people one term lookup returns in a user job.
+	DefaultTermLookup = 200
+	// BatchSize is how many jobs go to the queue at once (the SQS batch limit).
+	BatchSize = 10
+)
+
+// Config tunes candidate generation. The zero Config takes every default.
+type Config struct {
+	// K is how many candidates each person gets; default DefaultK.
+	K int
+	// IndexTerms is how many terms of a person are indexed; default DefaultIndexTerms.
+	IndexTerms int
+	// TermLookup is the limit of one UsersWithTerm lookup in a user job; default DefaultTermLookup.
+	TermLookup int
+}
+
+func (c Config) withDefaults() Config {
+	if c.K <= 0 {
+		c.K = DefaultK
+	}
+	if c.IndexTerms <= 0 {
+		c.IndexTerms = DefaultIndexTerms
+	}
+	if c.TermLookup <= 0 {
+		c.TermLookup = DefaultTermLookup
+	}
+	return c
+}
+
+// Worker runs the jobs of the compat queue. It is idempotent: a job delivered again finds its work
+// done and does nothing (pair), or sends the same pair jobs again (user), which then do nothing.
+type Worker struct {
+	store  WorkerStore
+	scorer *compat.Scorer
+	sender Sender
+	cfg    Config
+}
+
+// NewWorker returns a Worker that writes matches to st, scores with scorer and fans user jobs out
+// through sender.
+func NewWorker(st WorkerStore, scorer *compat.Scorer, sender Sender, cfg Config) *Worker {
+	return &Worker{store: st, scorer: scorer, sender: sender, cfg: cfg.withDefaults()}
+}
+
+// Handle runs one job body (a queue.Handler). A body that is not a job returns ErrBadJob; a failure
+// of the store, the queue or the model returns an error that a retry may cure.
+func (w *Worker) Handle(ctx context.Context, body []byte) error {
+	j, err := DecodeJob(body)
+	if err != nil {
+		return err
+	}
+	switch j.Kind {
+	case KindPair:
+		return w.Pair(ctx, j.A, j.B)
+	default:
+		return w.User(ctx, j.User)
+	}
+}
+
+// Pair computes and stores the match of a and b, unless the stored one already reflects both current
+// profile versions and the scorer's algorithm. When either person is gone or not discoverable, or
+// one blocked the other, it deletes the match instead, and it checks again after writing, so that a
+// block or a switch to hidden made while the match was computed still removes it. When the model
+// fails, the deterministic match is stored (so people see something) and the error is returned, so
+// that the job is retried; the stored match is then stale, and the retry asks the model again.
+func (w *Worker) Pair(ctx context.Context, a, b string) error {
+	if a > b {
+		a, b = b, a
+	}
+	ua, ub, ok, err := w.eligible(ctx, a, b)
+	if err != nil || !ok {
+		return err
+	}
+	old, err := w.store.GetMatch(ctx, a, b)
+	switch {
+	case err == nil && old.VersionA == ua.ProfileVersion && old.VersionB == ub.ProfileVersion && old.Algorithm == w.scorer.Algorithm():
+		return nil
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("get match %s/%s: %w", a, b, err)
+	}
+	m, modelErr := w.scorer.Compute(ctx, ua, ub)
+	if modelErr != nil {
+		if ctx.Err() != nil {
+			return modelErr
+		}
+		slog.WarnContext(ctx, "compat model failed; storing the deterministic match", "a", a, "b", b, "err", modelErr)
+		m = w.scorer.Deterministic(ua, ub)
+	}
+	if err := w.store.PutMatch(ctx, m); err != nil {
+		return fmt.Errorf("put match %s/%s: %w", a, b, err)
+	}
+	if _, _, ok, err := w.eligible(ctx, a, b); err != nil || !ok {
+		return err
+	}
+	slog.InfoContext(ctx, "match computed", "a", a, "b", b, "score", m.Score, "parts", m.Parts)
+	return modelErr
+}
+
+// eligible loads both people and reports whether they may be matched: both exist, both are
+// discoverable, and neither blocked the other. When they may not, it deletes their match.
+func (w *Worker) eligible(ctx context.Context, a, b string) (store.User, store.User, bool, error) {
+	users, err := w.store.GetUsers(ctx, []string{a, b})
+	if err != nil {
+		return store.User{}, store.User{}, false, fmt.Errorf("get users %s, %s: %w", a, b, err)
+	}
+	var ua, ub store.User
+	for _, u := range users {
+		switch u.ID {
+		case a:
+			ua = u
+		case b:
+			ub = u
+		}
+	}
+	ok := ua.ID != "" && ub.ID != "" && ua.Discoverable && ub.Discoverable
+	if ok {
+		blocked, err := w.store.Blocked(ctx, a, b)
+		if err != nil {
+			return ua, ub, false, fmt.Errorf("blocked %s, %s: %w", a, b, err)
+		}
+		ok = !blocked
+	}
+	if !ok {
+		if err := w.store.DeleteMatch(ctx, a, b); err != nil {
+			return ua, ub, false, fmt.Errorf("delete match %s/%s: %w", a, b, err)
+		}
+	}
+	return ua, ub, ok, nil
+}
+
+// User rematches one person: it indexes their terms (none when they are hidden, and then removes
+// their matches), finds their top K candidates through the store's term index, and sends pair jobs
+// for those and for the matches they already have, so that those follow the person's new profile.
+func (w *Worker) User(ctx context.Context, userID string) error {
+	u, err := w.store.GetUser(ctx, userID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // erased since the job was sent
+	}
+	if err != nil {
+		return fmt.Errorf("get user %s: %w", userID, err)
+	}
+	if !u.Discoverable {
+		if err := w.store.SetUserTerms(ctx, userID, nil); err != nil {
+			return fmt.Errorf("unindex %s: %w", userID, err)
+		}
+		return w.unmatchAll(ctx, userID)
+	}
+	terms := IndexTerms(u, w.cfg.IndexTerms)
+	if err := w.store.SetUserTerms(ctx, userID, terms); err != nil {
+		return fmt.Errorf("index %s: %w", userID, err)
+	}
+	cands, err := w.candidates(ctx, userID, terms)
+	if err != nil {
+		return err
+	}
+	page, err := w.store.ListMatches(ctx, userID, "", w.cfg.K)
+	if err != nil {
+		return fmt.Errorf("list matches of %s: %w", userID, err)
+	}
+	for _, e := range page.Items {
+		if !slices.Contains(cands, e.OtherID) {
+			cands = append(cands, e.OtherID)
+		}
+	}
+	bodies := make([][]byte, 0, len(cands))
+	for _, c := range cands {
+		bodies = append(bodies, PairJob(userID, c).Encode())
+	}
+	if err := sendBatches(ctx, w.sender, bodies); err != nil {
+		return fmt.Errorf("fan out %d pair jobs of %s: %w", len(bodies), userID, err)
+	}
+	slog.InfoContext(ctx, "user rematched", "user", userID, "terms", len(terms), "pair_jobs", len(bodies))
+	return nil
+}
+
+// maxUnmatchPages bounds the pages of matches removed for one hidden person in one job.
+const maxUnmatchPages = 100
+
+// unmatchAll deletes every match of a person, a page at a time.
+func (w *Worker) unmatchAll(ctx context.Context, userID string) error {
+	for range maxUnmatchPages {
+		page, err := w.store.ListMatches(ctx, userID, "", 100)
+		if err != nil {
+			return fmt.Errorf("list matches of %s: %w", userID, err)
+		}
+		if len(page.Items) == 0 {
+			return nil
+		}
+		for _, e := range page.Items {
+			if err := w.store.DeleteMatch(ctx, userID, e.OtherID); err != nil {
+				return fmt.Errorf("delete match %s/%s: %w", userID, e.OtherID, err)
+			}
+		}
+	}
+	return fmt.Errorf("unmatch %s: more than %d pages of matches", userID, maxUnmatchPages)
+}
+
+// candidates returns the k people who share the most rare terms with userID, through the store's
+// term index: a term held by few people (a short lookup) counts more, ln(1 + limit/df).
+func (w *Worker) candidates(ctx context.Context, userID string, terms []string) ([]string, error) {
+	score := make(map[string]float64)
+	for _, t := range terms {
+		ids, err := w.store.UsersWithTerm(ctx, t, w.cfg.TermLookup)
+		if err != nil {
+			return nil, fmt.Errorf("users with term %q: %w", t, err)
+		}
+		if len(ids) == 0 {
+			continue
+		}
+		idf := math.Log1p(float64(w.cfg.TermLookup) / float64(len(ids)))
+		for _, id := range ids {
+			if id != userID {
+				score[id] += idf
+			}
+		}
+	}
+	return topK(score, w.cfg.K), nil
+}
+
+// topK returns the k keys with the highest scores, best first, ties by id.
+func topK(score map[string]float64, k int) []string {
+	ids := make([]string, 0, len(score))
+	for id := range score {
+		ids = append(ids, id)
+	}
+	slices.SortFunc(ids, func(x, y string) int {
+		switch {
+		case score[x] > score[y]:
+			return -1
+		case score[x] < score[y]:
+			return 1
+		}
+		return strings.Compare(x, y)
+	})
+	return ids[:min(k, len(ids))]
+}
+
+// IndexTerms returns the terms a person is indexed under: the normalised terms of their public
+// topics and shade names, heaviest first, at most limit.
+func IndexTerms(u store.User, limit int) []string {
+	t := compat.NewFeatures(u).TopicTerms()
+	return t[:min(limit, len(t))]
+}
+
+// sendBatches sends bodies in batches of BatchSize.
+func sendBatches(ctx context.Context, s Sender, bodies [][]byte) error {
+	for i := 0; i < len(bodies); i += BatchSize {
+		if err := s.Send(ctx, bodies[i:min(i+BatchSize, len(bodies))]...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
