@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -96,7 +97,7 @@ func (s *recordingSender) Send(ctx context.Context, bodies ...[]byte) error {
 	if s.failAfter > 0 && len(s.batches) >= s.failAfter {
 		return fmt.Errorf("queue down")
 	}
-	s.batches = append(s.batches, bodies)
+	s.batches = append(s.batches, slices.Clone(bodies))
 	return nil
 }
 

@@ -258,6 +258,6 @@ func (r *run) flush(ctx context.Context) error {
 	if err := sendBatches(ctx, r.n.sender, r.waiting); err != nil {
 		return fmt.Errorf("send %d jobs: %w", len(r.waiting), err)
 	}
-	r.waiting = r.waiting[:0]
+	r.waiting = nil // the queue may keep the slice it was given
 	return nil
 }
