@@ -33,6 +33,7 @@ const webhookPath = "/api/webhooks/secondme"
 var groups = []func(ctx context.Context, s *stack) error{
 	wireUsers,
 	wireChat,
+	wireWeb,
 }
 
 // config is the local stack's configuration, from flags and the environment.
