@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
 module="github.com/secondme/twin"
-flags=(-count=1 -p 2 -timeout 8m ${GOTEST_FLAGS:-})
+flags=(-count=1 -p 2 -timeout 5m ${GOTEST_FLAGS:-})
 
 # label|package|test name pattern (extended regex, whole top-level test name)
 required=(
