@@ -1,0 +1,74 @@
+// Package authapi is the auth function's route group: sign-in with a provider, its callback, logout,
+// the SecondMe revocation webhook and the health check.
+package authapi
+
+import (
+	"net/http"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/secondme/twin/pkg/api"
+	"github.com/secondme/twin/pkg/auth"
+	"github.com/secondme/twin/pkg/store"
+)
+
+// WebhookPath is the SecondMe webhook route. It authenticates by signature, so it is exempt from the
+// same-origin check: wrap the router with api.Wrap(rt, authapi.WebhookPath).
+const WebhookPath = "/api/webhooks/secondme"
+
+// maxLoginHint bounds the login_hint parameter.
+const maxLoginHint = 256
+
+// Handler serves the auth routes.
+type Handler struct {
+	svc     *auth.Service
+	webhook *auth.Webhook
+}
+
+// New returns the auth routes over the sign-in service and the webhook receiver.
+func New(svc *auth.Service, webhook *auth.Webhook) *Handler {
+	return &Handler{svc: svc, webhook: webhook}
+}
+
+// Register adds the auth routes to rt.
+func (h *Handler) Register(rt *api.Router) {
+	rt.HandleFunc("GET /api/health", api.Health)
+	rt.HandleFunc("GET /api/auth/login", h.login)
+	rt.HandleFunc("GET /api/auth/callback", h.svc.Callback)
+	rt.HandleFunc("POST /api/auth/logout", h.logout)
+	rt.HandleFunc("POST "+WebhookPath, h.webhook.Handle)
+}
+
+// login serves GET /api/auth/login?provider=secondme|oidc&returnTo=/path&login_hint=...
+func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	req := auth.LoginRequest{Provider: q.Get("provider"), ReturnTo: q.Get("returnTo"), LoginHint: q.Get("login_hint")}
+	f := api.Fields{}
+	switch req.Provider {
+	case store.ProviderSecondMe, store.ProviderOIDC:
+	case "":
+		f.Add("provider", "required: secondme or oidc")
+	default:
+		f.Add("provider", "must be secondme or oidc")
+	}
+	switch {
+	case len(req.LoginHint) > maxLoginHint:
+		f.Add("login_hint", "at most 256 bytes")
+	case !utf8.ValidString(req.LoginHint) || strings.ContainsFunc(req.LoginHint, unicode.IsControl):
+		f.Add("login_hint", "must be printable text")
+	}
+	if err := f.Err(); err != nil {
+		return err
+	}
+	return h.svc.Login(w, r, req)
+}
+
+// logout serves POST /api/auth/logout: 204, and the session is revoked server-side.
+func (h *Handler) logout(w http.ResponseWriter, r *http.Request) error {
+	if err := h.svc.Logout(w, r); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,258 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/secondme/twin/pkg/api"
+	"github.com/secondme/twin/pkg/store"
+)
+
+// Webhook defaults (SECONDME_API.md, Revocation webhook).
+const (
+	DefaultSignatureHeader = "X-SecondMe-Signature"
+	DefaultTimestampHeader = "X-SecondMe-Timestamp"
+	// AlgHMACSHA256Hex is HMAC-SHA256 over the raw body, hex encoded (the default).
+	AlgHMACSHA256Hex = "hmac-sha256-hex"
+	// AlgHMACSHA256Base64 is HMAC-SHA256 over the raw body, base64 encoded.
+	AlgHMACSHA256Base64 = "hmac-sha256-base64"
+	// WebhookWindow is how far a delivery's timestamp may be from now, either way.
+	WebhookWindow = 5 * time.Minute
+	// eventRetention is how long a delivered eventId is remembered to refuse replays.
+	eventRetention = 30 * 24 * time.Hour
+)
+
+// Webhook event names and reasons.
+const (
+	EventAuthorizationRevoked = "authorization.revoked"
+	ReasonTestDelivery        = "test_delivery"
+)
+
+// WebhookConfig configures the revocation webhook.
+type WebhookConfig struct {
+	// Secret is the per-app webhook secret; without one every delivery is refused (503).
+	Secret []byte
+	// SignatureHeader carries the signature (DefaultSignatureHeader when empty).
+	SignatureHeader string
+	// Algorithm is AlgHMACSHA256Hex (default) or AlgHMACSHA256Base64.
+	Algorithm string
+	// TimestampHeader carries the delivery time in epoch seconds or milliseconds (DefaultTimestampHeader when empty).
+	TimestampHeader string
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+// Webhook receives SecondMe's signed revocation webhook (POST /api/webhooks/secondme). It is
+// authenticated by its signature alone.
+type Webhook struct {
+	cfg    WebhookConfig
+	st     IdentityStore
+	mac    func() hash.Hash
+	enc    func([]byte) string
+	hexSig bool
+}
+
+// NewWebhook returns the webhook receiver; an unknown algorithm is an error.
+func NewWebhook(st IdentityStore, cfg WebhookConfig) (*Webhook, error) {
+	if cfg.SignatureHeader == "" {
+		cfg.SignatureHeader = DefaultSignatureHeader
+	}
+	if cfg.TimestampHeader == "" {
+		cfg.TimestampHeader = DefaultTimestampHeader
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	h := &Webhook{cfg: cfg, st: st, mac: sha256.New}
+	switch strings.ToLower(cfg.Algorithm) {
+	case "", AlgHMACSHA256Hex:
+		h.enc, h.hexSig = hex.EncodeToString, true
+	case AlgHMACSHA256Base64:
+		h.enc = base64.StdEncoding.EncodeToString
+	default:
+		return nil, fmt.Errorf("webhook algorithm %q: want %s or %s", cfg.Algorithm, AlgHMACSHA256Hex, AlgHMACSHA256Base64)
+	}
+	return h, nil
+}
+
+// Sign returns the signature of body as SecondMe sends it (for tests and tools).
+func (h *Webhook) Sign(body []byte) string {
+	m := hmac.New(h.mac, h.cfg.Secret)
+	m.Write(body)
+	return h.enc(m.Sum(nil))
+}
+
+// Event is a webhook delivery.
+type Event struct {
+	Event           string `json:"event"`
+	Type            string `json:"type"`
+	EventID         string `json:"eventId"`
+	AppScopedUserID string `json:"appScopedUserId"`
+	Reason          string `json:"reason"`
+}
+
+// maxIDLength bounds eventId and appScopedUserId.
+const maxIDLength = 256
+
+// DecodeEvent decodes a webhook body strictly: one JSON object (valid UTF-8, nothing after it) whose
+// known fields have the right types, with an eventId, a reason, an appScopedUserId unless it is a
+// test delivery, and, when an event name is given, authorization.revoked. Unknown fields are
+// ignored, so that a field SecondMe adds does not lose a revocation.
+func DecodeEvent(body []byte) (Event, error) {
+	if !utf8.Valid(body) {
+		return Event{}, api.Invalid("body", "not valid UTF-8")
+	}
+	if b := bytes.TrimSpace(body); len(b) == 0 || b[0] != '{' {
+		return Event{}, api.Invalid("body", "must be a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	var ev Event
+	if err := dec.Decode(&ev); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return Event{}, api.Invalid(te.Field, "must be a string")
+		}
+		return Event{}, api.Invalid("body", "malformed JSON")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return Event{}, api.Invalid("body", "unexpected data after the JSON object")
+	}
+	f := api.Fields{}
+	checkID := func(name, v string, required bool) {
+		switch {
+		case v == "" && required:
+			f.Add(name, "required")
+		case len(v) > maxIDLength:
+			f.Add(name, fmt.Sprintf("at most %d bytes", maxIDLength))
+		case strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+			f.Add(name, "contains control characters")
+		}
+	}
+	checkID("eventId", ev.EventID, true)
+	checkID("reason", ev.Reason, true)
+	checkID("appScopedUserId", ev.AppScopedUserID, ev.Reason != ReasonTestDelivery)
+	for name, v := range map[string]string{"event": ev.Event, "type": ev.Type} {
+		if v != "" && v != EventAuthorizationRevoked {
+			f.Add(name, "must be "+EventAuthorizationRevoked)
+		}
+	}
+	if err := f.Err(); err != nil {
+		return Event{}, err
+	}
+	return ev, nil
+}
+
+// Handle serves POST /api/webhooks/secondme. In order: the body (at most 64 KiB), the signature
+// (401 when missing or wrong, compared in constant time), the timestamp (401 when outside the
+// 5-minute window either way), the event (400 when malformed), then the eventId (409 when seen
+// before: a replay changes nothing). A test delivery answers 200 and changes nothing. A revocation
+// deletes the identity's tokens, marks it revoked and ends the person's login sessions, then
+// answers 200; a failure before that is a 5xx, so SecondMe retries.
+func (h *Webhook) Handle(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	if len(h.cfg.Secret) == 0 {
+		slog.ErrorContext(ctx, "secondme webhook received but no webhook secret is configured")
+		return &api.Error{Code: api.CodeUpstreamUnavailable, Status: http.StatusServiceUnavailable, Message: "webhook not configured"}
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, api.MaxBody+1))
+	if err != nil {
+		return api.Invalid("body", "could not be read")
+	}
+	if len(body) > api.MaxBody {
+		return api.Errorf(api.CodePayloadTooLarge, "body is larger than %d bytes", api.MaxBody)
+	}
+	if !h.validSignature(r.Header.Get(h.cfg.SignatureHeader), body) {
+		slog.WarnContext(ctx, "secondme webhook refused: bad signature")
+		return api.Errorf(api.CodeUnauthenticated, "invalid webhook signature")
+	}
+	now := h.cfg.Now()
+	at, ok := parseTimestamp(r.Header.Get(h.cfg.TimestampHeader))
+	if !ok || now.Sub(at).Abs() > WebhookWindow {
+		slog.WarnContext(ctx, "secondme webhook refused: timestamp outside the window")
+		return api.Errorf(api.CodeUnauthenticated, "webhook timestamp missing or outside the %s window", WebhookWindow)
+	}
+	ev, err := DecodeEvent(body)
+	if err != nil {
+		return err
+	}
+	if ev.Reason == ReasonTestDelivery {
+		slog.InfoContext(ctx, "secondme webhook test delivery", "event_id", ev.EventID)
+		api.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		return nil
+	}
+	if err := h.st.ClaimEvent(ctx, "secondme-webhook:"+ev.EventID, now.Add(eventRetention)); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			slog.WarnContext(ctx, "secondme webhook replay refused", "event_id", ev.EventID)
+			return api.Errorf(api.CodeConflict, "event %s was already received", ev.EventID)
+		}
+		return fmt.Errorf("claim webhook event: %w", err)
+	}
+	userID, err := h.revoke(ctx, ev.AppScopedUserID, now)
+	if err != nil {
+		return err
+	}
+	slog.InfoContext(ctx, "secondme authorization revoked", "event_id", ev.EventID, "user_id", userID, "reason", ev.Reason)
+	api.WriteJSON(w, http.StatusOK, map[string]string{"status": "revoked"})
+	return nil
+}
+
+// revoke deletes the tokens of the SecondMe identity, marks it revoked and ends the person's login
+// sessions. An unknown identity has nothing to revoke.
+func (h *Webhook) revoke(ctx context.Context, subject string, now time.Time) (string, error) {
+	ident, err := h.st.GetIdentity(ctx, store.ProviderSecondMe, subject)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("get revoked identity: %w", err)
+	}
+	ident.SealedTokens, ident.TokenExpiresAt, ident.Revoked, ident.UpdatedAt = nil, time.Time{}, true, now.UTC()
+	if err := h.st.PutIdentity(ctx, ident); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return "", fmt.Errorf("revoke identity: %w", err)
+	}
+	if err := h.st.DeleteUserLoginSessions(ctx, ident.UserID); err != nil {
+		return "", fmt.Errorf("end sessions of a revoked identity: %w", err)
+	}
+	return ident.UserID, nil
+}
+
+// validSignature compares the header (optionally prefixed "sha256=") with the body's signature in
+// constant time (hex case-insensitively).
+func (h *Webhook) validSignature(header string, body []byte) bool {
+	got := strings.TrimPrefix(strings.TrimSpace(header), "sha256=")
+	if h.hexSig {
+		got = strings.ToLower(got)
+	}
+	return got != "" && hmac.Equal([]byte(got), []byte(h.Sign(body)))
+}
+
+// parseTimestamp reads epoch seconds, or epoch milliseconds (values past the year 33658).
+func parseTimestamp(s string) (time.Time, bool) {
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil || n <= 0 {
+		return time.Time{}, false
+	}
+	if n > 1e12 {
+		if n > math.MaxInt64/int64(time.Millisecond) {
+			return time.Time{}, false
+		}
+		return time.UnixMilli(n), true
+	}
+	return time.Unix(n, 0), true
+}
