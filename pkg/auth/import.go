@@ -65,7 +65,7 @@ func shadesFrom(userID string, created time.Time, in []secondme.Shade) []store.S
 		sh := store.Shade{
 			ID:          stableID(created, userID, key),
 			Name:        name,
-			Icon:        httpsOrEmpty(first(s.Icon, s.IconPublic)),
+			Icon:        first(httpsOrEmpty(s.Icon), httpsOrEmpty(s.IconPublic)),
 			Confidence:  confidence(s.ConfidenceLevel, s.ConfidenceLevelPublic),
 			Description: clipText(first(s.DescriptionThirdView, s.Description), profile.MaxText, true),
 			Content:     clipText(first(s.ContentThirdView, s.Content), profile.MaxText, true),
