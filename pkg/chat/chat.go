@@ -53,6 +53,10 @@ const (
 	lastMessageRunes = 200
 	// titleRunes caps the title a session takes from its first message.
 	titleRunes = 60
+	// windowSlack is how many of the messages read per turn are always left out of the prompt's verbatim
+	// window and folded into the summary instead: a turn adds two messages, so none leaves the newest
+	// History unsummarized.
+	windowSlack = 4
 )
 
 // Options configures the service. The zero Options takes every default.
@@ -79,7 +83,7 @@ func (o Options) withDefaults() Options {
 	if o.History <= 0 {
 		o.History = DefaultHistory
 	}
-	o.History = min(o.History, MaxHistory)
+	o.History = min(max(o.History, 2*windowSlack), MaxHistory)
 	if o.ModelTimeout <= 0 {
 		o.ModelTimeout = DefaultModelTimeout
 	}

@@ -142,6 +142,7 @@ func (s *Service) Turn(ctx context.Context, req TurnRequest, ev Events) (TurnRes
 		SummarizedThrough: sess.SummarizedThrough,
 		History:           prior,
 		Message:           msg.Content,
+		MaxWindow:         s.opts.History - windowSlack,
 	}, s.opts.Prompt)
 	prompt.Request.MaxTokens = s.opts.MaxReplyTokens
 

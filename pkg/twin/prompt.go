@@ -68,6 +68,10 @@ type Input struct {
 	History []store.ChatMessage
 	// Message is the message to answer.
 	Message string
+	// MaxWindow, when above zero, caps the history messages carried verbatim; the older ones are folded
+	// into the summary. A caller that reads the newest N messages sets it below N, so that every message
+	// is folded before it leaves the N newest.
+	MaxWindow int
 }
 
 // Prompt is a built prompt and the session's summary after this turn.
@@ -108,7 +112,7 @@ func Build(in Input, cfg Config) Prompt {
 	start := len(in.History)
 	for i := len(in.History) - 1; i >= 0; i-- {
 		t := Tokens(in.History[i].Content) + messageOverhead
-		if t > room {
+		if t > room || in.MaxWindow > 0 && len(in.History)-i > in.MaxWindow {
 			break
 		}
 		room -= t

@@ -274,3 +274,20 @@ func TestTokens(t *testing.T) {
 		}
 	}
 }
+
+func TestMaxWindowFoldsTheOldest(t *testing.T) {
+	h := conversation(40)
+	for i := range h {
+		h[i].Content = fmt.Sprintf("short %d", i)
+	}
+	p := Build(Input{Persona: PersonaOf(alice(), true), History: h, Message: "x", MaxWindow: 36}, Config{Budget: 20000})
+	if p.Window != 36 {
+		t.Errorf("window: got %d, want 36", p.Window)
+	}
+	if got, want := p.SummarizedThrough, h[3].ID; got != want {
+		t.Errorf("summarized through: got %s, want the 4th message %s", got, want)
+	}
+	if !strings.Contains(p.Summary, "short 0") || strings.Contains(p.Summary, "short 4") {
+		t.Errorf("summary: %q", p.Summary)
+	}
+}
