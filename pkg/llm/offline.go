@@ -88,7 +88,7 @@ func chatReply(req Request) string {
 			b.WriteString(pick("That resonates with me.", "Funny you should bring that up.", "I can relate to that."))
 		}
 		for _, f := range picked {
-			b.WriteString(" " + sentence(f.text))
+			b.WriteString(" " + f.say())
 		}
 	case len(p.facts) == 0:
 		b.WriteString("I don't know enough about myself yet to say much about that.")
@@ -102,7 +102,7 @@ func chatReply(req Request) string {
 		if p.name != "" {
 			b.WriteString(" I'm the AI twin of " + p.name + ".")
 		}
-		b.WriteString(" What I can tell you: " + sentence(p.facts[h.Sum32()%uint32(len(p.facts))].text))
+		b.WriteString(" What I can tell you: " + p.facts[h.Sum32()%uint32(len(p.facts))].say())
 		if topics := suggestions(p); topics != "" {
 			b.WriteString(" Ask me about " + topics + ".")
 		}

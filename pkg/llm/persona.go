@@ -17,6 +17,11 @@ type fact struct {
 	extra map[string]bool
 }
 
+// say is the fact as the twin says it: in the first person, cut to maxFactRunes, ending with a stop.
+func (f fact) say() string {
+	return sentence(firstPerson(clip(f.text, maxFactRunes)))
+}
+
 // persona is what the offline model reads out of a system prompt.
 type persona struct {
 	name   string
@@ -113,7 +118,7 @@ func (p *persona) addSentences(text string, extra map[string]bool) {
 		if len(own) == 0 && len(extra) == 0 {
 			continue
 		}
-		p.facts = append(p.facts, fact{text: firstPerson(clip(s, maxFactRunes)), own: own, extra: extra})
+		p.facts = append(p.facts, fact{text: s, own: own, extra: extra})
 	}
 }
 
@@ -129,6 +134,9 @@ func isTopicsKey(k string) bool {
 // headingSkipped reports whether the quoted lines under heading h are not about the person: a
 // summary of the conversation, or a transcript.
 func headingSkipped(h string) bool {
+	if len(h) > 120 {
+		return false // a paragraph, not a heading
+	}
 	h = strings.ToLower(h)
 	for _, w := range []string{"summary", "conversation", "transcript", "dialog", "history"} {
 		if strings.Contains(h, w) {
@@ -284,7 +292,7 @@ var knownVerbs = func() map[string]bool {
 
 // secondToFirst rewrites second person in the first person.
 func secondToFirst(s string) string {
-	if !strings.Contains(strings.ToLower(s), "you") {
+	if !strings.Contains(s, "you") && !strings.Contains(s, "You") && !strings.Contains(s, "YOU") {
 		return s
 	}
 	words := strings.Split(s, " ")

@@ -65,7 +65,7 @@ func TestParsePersona(t *testing.T) {
 	}
 	var texts []string
 	for _, f := range p.facts {
-		texts = append(texts, f.text)
+		texts = append(texts, f.say())
 	}
 	if want := []string{"I build looms.", "I live in London.", "I hike.", "I work with Charles."}; !reflect.DeepEqual(texts, want) {
 		t.Errorf("facts = %q, want %q", texts, want)
@@ -77,7 +77,7 @@ func TestParsePersona(t *testing.T) {
 	plain := parsePersona("You are a twin.\n# About\n- Loves jazz.\nNever lie.\n2) Plays chess.")
 	texts = nil
 	for _, f := range plain.facts {
-		texts = append(texts, f.text)
+		texts = append(texts, f.say())
 	}
 	if want := []string{"I love jazz.", "I play chess."}; !reflect.DeepEqual(texts, want) {
 		t.Errorf("unquoted facts = %q, want %q", texts, want)

@@ -13,7 +13,7 @@ import (
 func eachTerm(text string, f func(term, word string)) {
 	for i := 0; i < len(text); {
 		r, size := utf8.DecodeRuneInString(text[i:])
-		han := unicode.Is(unicode.Han, r)
+		han := r >= utf8.RuneSelf && unicode.Is(unicode.Han, r)
 		if !han && !unicode.IsLetter(r) && !unicode.IsDigit(r) {
 			i += size
 			continue
@@ -21,7 +21,7 @@ func eachTerm(text string, f func(term, word string)) {
 		j := i + size
 		for j < len(text) {
 			r2, s2 := utf8.DecodeRuneInString(text[j:])
-			if h := unicode.Is(unicode.Han, r2); h != han || (!h && !unicode.IsLetter(r2) && !unicode.IsDigit(r2)) {
+			if h := r2 >= utf8.RuneSelf && unicode.Is(unicode.Han, r2); h != han || (!h && !unicode.IsLetter(r2) && !unicode.IsDigit(r2)) {
 				break
 			}
 			j += s2
