@@ -31,6 +31,7 @@ const webhookPath = "/api/webhooks/secondme"
 // others (auth: s.auth and s.sync; matches: s.rematch, s.jobs and s.nightly) comes before the groups
 // that use it. Each owner adds one line here and keeps the rest in infra/local/<topic>.go.
 var groups = []func(ctx context.Context, s *stack) error{
+	wireMatches,
 	wireUsers,
 	wireChat,
 	wireWeb,

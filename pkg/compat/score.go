@@ -151,7 +151,7 @@ func Explain(a, b *Features) Result {
 	case len(shared) == 0:
 		r.Challenges = append(r.Challenges, "No topics in common")
 	}
-	r.Summary = fmt.Sprintf("Profile score %d/100: %d shared topics, facets %d%%, wording %d%%, %d complementary traits.",
+	r.Summary = fmt.Sprintf("Profile score %d/100: shared topics %d, similar facets %d%%, similar wording %d%%, complementary traits %d.",
 		r.Score, len(shared), pct(p.Facets), pct(p.Text), complementCount(a.traits, b.traits))
 	return r
 }
