@@ -2,6 +2,7 @@ package llm
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -174,16 +175,20 @@ func (e secondMeEnvelope) failed() bool {
 	return code != "0"
 }
 
+// Error reads "code 401 oauth2.token.invalid: invalid access token", leaving out what is missing.
 func (e secondMeEnvelope) Error() string {
-	sub := e.SubCode
-	if sub == "" {
-		sub = e.ErrorCode
+	var parts []string
+	if code := bytes.TrimSpace(e.Code); len(code) > 0 {
+		parts = append(parts, "code "+string(code))
 	}
-	msg := e.Message
-	if msg == "" {
-		msg = e.Detail
+	if sub := cmp.Or(e.SubCode, e.ErrorCode); sub != "" {
+		parts = append(parts, sub)
 	}
-	return fmt.Sprintf("code %s %s: %s", bytes.TrimSpace(e.Code), sub, msg)
+	msg := cmp.Or(e.Message, e.Detail)
+	if len(parts) == 0 {
+		return msg
+	}
+	return strings.Join(parts, " ") + ": " + msg
 }
 
 // transientCode reports whether the envelope's code is worth a retry (429, 5xx).

@@ -218,3 +218,28 @@ func FuzzOpenAIStream(f *testing.F) {
 	f.Add([]byte(": keep-alive\n\ndata: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}]}"))
 	f.Fuzz(func(t *testing.T, stream []byte) { fuzzStream(t, openAIParser, stream) })
 }
+
+func TestSecondMeEnvelopeError(t *testing.T) {
+	cases := []struct {
+		status        int
+		body          string
+		want          string
+		wantTransient bool
+	}{
+		{401, `{"code":401,"message":"invalid access token","subCode":"oauth2.token.invalid"}`,
+			"secondme status 401: code 401 oauth2.token.invalid: invalid access token", false},
+		{401, `{"code":401,"message":"revoked","error_code":"oauth2.authorization.revoked"}`,
+			"secondme status 401: code 401 oauth2.authorization.revoked: revoked", false},
+		{401, `{"detail":"invalid token"}`, "secondme status 401: invalid token", false},
+		{200, `{"code":503,"message":"down","subCode":"connection.error"}`,
+			"secondme status 200: code 503 connection.error: down", true},
+		{502, `<html>bad gateway</html>`, "secondme status 502: <html>bad gateway</html>", true},
+		{200, `{"code":0,"data":{}}`, `secondme status 200: {"code":0,"data":{}}`, false},
+	}
+	for _, tc := range cases {
+		err := secondMeEnvelopeError(tc.status, strings.NewReader(tc.body))
+		if err.Error() != tc.want || isTransient(err) != tc.wantTransient {
+			t.Errorf("%d %s: %q (transient %v), want %q (transient %v)", tc.status, tc.body, err, isTransient(err), tc.want, tc.wantTransient)
+		}
+	}
+}
