@@ -159,52 +159,37 @@ func (s *Store) DeleteSession(ctx context.Context, sessionID string) error {
 	return nil
 }
 
-// insertMessage stores m if its session exists and neither its id nor its client message id is taken
-// in the session. It reports whether it stored m; when it did not, the taken message, or ErrNotFound
-// when the session does not exist.
-func insertMessage(t *txn, m store.ChatMessage) (bool, store.ChatMessage, error) {
-	res, err := t.exec(`INSERT INTO chat_messages (`+messageCols+`) SELECT ?,?,?,?,?,?,?,?,?
-		WHERE EXISTS (SELECT 1 FROM chat_sessions WHERE id = ?) ON CONFLICT DO NOTHING`,
-		append(messageArgs(m), m.SessionID)...)
-	if err != nil {
-		return false, store.ChatMessage{}, err
-	}
-	if ok, err := affected(res); err != nil || ok {
-		return ok, store.ChatMessage{}, err
-	}
-	old, err := scanMessage(t.queryRow(`SELECT `+messageCols+` FROM chat_messages
-		WHERE session_id = ?1 AND (id = ?2 OR (client_message_id = ?3 AND ?3 <> ''))
-		ORDER BY client_message_id = ?3 DESC LIMIT 1`, m.SessionID, m.ID, m.ClientMessageID))
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, store.ChatMessage{}, store.ErrNotFound
-	}
-	return false, old, err
-}
+// insertMessage is the statement that stores a message if its session exists and neither its id nor
+// its client message id is taken in the session.
+const insertMessage = `INSERT INTO chat_messages (` + messageCols + `) SELECT ?,?,?,?,?,?,?,?,?
+	WHERE EXISTS (SELECT 1 FROM chat_sessions WHERE id = ?) ON CONFLICT DO NOTHING`
+
+// takenMessage is the query for the message that kept another from being stored: the one with the
+// same client message id, else the one with the same id.
+const takenMessage = `SELECT ` + messageCols + ` FROM chat_messages
+	WHERE session_id = ?1 AND (id = ?2 OR (client_message_id = ?3 AND ?3 <> ''))
+	ORDER BY client_message_id = ?3 DESC LIMIT 1`
 
 // PutMessage stores a message. A message whose ClientMessageID (or ID) is already used in its session
 // is not stored again: PutMessage returns the stored one and ErrConflict. ErrNotFound if the session
 // does not exist.
 func (s *Store) PutMessage(ctx context.Context, m store.ChatMessage) (store.ChatMessage, error) {
-	var stored store.ChatMessage
-	err := s.w.tx(ctx, func(t *txn) error {
-		ok, old, err := insertMessage(t, m)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			stored = old
-			return store.ErrConflict
-		}
-		return nil
-	})
-	if errors.Is(err, store.ErrConflict) {
-		return stored, fmt.Errorf("put message in %s: %w", m.SessionID, err)
+	res, err := s.w.exec(ctx, insertMessage, append(messageArgs(m), m.SessionID)...)
+	if err != nil {
+		return store.ChatMessage{}, fmt.Errorf("put message in %s: %w", m.SessionID, err)
+	}
+	if ok, err := affected(res); err != nil || ok {
+		m.CreatedAt = fromMS(ms(m.CreatedAt))
+		return m, err
+	}
+	old, err := scanMessage(s.w.queryRow(ctx, takenMessage, m.SessionID, m.ID, m.ClientMessageID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.ChatMessage{}, fmt.Errorf("put message in %s: %w", m.SessionID, store.ErrNotFound)
 	}
 	if err != nil {
 		return store.ChatMessage{}, fmt.Errorf("put message in %s: %w", m.SessionID, err)
 	}
-	m.CreatedAt = fromMS(ms(m.CreatedAt))
-	return m, nil
+	return old, fmt.Errorf("put message in %s: %w", m.SessionID, store.ErrConflict)
 }
 
 // ListMessages lists a session's messages newest first, starting after the cursor.
@@ -238,8 +223,20 @@ func (s *Store) ListMessages(ctx context.Context, sessionID, cursor string, limi
 // A retry with the same reply id changes nothing. ErrNotFound if the session does not exist.
 func (s *Store) CompleteTurn(ctx context.Context, reply store.ChatMessage, u store.SessionUpdate) error {
 	err := s.w.tx(ctx, func(t *txn) error {
-		ok, _, err := insertMessage(t, reply)
-		if err != nil || !ok {
+		res, err := t.exec(insertMessage, append(messageArgs(reply), reply.SessionID)...)
+		if err != nil {
+			return err
+		}
+		ok, err := affected(res)
+		if err != nil {
+			return err
+		}
+		if !ok { // stored before (a retry), or there is no such session
+			var one int
+			err := t.queryRow(`SELECT 1 FROM chat_sessions WHERE id = ?`, reply.SessionID).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				return store.ErrNotFound
+			}
 			return err
 		}
 		_, err = t.exec(`UPDATE chat_sessions SET last_message = ?1, message_count = message_count + ?2, updated_at = ?3,
@@ -258,17 +255,15 @@ func (s *Store) CompleteTurn(ctx context.Context, reply store.ChatMessage, u sto
 // ErrQuotaExceeded (and no change) when the count has reached limit.
 func (s *Store) ConsumeQuota(ctx context.Context, userID, day string, limit int) (int, error) {
 	var count int
-	err := s.w.tx(ctx, func(t *txn) error {
-		err := t.queryRow(`INSERT INTO quotas (user_id, day, count) SELECT ?1, ?2, 1 WHERE ?3 > 0
-			ON CONFLICT DO UPDATE SET count = count + 1 WHERE count < ?3 RETURNING count`, userID, day, limit).Scan(&count)
-		if !errors.Is(err, sql.ErrNoRows) {
-			return err
+	err := s.w.queryRow(ctx, `INSERT INTO quotas (user_id, day, count) SELECT ?1, ?2, 1 WHERE ?3 > 0
+		ON CONFLICT DO UPDATE SET count = count + 1 WHERE count < ?3 RETURNING count`, userID, day, limit).Scan(&count)
+	if errors.Is(err, sql.ErrNoRows) {
+		// At the limit: nothing changed. Report the count reached.
+		err = s.r.queryRow(ctx, `SELECT count FROM quotas WHERE user_id = ? AND day = ?`, userID, day).Scan(&count)
+		if err == nil || errors.Is(err, sql.ErrNoRows) {
+			err = store.ErrQuotaExceeded
 		}
-		if err := t.queryRow(`SELECT count FROM quotas WHERE user_id = ? AND day = ?`, userID, day).Scan(&count); err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		return store.ErrQuotaExceeded
-	})
+	}
 	if err != nil {
 		return count, fmt.Errorf("consume quota of %s on %s: %w", userID, day, err)
 	}

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -35,7 +36,14 @@ var migrations embed.FS
 type Store struct {
 	w *pool // one connection: every write goes through it, in order
 	r *pool // several connections for reads
+	// ckpt is the connection that copies the write-ahead log into the database file in the background,
+	// so that no request waits for that (and its fsync); stop ends it.
+	ckpt *sql.DB
+	stop func()
 }
+
+// checkpointEvery is how often the background checkpoint runs.
+const checkpointEvery = time.Second
 
 var _ store.Store = (*Store)(nil)
 
@@ -49,7 +57,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("open sqlite store: create directory: %w", err)
 	}
 	const pragmas = "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
-	w, err := sql.Open("sqlite", path+pragmas+"&_pragma=journal_mode(WAL)&_txlock=immediate")
+	w, err := sql.Open("sqlite", path+pragmas+"&_pragma=journal_mode(WAL)&_pragma=wal_autocheckpoint(0)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
 	}
@@ -71,12 +79,48 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	r.SetMaxIdleConns(n)
 	r.SetConnMaxLifetime(0)
 	r.SetConnMaxIdleTime(0)
-	return &Store{w: newPool(w), r: newPool(r)}, nil
+	ckpt, err := sql.Open("sqlite", path+pragmas)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
+	}
+	ckpt.SetMaxOpenConns(1)
+	s := &Store{w: newPool(w), r: newPool(r), ckpt: ckpt}
+	s.stop = s.checkpointLoop()
+	return s, nil
 }
 
-// Close closes the database.
+// checkpointLoop checkpoints the write-ahead log every checkpointEvery until the returned stop is called.
+// A passive checkpoint never blocks readers or the writer.
+func (s *Store) checkpointLoop() (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(checkpointEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				if _, err := s.ckpt.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`); err != nil && ctx.Err() == nil {
+					slog.WarnContext(ctx, "sqlite checkpoint", "err", err)
+				}
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
+// Close closes the database. SQLite checkpoints the log as the last connection closes.
 func (s *Store) Close() error {
-	return errors.Join(s.r.close(), s.w.close())
+	s.stop()
+	return errors.Join(s.ckpt.Close(), s.r.close(), s.w.close())
 }
 
 // migrate applies, in order and each in its own transaction, the embedded migrations newer than the
@@ -201,20 +245,22 @@ func (p *pool) cached(query string) (*sql.Stmt, bool) {
 	return st, ok
 }
 
-// stmt returns the prepared statement of query, preparing it on first use. It needs a free
-// connection, so it must not be called inside a transaction of the same pool.
+// stmt returns the prepared statement of query, preparing it on first use. Preparing needs a free
+// connection, so it must not be called inside a transaction of the same pool, and it holds no lock
+// meanwhile (transactions look up statements while they hold connections).
 func (p *pool) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	if st, ok := p.cached(query); ok {
-		return st, nil
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if st, ok := p.stmts[query]; ok {
 		return st, nil
 	}
 	st, err := p.db.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if old, ok := p.stmts[query]; ok {
+		st.Close()
+		return old, nil
 	}
 	p.stmts[query] = st
 	return st, nil
@@ -251,7 +297,7 @@ func (p *pool) close() error {
 	for _, st := range p.stmts {
 		st.Close()
 	}
-	p.stmts = nil
+	clear(p.stmts)
 	return p.db.Close()
 }
 
