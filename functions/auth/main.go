@@ -50,6 +50,7 @@ func run(ctx context.Context, getenv func(string) string) error {
 		return fmt.Errorf("webhook: %w", err)
 	}
 	rt := api.NewRouter()
+	rt.HandleFunc("GET /api/health", api.Health)
 	authapi.New(svc, wh).Register(rt)
 	lambdahttp.Start(api.Wrap(rt, authapi.WebhookPath))
 	return nil

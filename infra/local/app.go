@@ -32,6 +32,7 @@ const webhookPath = "/api/webhooks/secondme"
 // that use it. Each owner adds one line here and keeps the rest in infra/local/<topic>.go.
 var groups = []func(ctx context.Context, s *stack) error{
 	wireMatches,
+	wireAuth,
 	wireUsers,
 	wireChat,
 	wireWeb,

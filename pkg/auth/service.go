@@ -61,8 +61,13 @@ func New(st Store, sealer *Sealer, sessions *Sessions, opts Options) *Service {
 		rematch: opts.Rematcher, now: now}
 }
 
-// Sessions returns the login sessions the service signs people into.
-func (s *Service) Sessions() *Sessions { return s.sessions }
+var _ api.Authenticator = (*Service)(nil)
+
+// Authenticate finds the signed-in person through the service's login sessions (Sessions.Authenticate),
+// so that one value can serve as the authenticator, the SecondMe token source and the syncer.
+func (s *Service) Authenticate(w http.ResponseWriter, r *http.Request) (string, error) {
+	return s.sessions.Authenticate(w, r)
+}
 
 // LoginRequest is a validated GET /api/auth/login.
 type LoginRequest struct {

@@ -1,5 +1,5 @@
-// Package authapi is the auth function's route group: sign-in with a provider, its callback, logout,
-// the SecondMe revocation webhook and the health check.
+// Package authapi is the auth function's route group: sign-in with a provider, its callback, logout
+// and the SecondMe revocation webhook.
 package authapi
 
 import (
@@ -31,9 +31,9 @@ func New(svc *auth.Service, webhook *auth.Webhook) *Handler {
 	return &Handler{svc: svc, webhook: webhook}
 }
 
-// Register adds the auth routes to rt.
+// Register adds the auth routes to rt. It leaves out GET /api/health, which every function's main
+// (and the local stack) adds once.
 func (h *Handler) Register(rt *api.Router) {
-	rt.HandleFunc("GET /api/health", api.Health)
 	rt.HandleFunc("GET /api/auth/login", h.login)
 	rt.HandleFunc("GET /api/auth/callback", h.svc.Callback)
 	rt.HandleFunc("POST /api/auth/logout", h.logout)

@@ -133,6 +133,7 @@ func newHarness(t *testing.T, st store.Store) *harness {
 		t.Fatal(err)
 	}
 	rt := api.NewRouter()
+	rt.HandleFunc("GET /api/health", api.Health)
 	authapi.New(h.svc, h.webhook).Register(rt)
 	rt.HandleFunc("GET /test/me", api.RequireUser(sessions, func(w http.ResponseWriter, r *http.Request) error {
 		api.WriteJSON(w, http.StatusOK, map[string]string{"userId": api.UserID(r.Context())})
