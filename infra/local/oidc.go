@@ -185,4 +185,3 @@ type hintClaims struct {
 	Name              string `json:"name"`
 	PreferredUsername string `json:"preferred_username"`
 }
-
