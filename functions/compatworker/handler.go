@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/secondme/twin/pkg/rematch"
+)
+
+// margin is the time kept at the end of an invocation to answer before Lambda's deadline: a job still
+// running then is cancelled and reported as failed.
+const margin = 3 * time.Second
+
+// batchHandler turns an SQS batch into jobs for handle and reports the messages that failed, so that
+// only those are received again (ReportBatchItemFailures) and a poison message reaches the
+// dead-letter queue alone after its 5 receives. Identical bodies in one batch run once.
+type batchHandler struct {
+	handle func(ctx context.Context, body []byte) error
+	// workers bounds the jobs run at once.
+	workers int
+}
+
+// Handle runs the batch's jobs, at most workers at a time, and returns the ids of the messages whose
+// job failed. It never returns an error: that would fail the whole batch.
+func (h batchHandler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	if d, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, d.Add(-margin))
+		defer cancel()
+	}
+	// Group message ids by body: a job redelivered within one batch is done once.
+	var bodies []string
+	ids := make(map[string][]string)
+	for _, r := range ev.Records {
+		if _, ok := ids[r.Body]; !ok {
+			bodies = append(bodies, r.Body)
+		}
+		ids[r.Body] = append(ids[r.Body], r.MessageId)
+	}
+	failed := make([]bool, len(bodies))
+	sem := make(chan struct{}, max(1, h.workers))
+	var wg sync.WaitGroup
+	for i, body := range bodies {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := h.run(ctx, []byte(body)); err != nil {
+				failed[i] = true
+				slog.ErrorContext(ctx, "compat job failed", "message_ids", ids[body], "permanent", errors.Is(err, rematch.ErrBadJob), "err", err)
+			}
+		}()
+	}
+	wg.Wait()
+	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
+	for i, body := range bodies {
+		if failed[i] {
+			for _, id := range ids[body] {
+				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: id})
+			}
+		}
+	}
+	slog.InfoContext(ctx, "compat batch done", "messages", len(ev.Records), "jobs", len(bodies), "failed", len(resp.BatchItemFailures))
+	return resp, nil
+}
+
+// run runs one job, unless the invocation is out of time; a panic fails the job, not the batch.
+func (h batchHandler) run(ctx context.Context, body []byte) (err error) {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			err = errors.New("panic in compat job")
+			slog.ErrorContext(ctx, "panic in compat job", "cause", v)
+		}
+	}()
+	return h.handle(ctx, body)
+}
