@@ -14,13 +14,21 @@ import (
 	"github.com/secondme/twin/pkg/id"
 	"github.com/secondme/twin/pkg/llm"
 	"github.com/secondme/twin/pkg/store"
+	"github.com/secondme/twin/pkg/store/dynamostore/dynamotest"
 	"github.com/secondme/twin/pkg/store/sqlitestore"
 	"github.com/secondme/twin/pkg/twin"
 )
 
-// env is a chat service over a real SQLite store, counted, with a scripted model.
+// backing is what the tests need of a real store.
+type backing interface {
+	chat.Store
+	CreateUser(ctx context.Context, u store.User) error
+	PutBlock(ctx context.Context, b store.Block) error
+}
+
+// env is a chat service over a real store (SQLite unless said otherwise), counted, with a scripted model.
 type env struct {
-	st    *sqlitestore.Store
+	st    backing
 	count *chattest.Counting
 	model *chattest.Script
 	svc   *chat.Service
@@ -30,12 +38,16 @@ type env struct {
 
 func newEnv(tb testing.TB, opts chat.Options, steps ...chattest.Step) *env {
 	tb.Helper()
-	ctx := context.Background()
-	st, err := sqlitestore.Open(ctx, filepath.Join(tb.TempDir(), "chat.db"))
+	st, err := sqlitestore.Open(context.Background(), filepath.Join(tb.TempDir(), "chat.db"))
 	if err != nil {
 		tb.Fatalf("open store: %v", err)
 	}
 	tb.Cleanup(func() { st.Close() })
+	return newEnvOn(tb, st, opts, steps...)
+}
+
+func newEnvOn(tb testing.TB, st backing, opts chat.Options, steps ...chattest.Step) *env {
+	tb.Helper()
 	e := &env{st: st, count: chattest.NewCounting(st), model: &chattest.Script{Steps: steps}}
 	e.me = e.person(tb, "Me", true, true)
 	e.other = e.person(tb, "Other", true, true)
@@ -483,5 +495,60 @@ func TestOptionsFrom(t *testing.T) {
 	if _, err := chat.OptionsFrom(func(k string) string { return bad[k] }); err == nil ||
 		!strings.Contains(err.Error(), "CHAT_DAILY_QUOTA") || !strings.Contains(err.Error(), "CHAT_MODEL_TIMEOUT") {
 		t.Errorf("bad settings: got %v, want both named", err)
+	}
+}
+
+// TestTurnOnDynamoDB runs the turn on the DynamoDB store (dynalite): a turn within 5 store calls, a
+// model failure and its retry, a replay, and a partial reply saved when the client leaves.
+func TestTurnOnDynamoDB(t *testing.T) {
+	e := newEnvOn(t, dynamotest.New(t), chat.Options{}, chattest.Step{Deltas: []string{"first"}},
+		chattest.Step{Deltas: []string{"again"}}, chattest.Step{Err: llm.ErrUnavailable}, chattest.Step{Deltas: []string{"second"}},
+		chattest.Step{Deltas: []string{"cut ", "short"}, Stall: true})
+	ctx := context.Background()
+	first := e.turn(t, chat.TurnRequest{UserID: e.me.ID, Message: "one", ClientMessageID: "d1"})
+	if got := e.count.Calls(); got > 5 {
+		t.Errorf("store calls: got %d (%v), want <= 5", got, e.count.ByMethod())
+	}
+	e.count.Reset()
+	second := e.turn(t, chat.TurnRequest{UserID: e.me.ID, SessionID: first.SessionID, Message: "again", ClientMessageID: "d1b"})
+	if got := e.count.Calls(); got != 5 {
+		t.Errorf("store calls in an existing session: got %d (%v), want 5", got, e.count.ByMethod())
+	}
+	if second.Reply.ID <= second.Message.ID || second.Message.ID <= first.Reply.ID {
+		t.Errorf("ids out of order: %s %s %s", first.Reply.ID, second.Message.ID, second.Reply.ID)
+	}
+	req := chat.TurnRequest{UserID: e.me.ID, SessionID: first.SessionID, Message: "two", ClientMessageID: "d2"}
+	var merr *chat.ModelError
+	if _, err := e.svc.Turn(ctx, req, chat.Events{}); !errors.As(err, &merr) {
+		t.Fatalf("failing model: got %v", err)
+	}
+	res := e.turn(t, req)
+	if res.Reply.Content != "second" {
+		t.Errorf("retry reply: %q", res.Reply.Content)
+	}
+	if again := e.turn(t, req); !again.Replayed || again.Reply.ID != res.Reply.ID {
+		t.Errorf("replay: %+v", again)
+	}
+	if got := len(e.messages(t, first.SessionID)); got != 6 {
+		t.Errorf("messages: got %d, want 6", got)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	_, err := e.svc.Turn(cctx, chat.TurnRequest{UserID: e.me.ID, SessionID: first.SessionID, Message: "three"}, chat.Events{
+		Delta: func(d string) error {
+			if d == "short" {
+				cancel()
+			}
+			return nil
+		},
+	})
+	if !errors.Is(err, chat.ErrClientGone) {
+		t.Fatalf("client gone: got %v", err)
+	}
+	msgs := e.messages(t, first.SessionID)
+	if last := msgs[len(msgs)-1]; !last.Incomplete || last.Content != "cut short" {
+		t.Errorf("partial reply: %+v", last)
+	}
+	if got := e.session(t, first.SessionID); got.MessageCount != 8 || got.LastMessage != "cut short" {
+		t.Errorf("session: count %d lastMessage %q", got.MessageCount, got.LastMessage)
 	}
 }

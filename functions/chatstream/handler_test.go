@@ -1,0 +1,136 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdaurl"
+
+	"github.com/secondme/twin/pkg/api"
+	"github.com/secondme/twin/pkg/chat"
+	"github.com/secondme/twin/pkg/chat/chattest"
+	"github.com/secondme/twin/pkg/id"
+	"github.com/secondme/twin/pkg/store"
+	"github.com/secondme/twin/pkg/store/sqlitestore"
+)
+
+// cookieAuth is a fake sign-in that reads the person's id from the sm_session cookie, so that the
+// test sees whether the event's cookies reach the handler.
+type cookieAuth struct{}
+
+func (cookieAuth) Authenticate(w http.ResponseWriter, r *http.Request) (string, error) {
+	c, err := r.Cookie("sm_session")
+	if err != nil {
+		return "", api.Errorf(api.CodeUnauthenticated, "sign in first")
+	}
+	return c.Value, nil
+}
+
+// event reads the Function URL fixture with the signed-in person's id in its cookie.
+func event(tb testing.TB, userID string, edit func(*events.LambdaFunctionURLRequest)) *events.LambdaFunctionURLRequest {
+	tb.Helper()
+	b, err := os.ReadFile("testdata/stream.json")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var ev events.LambdaFunctionURLRequest
+	if err := json.Unmarshal([]byte(strings.ReplaceAll(string(b), "USER_ID", userID)), &ev); err != nil {
+		tb.Fatal(err)
+	}
+	if edit != nil {
+		edit(&ev)
+	}
+	return &ev
+}
+
+func newTestHandler(tb testing.TB, model *chattest.Script) (http.Handler, *sqlitestore.Store, string) {
+	tb.Helper()
+	st, err := sqlitestore.Open(context.Background(), filepath.Join(tb.TempDir(), "chat.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	now := time.Now()
+	u := store.User{ID: id.New(), Nickname: "Ada", CreatedAt: now, UpdatedAt: now}
+	if err := st.CreateUser(context.Background(), u); err != nil {
+		tb.Fatal(err)
+	}
+	return newHandler(chat.New(st, chat.OneModel{Model: model}, chat.Options{}), cookieAuth{}), st, u.ID
+}
+
+// TestStreamThroughFunctionURL runs the handler as lambdaurl runs it in a RESPONSE_STREAM function:
+// the event's cookies sign the person in, and the body streams the turn's events.
+func TestStreamThroughFunctionURL(t *testing.T) {
+	h, st, user := newTestHandler(t, &chattest.Script{Steps: []chattest.Step{{Deltas: []string{"Hi ", "Ada"}}}})
+	resp, err := lambdaurl.Wrap(h)(context.Background(), event(t, user, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if c, ok := resp.Body.(io.Closer); ok {
+			c.Close()
+		}
+	}()
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Headers["Content-Type"], "text/event-stream") {
+		t.Fatalf("response: %d %v", resp.StatusCode, resp.Headers)
+	}
+	var names []string
+	var sessionID string
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		if name, ok := strings.CutPrefix(line, "event: "); ok {
+			names = append(names, name)
+		}
+		if data, ok := strings.CutPrefix(line, "data: "); ok && names[len(names)-1] == "session" {
+			var v struct{ SessionID string }
+			_ = json.Unmarshal([]byte(data), &v)
+			sessionID = v.SessionID
+		}
+	}
+	if got, want := strings.Join(names, ","), "session,delta,delta,done"; got != want {
+		t.Fatalf("events: got %s, want %s", got, want)
+	}
+	page, err := st.ListMessages(context.Background(), sessionID, "", 10)
+	if err != nil || len(page.Items) != 2 || page.Items[0].Content != "Hi Ada" {
+		t.Errorf("stored messages: %+v %v", page.Items, err)
+	}
+}
+
+func TestStreamThroughFunctionURLRefusals(t *testing.T) {
+	h, _, user := newTestHandler(t, &chattest.Script{})
+	tests := []struct {
+		name   string
+		edit   func(*events.LambdaFunctionURLRequest)
+		status int
+	}{
+		{"no cookie", func(ev *events.LambdaFunctionURLRequest) { ev.Cookies = nil }, http.StatusUnauthorized},
+		{"cross-site", func(ev *events.LambdaFunctionURLRequest) { ev.Headers["sec-fetch-site"] = "cross-site" }, http.StatusForbidden},
+		{"bad body", func(ev *events.LambdaFunctionURLRequest) { ev.Body = `{"message":""}` }, http.StatusBadRequest},
+		{"unknown route", func(ev *events.LambdaFunctionURLRequest) {
+			ev.RawPath = "/api/chat"
+			ev.RequestContext.HTTP.Path = "/api/chat"
+		}, http.StatusNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, err := lambdaurl.Wrap(h)(context.Background(), event(t, user, tt.edit))
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tt.status || !strings.Contains(string(body), `"error"`) {
+				t.Errorf("got %d %s, want %d with a JSON error", resp.StatusCode, body, tt.status)
+			}
+		})
+	}
+}
