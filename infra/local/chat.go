@@ -67,5 +67,12 @@ func chatModelConfig(getenv func(string) string) (llm.Config, error) {
 		}
 		cfg.Timeout = d
 	}
+	if v := getenv("OFFLINE_PACE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return llm.Config{}, fmt.Errorf("OFFLINE_PACE=%q: want a duration such as 25ms", v)
+		}
+		cfg.OfflinePace = d
+	}
 	return cfg, nil
 }

@@ -65,6 +65,9 @@ type Config struct {
 	// SecondMeModel is "secondme/nano" (default) or "secondme/pro".
 	SecondMeModel string
 
+	// OfflinePace is the pause between the offline model's streamed words; zero streams at once.
+	OfflinePace time.Duration
+
 	// Timeout bounds one Generate call, its retry included; defaults to DefaultTimeout.
 	Timeout time.Duration
 	// RetryDelay is the pause before the one retry; defaults to DefaultRetryDelay.
@@ -149,6 +152,6 @@ func New(cfg Config, hc *http.Client) (Model, error) {
 	case ProviderOpenAI:
 		return newOpenAI(cfg, hc), nil
 	default:
-		return NewOffline(), nil
+		return &Offline{Pace: cfg.OfflinePace}, nil
 	}
 }

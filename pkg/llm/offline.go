@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"slices"
 	"strings"
+	"time"
 )
 
 // ModelOffline is Reply.Model of the offline model.
@@ -23,7 +24,11 @@ const maxOfflineFacts = 2
 // share the most terms with the last message, streams the reply word by word, and ends it with
 // OfflineMark. With a Schema it returns JSON valid for the schema, derived from the overlap of the two
 // personas of the prompt (see fillSchema). The same request always gets the same reply.
-type Offline struct{}
+type Offline struct {
+	// Pace, when set, is the pause between streamed words, so a person sees the reply being written
+	// (the local stack's OFFLINE_PACE). Zero streams at once.
+	Pace time.Duration
+}
 
 var _ Model = (*Offline)(nil)
 
@@ -51,7 +56,10 @@ func (o *Offline) Generate(ctx context.Context, req Request, onDelta func(string
 		return reply, nil
 	}
 	var text strings.Builder
-	for _, p := range pieces {
+	for i, p := range pieces {
+		if i > 0 && o.Pace > 0 {
+			sleep(ctx, o.Pace)
+		}
 		if err := ctx.Err(); err != nil {
 			reply.Text = text.String()
 			return reply, err

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
 
@@ -302,5 +303,31 @@ func BenchmarkOfflineJudge(b *testing.B) {
 		if _, err := m.Generate(ctx, req, nil); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestOfflinePace(t *testing.T) {
+	m, err := llm.New(llm.Config{OfflinePace: 5 * time.Millisecond}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := llm.Request{Messages: []llm.Message{{Role: llm.RoleUser, Content: "Tell me about your weekends and what you like to cook"}}}
+	var stamps []time.Time
+	if _, err := m.Generate(context.Background(), req, func(string) error {
+		stamps = append(stamps, time.Now())
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(stamps) < 3 {
+		t.Fatalf("got %d deltas, want several words", len(stamps))
+	}
+	for i := 1; i < len(stamps); i++ {
+		if gap := stamps[i].Sub(stamps[i-1]); gap < 5*time.Millisecond {
+			t.Errorf("delta %d came %v after the one before, want at least the 5ms pace", i, gap)
+		}
+	}
+	if _, err := m.Generate(context.Background(), llm.Request{Schema: map[string]any{"type": "object"}, Messages: req.Messages}, nil); err != nil {
+		t.Errorf("a JSON request without deltas: %v", err)
 	}
 }
