@@ -60,24 +60,24 @@ const (
 )
 
 // TestUnderEmulator runs the auth bootstrap under the Runtime Interface Emulator with real API
-// Gateway v2 events, its secrets read from a Secrets Manager on 127.0.0.1.
+// Gateway v2 events, its secrets read once from the application secret (SECRETS_ARN, as
+// template.yaml sets it) on a Secrets Manager on 127.0.0.1.
 func TestUnderEmulator(t *testing.T) {
 	bootstrap := lambdatest.Build(t, "./functions/auth")
-	secrets := newSecretsServer(t, map[string]string{
-		arnPrefix + "sealing": strings.Repeat("ab", 32) + "\n",
-		arnPrefix + "client":  "secondme-client-secret",
-		arnPrefix + "webhook": webhookSecret,
+	app, _ := json.Marshal(map[string]string{
+		"sealingKey":            strings.Repeat("ab", 32),
+		"secondmeClientSecret":  "secondme-client-secret",
+		"secondmeWebhookSecret": webhookSecret,
 	})
+	secrets := newSecretsServer(t, map[string]string{arnPrefix + "app": string(app)})
 	emu := lambdatest.Start(t, bootstrap, []string{
 		"AWS_ENDPOINT_URL_SECRETS_MANAGER=" + secrets.URL,
 		"TABLE_NAME=twin-emulator",
 		"DYNAMO_ENDPOINT=http://127.0.0.1:9",
-		"SEALING_KEY_SECRET_ARN=" + arnPrefix + "sealing",
+		"SECRETS_ARN=" + arnPrefix + "app",
 		"SECONDME_CLIENT_ID=client_emulator",
-		"SECONDME_CLIENT_SECRET_ARN=" + arnPrefix + "client",
 		"SECONDME_REDIRECT_URL=https://twin.example/api/auth/callback",
 		"SECONDME_AUTHORIZE_URL=https://go.second.me/oauth/",
-		"SECONDME_WEBHOOK_SECRET_ARN=" + arnPrefix + "webhook",
 	})
 	invoke := func(t *testing.T, name string, edit func(string) string) events.APIGatewayV2HTTPResponse {
 		t.Helper()
@@ -167,7 +167,7 @@ func TestUnderEmulator(t *testing.T) {
 			t.Errorf("secret %s read %d times, want once (at init)", arn, n)
 		}
 	}
-	if len(secrets.reads) != 3 {
-		t.Errorf("%d secrets read, want 3", len(secrets.reads))
+	if len(secrets.reads) != 1 {
+		t.Errorf("%d secrets read, want the application secret", len(secrets.reads))
 	}
 }

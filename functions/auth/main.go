@@ -41,13 +41,9 @@ func run(ctx context.Context, getenv func(string) string) error {
 	} else {
 		slog.Warn("COMPAT_QUEUE_URL is not set: sign-in will not schedule rematches")
 	}
-	svc, err := boot.Auth(ctx, getenv, st, rm)
+	svc, wh, err := boot.AuthWithWebhook(ctx, getenv, st, rm)
 	if err != nil {
 		return fmt.Errorf("auth: %w", err)
-	}
-	wh, err := boot.Webhook(ctx, getenv, st)
-	if err != nil {
-		return fmt.Errorf("webhook: %w", err)
 	}
 	rt := api.NewRouter()
 	rt.HandleFunc("GET /api/health", api.Health)

@@ -2,6 +2,7 @@ package boot
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -26,19 +27,66 @@ func Sessions(getenv func(string) string, st auth.SessionStore) (*auth.Sessions,
 }
 
 // Auth returns the sign-in service of docs/auth.md. Its secrets come from Secrets Manager, read
-// once, concurrently: SEALING_KEY_SECRET_ARN (required), SECONDME_CLIENT_SECRET_ARN (with
-// SECONDME_CLIENT_ID) and OIDC_CLIENT_SECRET_ARN (with OIDC_ISSUER). SecondMe sign-in is on when
+// once at init (see readSecrets): the sealing key (always), the SecondMe client secret (with
+// SECONDME_CLIENT_ID) and the OIDC client secret (with OIDC_ISSUER). SecondMe sign-in is on when
 // SECONDME_CLIENT_ID is set, OIDC sign-in when OIDC_ISSUER is set. rematch may be nil.
 func Auth(ctx context.Context, getenv func(string) string, st auth.Store, rematch auth.Rematcher) (*auth.Service, error) {
-	smOn, oidcOn := getenv("SECONDME_CLIENT_ID") != "", getenv("OIDC_ISSUER") != ""
-	want := map[string]bool{"SEALING_KEY_SECRET_ARN": true, "SECONDME_CLIENT_SECRET_ARN": smOn, "OIDC_CLIENT_SECRET_ARN": oidcOn}
-	sec, err := readSecrets(ctx, getenv, want)
+	sec, err := readSecrets(ctx, getenv, authSecrets(getenv))
 	if err != nil {
 		return nil, err
 	}
+	return newAuth(getenv, st, rematch, sec)
+}
+
+// AuthWithWebhook is Auth plus the SecondMe revocation webhook receiver, for the auth function, with
+// every secret read once. The webhook secret comes from SECONDME_WEBHOOK_SECRET_ARN or the field
+// secondmeWebhookSecret of SECRETS_ARN (neither: every delivery is refused with 503). The header
+// names come from SECONDME_WEBHOOK_SIGNATURE_HEADER and SECONDME_WEBHOOK_TIMESTAMP_HEADER, the
+// algorithm from SECONDME_WEBHOOK_ALGORITHM (hmac-sha256-hex or hmac-sha256-base64).
+func AuthWithWebhook(ctx context.Context, getenv func(string) string, st auth.Store, rematch auth.Rematcher) (*auth.Service, *auth.Webhook, error) {
+	want := authSecrets(getenv)
+	want["SECONDME_WEBHOOK_SECRET_ARN"] = optional
+	if getenv("SECONDME_WEBHOOK_SECRET_ARN") != "" {
+		want["SECONDME_WEBHOOK_SECRET_ARN"] = required
+	}
+	sec, err := readSecrets(ctx, getenv, want)
+	if err != nil {
+		return nil, nil, err
+	}
+	svc, err := newAuth(getenv, st, rematch, sec)
+	if err != nil {
+		return nil, nil, err
+	}
+	wh, err := auth.NewWebhook(st, auth.WebhookConfig{
+		Secret:          []byte(sec["SECONDME_WEBHOOK_SECRET_ARN"]),
+		SignatureHeader: getenv("SECONDME_WEBHOOK_SIGNATURE_HEADER"),
+		TimestampHeader: getenv("SECONDME_WEBHOOK_TIMESTAMP_HEADER"),
+		Algorithm:       getenv("SECONDME_WEBHOOK_ALGORITHM"),
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return svc, wh, nil
+}
+
+// authSecrets are the secrets Auth needs.
+func authSecrets(getenv func(string) string) map[string]need {
+	want := map[string]need{"SEALING_KEY_SECRET_ARN": required}
+	if getenv("SECONDME_CLIENT_ID") != "" {
+		want["SECONDME_CLIENT_SECRET_ARN"] = required
+	}
+	if getenv("OIDC_ISSUER") != "" {
+		want["OIDC_CLIENT_SECRET_ARN"] = required
+	}
+	return want
+}
+
+// newAuth builds the sign-in service from the environment and the secrets read.
+func newAuth(getenv func(string) string, st auth.Store, rematch auth.Rematcher, sec map[string]string) (*auth.Service, error) {
+	smOn, oidcOn := getenv("SECONDME_CLIENT_ID") != "", getenv("OIDC_ISSUER") != ""
 	key, err := auth.ParseKey(sec["SEALING_KEY_SECRET_ARN"])
 	if err != nil {
-		return nil, fmt.Errorf("SEALING_KEY_SECRET_ARN: %w", err)
+		return nil, fmt.Errorf("the sealing key (SEALING_KEY_SECRET_ARN, or sealingKey in SECRETS_ARN): %w", err)
 	}
 	sealer, err := auth.NewSealer(key)
 	if err != nil {
@@ -88,38 +136,44 @@ func SecondMeConfig(getenv func(string) string) (secondme.Config, error) {
 	}, nil
 }
 
-// Webhook returns the SecondMe revocation webhook receiver: the secret from
-// SECONDME_WEBHOOK_SECRET_ARN (unset: every delivery is refused with 503), the header names from
-// SECONDME_WEBHOOK_SIGNATURE_HEADER and SECONDME_WEBHOOK_TIMESTAMP_HEADER, the algorithm from
-// SECONDME_WEBHOOK_ALGORITHM (hmac-sha256-hex or hmac-sha256-base64).
-func Webhook(ctx context.Context, getenv func(string) string, st auth.IdentityStore) (*auth.Webhook, error) {
-	cfg := auth.WebhookConfig{
-		SignatureHeader: getenv("SECONDME_WEBHOOK_SIGNATURE_HEADER"),
-		TimestampHeader: getenv("SECONDME_WEBHOOK_TIMESTAMP_HEADER"),
-		Algorithm:       getenv("SECONDME_WEBHOOK_ALGORITHM"),
-	}
-	if getenv("SECONDME_WEBHOOK_SECRET_ARN") != "" {
-		sec, err := readSecrets(ctx, getenv, map[string]bool{"SECONDME_WEBHOOK_SECRET_ARN": true})
-		if err != nil {
-			return nil, err
-		}
-		cfg.Secret = []byte(sec["SECONDME_WEBHOOK_SECRET_ARN"])
-	}
-	return auth.NewWebhook(st, cfg)
+// secretFields name, for each secret variable, its field in the SECRETS_ARN JSON object.
+var secretFields = map[string]string{
+	"SEALING_KEY_SECRET_ARN":      "sealingKey",
+	"SECONDME_CLIENT_SECRET_ARN":  "secondmeClientSecret",
+	"OIDC_CLIENT_SECRET_ARN":      "oidcClientSecret",
+	"SECONDME_WEBHOOK_SECRET_ARN": "secondmeWebhookSecret",
 }
 
-// readSecrets reads, concurrently, the secrets whose ARNs the wanted variables name; a wanted
-// variable that is unset is an error. The result maps each variable to its secret's value.
-func readSecrets(ctx context.Context, getenv func(string) string, want map[string]bool) (map[string]string, error) {
+// need says whether a secret must be there.
+type need int
+
+const (
+	required need = iota
+	optional
+)
+
+// readSecrets reads the wanted secrets, each from the secret its own variable names (a plain string)
+// or else from its field of the application secret SECRETS_ARN (one JSON object). The reads run
+// concurrently and each secret is read once. The result maps each variable found to its value; a
+// required one missing is an error.
+func readSecrets(ctx context.Context, getenv func(string) string, want map[string]need) (map[string]string, error) {
+	arns := map[string]string{} // secret ARN -> a variable read from it
 	var names []string
-	for k, on := range want {
-		if !on {
-			continue
+	for k, n := range want {
+		arn := getenv(k)
+		if arn == "" {
+			arn = getenv("SECRETS_ARN")
 		}
-		if getenv(k) == "" {
-			return nil, fmt.Errorf("%s is not set", k)
+		if arn == "" {
+			if n == optional {
+				continue
+			}
+			return nil, fmt.Errorf("%s is not set, nor SECRETS_ARN (with the field %q)", k, secretFields[k])
 		}
-		names = append(names, k)
+		if _, ok := arns[arn]; !ok {
+			names = append(names, arn)
+		}
+		arns[arn] = k
 	}
 	if len(names) == 0 {
 		return map[string]string{}, nil
@@ -129,28 +183,52 @@ func readSecrets(ctx context.Context, getenv func(string) string, want map[strin
 		return nil, err
 	}
 	var (
-		mu   sync.Mutex
-		wg   sync.WaitGroup
-		out  = map[string]string{}
-		errs []error
+		mu     sync.Mutex
+		wg     sync.WaitGroup
+		values = map[string]string{}
+		errs   []error
 	)
-	for _, k := range names {
+	for _, arn := range names {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			v, err := SecretString(ctx, cfg, getenv(k))
+			v, err := SecretString(ctx, cfg, arn)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", k, err))
+				errs = append(errs, err)
 				return
 			}
-			out[k] = strings.TrimSpace(v)
+			values[arn] = v
 		}()
 	}
 	wg.Wait()
 	if len(errs) > 0 {
 		return nil, errs[0]
+	}
+	out := map[string]string{}
+	var app map[string]string
+	for k, n := range want {
+		if arn := getenv(k); arn != "" {
+			out[k] = strings.TrimSpace(values[arn])
+			continue
+		}
+		if getenv("SECRETS_ARN") == "" {
+			continue // optional and nowhere
+		}
+		if app == nil {
+			if err := json.Unmarshal([]byte(values[getenv("SECRETS_ARN")]), &app); err != nil {
+				return nil, fmt.Errorf("SECRETS_ARN: the secret is not a JSON object of strings")
+			}
+		}
+		v := strings.TrimSpace(app[secretFields[k]])
+		if v == "" && n == optional {
+			continue
+		}
+		if v == "" {
+			return nil, fmt.Errorf("SECRETS_ARN: the secret has no %q (or set %s)", secretFields[k], k)
+		}
+		out[k] = v
 	}
 	return out, nil
 }
