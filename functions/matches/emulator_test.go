@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/secondme/twin/pkg/auth"
+	"github.com/secondme/twin/pkg/lambdatest"
+	"github.com/secondme/twin/pkg/rematch"
+	"github.com/secondme/twin/pkg/rematch/rematchtest"
+	"github.com/secondme/twin/pkg/store"
+	"github.com/secondme/twin/pkg/store/dynamostore"
+	"github.com/secondme/twin/pkg/store/dynamostore/dynamotest"
+)
+
+// The people of the fixtures: the caller and the person they are matched with.
+const (
+	me    = "01M8A4CY44FCM3Z8GV675Z3JNY"
+	other = "01M8A4CY456EYERJS3HV87X3QV"
+)
+
+// TestUnderEmulator runs the matches bootstrap under the Runtime Interface Emulator with real API
+// Gateway v2 events, on a fresh table of the DynamoDB test server, signed in by a login session stored
+// there, refreshing through a fake SQS.
+func TestUnderEmulator(t *testing.T) {
+	ctx := context.Background()
+	endpoint, table := dynamotest.Endpoint(t), dynamotest.Table(t)
+	st := dynamostore.New(dynamotest.DB(t), table)
+	now := time.Now().UTC()
+	for _, p := range []struct{ id, nick string }{{me, "Ann"}, {other, "Ben"}} {
+		u := store.User{ID: p.id, Nickname: p.nick, Avatar: "https://example.com/" + p.nick + ".png", Discoverable: true,
+			ProfileVersion: 1, ProfileChangedAt: now, CreatedAt: now, UpdatedAt: now}
+		if err := st.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := st.PutMatch(ctx, store.Match{A: me, B: other, Score: 83, Reasoning: "Both play jazz.", Highlights: []string{"jazz"},
+		Challenges: []string{"time zones"}, Parts: []string{"deterministic", "model"}, VersionA: 1, VersionB: 1, Algorithm: "det-1+judge-1",
+		Transcript: []store.TranscriptLine{{Speaker: me, Text: "Hi, I play jazz piano."}, {Speaker: other, Text: "So do I!"}}, ComputedAt: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := "emulator-session-token"
+	if err := st.CreateLoginSession(ctx, store.LoginSession{TokenHash: auth.HashToken(token), UserID: me, CreatedAt: now,
+		ExpiresAt: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	sqs := rematchtest.NewSQS(t)
+	emu := lambdatest.Start(t, lambdatest.Build(t, "./functions/matches"), append(sqs.Env(),
+		"TABLE_NAME="+table,
+		"DYNAMO_ENDPOINT="+endpoint,
+	))
+	invoke := func(t *testing.T, name string) (events.APIGatewayV2HTTPResponse, map[string]any) {
+		t.Helper()
+		ev, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp := emu.InvokeHTTP(t, []byte(strings.ReplaceAll(string(ev), "SESSION_TOKEN", token)))
+		var body map[string]any
+		if err := json.Unmarshal([]byte(resp.Body), &body); err != nil {
+			t.Fatalf("%s: body %q is not JSON", name, resp.Body)
+		}
+		return resp, body
+	}
+
+	tests := []struct {
+		fixture string
+		status  int
+		check   func(t *testing.T, body map[string]any)
+	}{
+		{"apigw_health.json", 200, nil},
+		{"apigw_matches.json", 200, func(t *testing.T, body map[string]any) {
+			list, _ := body["matches"].([]any)
+			if len(list) != 1 {
+				t.Fatalf("matches = %v, want one", body["matches"])
+			}
+			m := list[0].(map[string]any)
+			if m["score"] != float64(83) || m["person"].(map[string]any)["nickname"] != "Ben" || m["reasoning"] != "Both play jazz." {
+				t.Errorf("match = %v", m)
+			}
+		}},
+		{"apigw_match.json", 200, func(t *testing.T, body map[string]any) {
+			if lines, _ := body["transcript"].([]any); len(lines) != 2 {
+				t.Errorf("transcript = %v, want the evidence", body["transcript"])
+			}
+		}},
+		{"apigw_match_unknown.json", 404, nil},
+		{"apigw_matches_signed_out.json", 401, nil},
+		{"apigw_refresh.json", 202, func(t *testing.T, body map[string]any) {
+			if jobs := sqs.Jobs(); len(jobs) != 1 || jobs[0] != rematch.PairJob(me, other) {
+				t.Errorf("queued %+v, want the pair job", jobs)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.fixture, func(t *testing.T) {
+			resp, body := invoke(t, tt.fixture)
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status = %d, want %d: %s", resp.StatusCode, tt.status, resp.Body)
+			}
+			if tt.check != nil {
+				tt.check(t, body)
+			}
+		})
+	}
+}
