@@ -20,6 +20,7 @@ import (
 	"github.com/secondme/twin/pkg/chat/chattest"
 	"github.com/secondme/twin/pkg/id"
 	"github.com/secondme/twin/pkg/llm"
+	"github.com/secondme/twin/pkg/llm/llmtest"
 	"github.com/secondme/twin/pkg/store"
 	"github.com/secondme/twin/pkg/store/sqlitestore"
 )
@@ -533,4 +534,69 @@ func TestStreamClientDisconnect(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatalf("no partial reply saved after the client left")
+}
+
+// newGeminiStack is the chat routes on the real Gemini provider (genai) pointed at a fake Gemini.
+func newGeminiStack(tb testing.TB, opts chat.Options) (*stack, *llmtest.Gemini) {
+	tb.Helper()
+	fake := llmtest.NewGemini(tb)
+	model, err := llm.New(fake.Config(), nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s := newStack(tb, opts)
+	h := chatapi.New(chat.New(s.st, chat.OneModel{Model: model}, opts), apitest.HeaderAuth{})
+	rt := api.NewRouter()
+	h.Register(rt)
+	h.RegisterStream(rt)
+	s.h = api.Wrap(rt)
+	return s, fake
+}
+
+// TestGeminiFailuresAreRetryable runs a 500, a timeout and a stream broken midway through the real
+// genai provider: each answers 502/503 or an `error` event, keeps the message, and the retry with
+// the same clientMessageId completes the turn.
+func TestGeminiFailuresAreRetryable(t *testing.T) {
+	s, fake := newGeminiStack(t, chat.Options{ModelTimeout: 300 * time.Millisecond})
+	fake.Reply("Hello from Gemini", 3)
+
+	fake.FailNext(500, 500) // the call and the provider's one retry
+	body := `{"message":"hi","clientMessageId":"g1"}`
+	if rec := s.do(t, "POST", "/api/chat", s.me, body, nil); rec.Code != http.StatusBadGateway {
+		t.Fatalf("500: got %d %s, want 502", rec.Code, rec.Body.String())
+	}
+	var list struct {
+		Sessions []sessionOut `json:"sessions"`
+	}
+	s.do(t, "GET", "/api/sessions", s.me, "", &list)
+	sid := list.Sessions[0].ID
+	retry := fmt.Sprintf(`{"message":"hi","clientMessageId":"g1","sessionId":%q}`, sid)
+
+	fake.Delay(2 * time.Second)
+	if rec := s.do(t, "POST", "/api/chat", s.me, retry, nil); rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("timeout: got %d %s, want 503", rec.Code, rec.Body.String())
+	}
+	fake.Delay(0)
+	if out := s.chat(t, s.me, retry); out.Reply.Content != "Hello from Gemini" || out.Message.Content != "hi" {
+		t.Errorf("retry: %+v", out)
+	}
+
+	fake.BreakAfter(1)
+	streamBody := fmt.Sprintf(`{"message":"and now?","clientMessageId":"g2","sessionId":%q}`, sid)
+	events := readEvents(t, s.do(t, "POST", "/api/chat/stream", s.me, streamBody, nil).Body, nil)
+	if last := events[len(events)-1]; last.Name != chatapi.EventError || last.Data["code"] != api.CodeUpstreamUnavailable {
+		t.Fatalf("broken stream: last event %+v", last)
+	}
+	fake.BreakAfter(-1)
+	events = readEvents(t, s.do(t, "POST", "/api/chat/stream", s.me, streamBody, nil).Body, nil)
+	if last := events[len(events)-1]; last.Name != chatapi.EventDone {
+		t.Fatalf("stream retry: %+v", events)
+	}
+	var page struct {
+		Messages []messageOut `json:"messages"`
+	}
+	s.do(t, "GET", "/api/sessions/"+sid+"/messages", s.me, "", &page)
+	if len(page.Messages) != 4 || page.Messages[0].Content != "Hello from Gemini" || page.Messages[1].Content != "and now?" {
+		t.Errorf("history: %+v", page.Messages)
+	}
 }
