@@ -6,6 +6,7 @@ package twin
 import (
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/secondme/twin/pkg/store"
 )
@@ -122,5 +123,19 @@ func (p Persona) lines() []string {
 }
 
 // oneLine folds runs of white space (new lines included) into single spaces, so that a text cannot
-// break out of the quoted block it is placed in.
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+// break out of the quoted block it is placed in. A text that is one line already is returned as it is,
+// without allocating.
+func oneLine(s string) string {
+	prevSpace := true // a leading space is folded away
+	for _, r := range s {
+		space := unicode.IsSpace(r)
+		if space && (prevSpace || r != ' ') {
+			return strings.Join(strings.Fields(s), " ")
+		}
+		prevSpace = space
+	}
+	if prevSpace && s != "" { // a trailing space
+		return strings.Join(strings.Fields(s), " ")
+	}
+	return s
+}

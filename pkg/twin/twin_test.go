@@ -291,3 +291,22 @@ func TestMaxWindowFoldsTheOldest(t *testing.T) {
 		t.Errorf("summary: %q", p.Summary)
 	}
 }
+
+func TestOneLine(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"", ""},
+		{"plain text", "plain text"},
+		{"  lead", "lead"},
+		{"trail ", "trail"},
+		{"a  b", "a b"},
+		{"a\nb", "a b"},
+		{"a\u2028b\u00a0c", "a b c"},
+		{" \n\t ", ""},
+		{"héllo wörld", "héllo wörld"},
+	}
+	for _, tt := range tests {
+		if got := oneLine(tt.in); got != tt.want {
+			t.Errorf("oneLine(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
