@@ -28,6 +28,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/secondme/twin/pkg/api"
@@ -86,10 +87,12 @@ func run(w io.Writer, turns, clients, ttftRuns int) error {
 	if err != nil {
 		return fmt.Errorf("server time: %w", err)
 	}
+	cpu0 := cpuTime()
 	sat50, sat99, satN, rate, err := serverTime(ctx, filepath.Join(dir, "saturated.db"), turns, clients, 0)
 	if err != nil {
 		return fmt.Errorf("server time, saturated: %w", err)
 	}
+	cpuPerTurn := (cpuTime() - cpu0) / time.Duration(satN)
 	one50, one99, oneN, _, err := serverTime(ctx, filepath.Join(dir, "serial.db"), max(turns/8, 100), 1, 0)
 	if err != nil {
 		return fmt.Errorf("server time, one client: %w", err)
@@ -117,6 +120,7 @@ func run(w io.Writer, turns, clients, ttftRuns int) error {
 	fmt.Fprintf(w, "| server time per turn, %d clients, p99 | %s | 10 ms %s |\n", clients, ms(p99), verdict(p99 <= 10*time.Millisecond))
 	fmt.Fprintf(w, "| server time per turn, %d clients saturated (no pause), p50 / p99 | %s / %s | |\n", clients, ms(sat50), ms(sat99))
 	fmt.Fprintf(w, "| throughput, %d clients saturated | %.0f turns/s | |\n", clients, rate)
+	fmt.Fprintf(w, "| CPU time per turn, server and client in one process (saturated run, user+system) | %s | |\n", ms(cpuPerTurn))
 	fmt.Fprintf(w, "| server time per turn, 1 client (%d turns), p50 / p99 | %s / %s | |\n", oneN, ms(one50), ms(one99))
 	for _, c := range calls {
 		target := "≤ 5, equal at both lengths"
@@ -442,4 +446,13 @@ func median(ds []time.Duration) time.Duration {
 	s := slices.Clone(ds)
 	slices.Sort(s)
 	return percentile(s, 0.5)
+}
+
+// cpuTime returns the user and system CPU time this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
