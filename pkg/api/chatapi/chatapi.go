@@ -201,6 +201,9 @@ func (h *Handler) postChat(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	res, err := h.svc.Turn(r.Context(), req, chat.Events{})
+	if errors.Is(err, chat.ErrClientGone) {
+		return nil // nobody is listening; what the model wrote is saved, marked incomplete
+	}
 	if err != nil {
 		return apiError(err, "")
 	}

@@ -79,8 +79,8 @@ func (h *Handler) postStream(w http.ResponseWriter, r *http.Request) error {
 	})
 	switch {
 	case errors.Is(err, chat.ErrClientGone):
-		slog.InfoContext(r.Context(), "chat stream: client went away; partial reply saved",
-			"session", res.SessionID, "reply", res.Reply.ID, "request_id", api.RequestID(r.Context()))
+		slog.InfoContext(r.Context(), "chat stream: client went away", "session", res.SessionID,
+			"partial_reply", res.Reply.ID, "request_id", api.RequestID(r.Context()))
 		return nil
 	case err != nil && !sse.started:
 		return apiError(err, "")
