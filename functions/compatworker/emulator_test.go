@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/secondme/twin/pkg/compat"
+	"github.com/secondme/twin/pkg/compat/formula"
 	"github.com/secondme/twin/pkg/lambdatest"
 	"github.com/secondme/twin/pkg/rematch"
 	"github.com/secondme/twin/pkg/rematch/rematchtest"
@@ -60,7 +61,7 @@ func TestUnderEmulator(t *testing.T) {
 			t.Errorf("failed ids = %v, want %v", got, want)
 		}
 		for _, p := range [][2]string{{ann, ben}, {ben, cat}} {
-			if m, err := st.GetMatch(ctx, p[0], p[1]); err != nil || m.Algorithm != compat.Algorithm+"+"+compat.JudgeVersion {
+			if m, err := st.GetMatch(ctx, p[0], p[1]); err != nil || m.Algorithm != formula.Version+"+"+compat.JudgeVersion {
 				t.Errorf("match %v = %+v, %v; want one judged by the offline model", p, m, err)
 			}
 		}

@@ -42,7 +42,7 @@ func run(ctx context.Context, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
-	w := rematch.NewWorker(st, compat.New(model, settings.Compat), q, settings.Nightly.Config)
+	w := rematch.NewWorker(st, compat.New(model, compat.Config{Messages: settings.Messages, ModelWeight: settings.ModelWeight}), q, settings.Nightly.Config)
 	lambda.Start(batchHandler{handle: w.Handle, workers: rematch.BatchSize}.Handle)
 	return nil
 }

@@ -40,7 +40,7 @@ func wireMatches(ctx context.Context, s *stack) error {
 		return err
 	}
 	fanout := &fanoutSender{q: s.queue}
-	worker := rematch.NewWorker(s.store, compat.New(model, settings.Compat), fanout, settings.Nightly.Config)
+	worker := rematch.NewWorker(s.store, compat.New(model, compat.Config{Messages: settings.Messages, ModelWeight: settings.ModelWeight}), fanout, settings.Nightly.Config)
 	fanout.handle = worker.Handle
 	rematcher := rematch.NewRematcher(s.queue)
 	s.jobs = worker.Handle
@@ -50,7 +50,7 @@ func wireMatches(ctx context.Context, s *stack) error {
 		_, err := rematch.NewNightly(s.store, inlineSender(worker.Handle), settings.Nightly).Run(ctx)
 		return err
 	}
-	matchesapi.New(s.store, s.auth, rematcher).Register(s.router)
+	matchesapi.New(s.store, s, rematcher).Register(s.router)
 	nightly := rematch.NewNightly(s.store, patientSender{s.queue}, settings.Nightly)
 	s.background(func(ctx context.Context) {
 		t := time.NewTicker(interval)

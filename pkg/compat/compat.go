@@ -1,8 +1,9 @@
 // Package compat scores how compatible two people are, from what they chose to make public.
 //
-// The deterministic part (Score, Explain) is a documented formula over both people's public shades,
-// always available and fast enough for hot loops. The model part (Converse, JudgeBoth) has their
-// twins talk and a model judge the pair in both orders. Scorer blends the two into a store.Match.
+// The deterministic part is package formula: a documented score over both people's public shades,
+// always available and fast enough for hot loops. This package adds the model part (Converse,
+// JudgeBoth): the two people's twins talk and a model judges the pair in both orders. Scorer blends
+// the two into a store.Match.
 package compat
 
 import (
@@ -12,6 +13,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/secondme/twin/pkg/compat/formula"
 	"github.com/secondme/twin/pkg/llm"
 	"github.com/secondme/twin/pkg/store"
 )
@@ -59,26 +61,26 @@ func New(model llm.Model, cfg Config) *Scorer {
 	return &Scorer{model: model, cfg: cfg, now: time.Now}
 }
 
-// Algorithm names how this Scorer computes matches: Algorithm alone without a model, with the judge
-// version appended with one. A stored match with another algorithm is stale.
+// Algorithm names how this Scorer computes matches: formula.Version alone without a model, with the
+// judge version appended with one. A stored match with another algorithm is stale.
 func (s *Scorer) Algorithm() string {
 	if s.model == nil {
-		return Algorithm
+		return formula.Version
 	}
-	return Algorithm + "+" + JudgeVersion
+	return formula.Version + "+" + JudgeVersion
 }
 
 // Deterministic returns the match of a and b from the deterministic part alone (a.ID < b.ID), stamped
-// with Algorithm: used as it is without a model, and as the fallback when the model fails, so that a
+// with formula.Version: used as it is without a model, and as the fallback when the model fails, so that a
 // later job sees it as stale and asks the model again.
 func (s *Scorer) Deterministic(a, b store.User) store.Match {
-	r := Explain(NewFeatures(a), NewFeatures(b))
+	r := formula.Explain(formula.NewFeatures(a), formula.NewFeatures(b))
 	return store.Match{
 		A: a.ID, B: b.ID, Score: r.Score, Reasoning: r.Summary,
 		Highlights: merge(maxStored, r.Reasons), Challenges: merge(maxStored, r.Challenges),
 		Parts:    []string{PartDeterministic},
 		VersionA: a.ProfileVersion, VersionB: b.ProfileVersion,
-		Algorithm: Algorithm, ComputedAt: s.now().UTC(),
+		Algorithm: formula.Version, ComputedAt: s.now().UTC(),
 	}
 }
 

@@ -10,9 +10,23 @@ import (
 	"testing"
 
 	"github.com/secondme/twin/pkg/compat"
+	"github.com/secondme/twin/pkg/compat/formula"
 	"github.com/secondme/twin/pkg/llm"
 	"github.com/secondme/twin/pkg/store"
 )
+
+func shade(name, conf, text string, topics ...string) store.Shade {
+	return store.Shade{Name: name, Confidence: conf, Public: &store.PublicShade{Name: name, Description: text, Topics: topics}}
+}
+
+var alice = store.User{ID: "a", Nickname: "Alice", Shades: []store.Shade{
+	shade("Trail Runner", store.ConfidenceVeryHigh, "Runs mountain trails every weekend.", "trail running", "mountains"),
+	shade("Jazz Pianist", store.ConfidenceHigh, "Plays jazz piano in a small band.", "jazz", "piano"),
+}}
+
+var bob = store.User{ID: "b", Nickname: "Bob", Shades: []store.Shade{
+	shade("Spreadsheet Wizard", store.ConfidenceVeryHigh, "Builds financial models for a bank.", "finance", "excel"),
+}}
 
 // fakeModel answers twin turns with a numbered line and judge requests (those with a schema) with
 // verdict(prompt); it records every request.
@@ -168,14 +182,14 @@ func TestComputeWithModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	det := compat.Explain(compat.NewFeatures(a), compat.NewFeatures(b)).Score
+	det := formula.Explain(formula.NewFeatures(a), formula.NewFeatures(b)).Score
 	if want := int(0.4*float64(det) + 0.6*90 + 0.5); got.Score != want {
 		t.Errorf("score = %d, want %d (0.4 x deterministic %d + 0.6 x 90)", got.Score, want, det)
 	}
 	if want := []string{compat.PartDeterministic, compat.PartModel}; !slices.Equal(got.Parts, want) {
 		t.Errorf("parts = %q, want %q", got.Parts, want)
 	}
-	if got.Algorithm != s.Algorithm() || got.Algorithm == compat.Algorithm {
+	if got.Algorithm != s.Algorithm() || got.Algorithm == formula.Version {
 		t.Errorf("algorithm = %q, want the model's %q", got.Algorithm, s.Algorithm())
 	}
 	if got.A != a.ID || got.B != b.ID || got.VersionA != 3 || got.VersionB != 7 || got.ComputedAt.IsZero() {
@@ -240,7 +254,7 @@ func TestComputeModelFailure(t *testing.T) {
 		t.Errorf("err = %v, want ErrUnavailable", err)
 	}
 	d := s.Deterministic(a, b)
-	if d.Algorithm != compat.Algorithm || !slices.Equal(d.Parts, []string{compat.PartDeterministic}) || len(d.Transcript) != 0 {
+	if d.Algorithm != formula.Version || !slices.Equal(d.Parts, []string{compat.PartDeterministic}) || len(d.Transcript) != 0 {
 		t.Errorf("fallback = %+v, want deterministic only with Algorithm", d)
 	}
 }
@@ -262,7 +276,7 @@ func TestComputeWithoutModel(t *testing.T) {
 	a, b := pair()
 	s := compat.New(nil, compat.Config{})
 	got, err := s.Compute(context.Background(), a, b)
-	if err != nil || got.Algorithm != compat.Algorithm || s.Algorithm() != compat.Algorithm {
+	if err != nil || got.Algorithm != formula.Version || s.Algorithm() != formula.Version {
 		t.Errorf("Compute = %+v, %v", got, err)
 	}
 	if _, err := s.Compute(context.Background(), b, a); err == nil {

@@ -37,16 +37,3 @@ func FuzzParseVerdict(f *testing.F) {
 		}
 	})
 }
-
-// FuzzTerms checks the tokenizer on any text: it never panics and never returns an empty term.
-func FuzzTerms(f *testing.F) {
-	f.Add("I love Hiking, and the MOUNTAINS!")
-	f.Add("我喜欢音乐 jazz\xff")
-	f.Fuzz(func(t *testing.T, text string) {
-		for _, term := range compat.Terms(text) {
-			if term == "" {
-				t.Fatalf("empty term from %q", text)
-			}
-		}
-	})
-}

@@ -3,14 +3,15 @@ package rematch
 import (
 	"fmt"
 	"strconv"
-
-	"github.com/secondme/twin/pkg/compat"
 )
 
-// Settings are the matching settings a function or the local stack reads from its environment.
+// Settings are the matching settings a function or the local stack reads from its environment. Zero
+// fields take the defaults of the packages they are given to.
 type Settings struct {
-	Compat  compat.Config
 	Nightly NightlyConfig
+	// Messages and ModelWeight are for compat.Config.
+	Messages    int
+	ModelWeight float64
 }
 
 // SettingsFrom reads the matching settings (docs/matching.md): MATCH_K (candidates per person,
@@ -26,7 +27,7 @@ func SettingsFrom(getenv func(string) string) (Settings, error) {
 	}{
 		{"MATCH_K", &s.Nightly.K, 1, 100},
 		{"REMATCH_SLICE", &s.Nightly.Slice, 1, 10_000_000},
-		{"COMPAT_MESSAGES", &s.Compat.Messages, 2, 20},
+		{"COMPAT_MESSAGES", &s.Messages, 2, 20},
 	}
 	for _, v := range ints {
 		raw := getenv(v.name)
@@ -44,7 +45,7 @@ func SettingsFrom(getenv func(string) string) (Settings, error) {
 		if err != nil || f <= 0 || f > 1 {
 			return Settings{}, fmt.Errorf("COMPAT_MODEL_WEIGHT=%q: want a number above 0 and at most 1", raw)
 		}
-		s.Compat.ModelWeight = f
+		s.ModelWeight = f
 	}
 	return s, nil
 }

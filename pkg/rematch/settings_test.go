@@ -10,11 +10,11 @@ import (
 func TestSettingsFrom(t *testing.T) {
 	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 	s, err := rematch.SettingsFrom(env(nil))
-	if err != nil || s.Nightly.K != 0 || s.Compat.Messages != 0 {
+	if err != nil || s.Nightly.K != 0 || s.Messages != 0 {
 		t.Errorf("defaults = %+v, %v; want zero values (each package's defaults apply)", s, err)
 	}
 	s, err = rematch.SettingsFrom(env(map[string]string{"MATCH_K": "5", "REMATCH_SLICE": "300", "COMPAT_MESSAGES": "4", "COMPAT_MODEL_WEIGHT": "0.5"}))
-	if err != nil || s.Nightly.K != 5 || s.Nightly.Slice != 300 || s.Compat.Messages != 4 || s.Compat.ModelWeight != 0.5 {
+	if err != nil || s.Nightly.K != 5 || s.Nightly.Slice != 300 || s.Messages != 4 || s.ModelWeight != 0.5 {
 		t.Errorf("settings = %+v, %v", s, err)
 	}
 	for name, m := range map[string]map[string]string{

@@ -9,7 +9,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/secondme/twin/pkg/compat"
+	"github.com/secondme/twin/pkg/compat/formula"
 	"github.com/secondme/twin/pkg/store"
 )
 
@@ -32,6 +32,16 @@ type WorkerStore interface {
 }
 
 var _ WorkerStore = store.Store(nil)
+
+// Scorer computes matches (compat.Scorer).
+type Scorer interface {
+	// Algorithm names how matches are computed; a stored match with another one is stale.
+	Algorithm() string
+	// Compute returns the match of a and b (a.ID < b.ID); an error means the model failed.
+	Compute(ctx context.Context, a, b store.User) (store.Match, error)
+	// Deterministic returns the match of a and b from the deterministic part alone.
+	Deterministic(a, b store.User) store.Match
+}
 
 // Defaults of Config.
 const (
@@ -72,14 +82,14 @@ func (c Config) withDefaults() Config {
 // done and does nothing (pair), or sends the same pair jobs again (user), which then do nothing.
 type Worker struct {
 	store  WorkerStore
-	scorer *compat.Scorer
+	scorer Scorer
 	sender Sender
 	cfg    Config
 }
 
 // NewWorker returns a Worker that writes matches to st, scores with scorer and fans user jobs out
 // through sender.
-func NewWorker(st WorkerStore, scorer *compat.Scorer, sender Sender, cfg Config) *Worker {
+func NewWorker(st WorkerStore, scorer Scorer, sender Sender, cfg Config) *Worker {
 	return &Worker{store: st, scorer: scorer, sender: sender, cfg: cfg.withDefaults()}
 }
 
@@ -279,7 +289,7 @@ func topK(score map[string]float64, k int) []string {
 // IndexTerms returns the terms a person is indexed under: the normalised terms of their public
 // topics and shade names, heaviest first, at most limit.
 func IndexTerms(u store.User, limit int) []string {
-	t := compat.NewFeatures(u).TopicTerms()
+	t := formula.NewFeatures(u).TopicTerms()
 	return t[:min(limit, len(t))]
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/secondme/twin/pkg/compat"
+	"github.com/secondme/twin/pkg/compat/formula"
 	"github.com/secondme/twin/pkg/llm"
 	"github.com/secondme/twin/pkg/rematch"
 	"github.com/secondme/twin/pkg/store"
@@ -63,8 +64,8 @@ func TestPairComputesOnceAndFollowsVersions(t *testing.T) {
 	if err := newWorker(st, nil, &recordingSender{}).Handle(ctx, job); err != nil {
 		t.Fatal(err)
 	}
-	if det, _ := st.GetMatch(ctx, a.ID, b.ID); det.Algorithm != compat.Algorithm {
-		t.Errorf("algorithm = %q, want %q", det.Algorithm, compat.Algorithm)
+	if det, _ := st.GetMatch(ctx, a.ID, b.ID); det.Algorithm != formula.Version {
+		t.Errorf("algorithm = %q, want %q", det.Algorithm, formula.Version)
 	}
 }
 

@@ -1,4 +1,4 @@
-package compat
+package formula
 
 import (
 	"fmt"
@@ -7,9 +7,9 @@ import (
 	"strings"
 )
 
-// Algorithm is the version of the deterministic formula below. A stored match computed with another
-// version (or with another judge, see Scorer.Algorithm) is stale and is computed again.
-const Algorithm = "det-1"
+// Version is the version of the formula below. A stored match computed with another version is stale
+// and is computed again.
+const Version = "det-1"
 
 // The deterministic score of two people A and B, from their public shades only:
 //

@@ -1,4 +1,4 @@
-package compat
+package formula
 
 import (
 	"hash/fnv"
@@ -74,7 +74,7 @@ func NewFeatures(u store.User) *Features {
 			name = sh.Name // as twin.PersonaOf: a shade's name is never private
 		}
 		si := int32(len(f.shadeNames))
-		f.shadeNames = append(f.shadeNames, oneLine(name))
+		f.shadeNames = append(f.shadeNames, strings.Join(strings.Fields(name), " "))
 		f.publicCount++
 		w, ok := confidenceWeight[sh.Confidence]
 		if !ok {

@@ -1,4 +1,4 @@
-package compat_test
+package formula_test
 
 import (
 	"fmt"
@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/secondme/twin/pkg/compat"
+	"github.com/secondme/twin/pkg/compat/formula"
 	"github.com/secondme/twin/pkg/store"
 )
 
@@ -45,19 +45,19 @@ func randomUser(r *rand.Rand, id string) store.User {
 }
 
 func score(a, b store.User) int {
-	return compat.Score(compat.NewFeatures(a), compat.NewFeatures(b)).Total()
+	return formula.Score(formula.NewFeatures(a), formula.NewFeatures(b)).Total()
 }
 
 func TestScoreSymmetricDeterministicBounded(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for i := range 2000 {
 		a, b := randomUser(r, "a"), randomUser(r, "b")
-		fa, fb := compat.NewFeatures(a), compat.NewFeatures(b)
-		ab, ba := compat.Score(fa, fb), compat.Score(fb, fa)
+		fa, fb := formula.NewFeatures(a), formula.NewFeatures(b)
+		ab, ba := formula.Score(fa, fb), formula.Score(fb, fa)
 		if ab != ba {
 			t.Fatalf("pair %d: Score(a, b) = %+v, Score(b, a) = %+v", i, ab, ba)
 		}
-		if again := compat.Score(compat.NewFeatures(a), compat.NewFeatures(b)); again != ab {
+		if again := formula.Score(formula.NewFeatures(a), formula.NewFeatures(b)); again != ab {
 			t.Fatalf("pair %d: second Score = %+v, first %+v", i, again, ab)
 		}
 		for name, p := range map[string]float64{"topics": ab.Topics, "facets": ab.Facets, "text": ab.Text, "complement": ab.Complement} {
@@ -68,7 +68,7 @@ func TestScoreSymmetricDeterministicBounded(t *testing.T) {
 		if s := ab.Total(); s < 0 || s > 100 {
 			t.Fatalf("pair %d: Total = %d, want 0-100", i, s)
 		}
-		if ea, eb := compat.Explain(fa, fb).Score, compat.Explain(fb, fa).Score; ea != ab.Total() || eb != ea {
+		if ea, eb := formula.Explain(fa, fb).Score, formula.Explain(fb, fa).Score; ea != ab.Total() || eb != ea {
 			t.Fatalf("pair %d: Explain scores %d and %d, Score %d", i, ea, eb, ab.Total())
 		}
 	}
@@ -106,7 +106,7 @@ func TestScoreIdenticalHighDisjointLow(t *testing.T) {
 		u := randomUser(r, "u")
 		v := u
 		v.ID = "v"
-		if len(compat.NewFeatures(u).TopicTerms()) == 0 {
+		if len(formula.NewFeatures(u).TopicTerms()) == 0 {
 			continue
 		}
 		if got := score(u, v); got < 60 {
@@ -165,7 +165,7 @@ func TestExplainNamesShades(t *testing.T) {
 		shade("Weekend Hiker", store.ConfidenceHigh, "Hikes in the mountains.", "mountains", "hiking"),
 		shade("Storyteller", store.ConfidenceHigh, "An outgoing storyteller at every party.", "stories"),
 	}}
-	r := compat.Explain(compat.NewFeatures(alice), compat.NewFeatures(carol))
+	r := formula.Explain(formula.NewFeatures(alice), formula.NewFeatures(carol))
 	want := []string{
 		`Both mention "mountains": Alice's "Trail Runner" and Carol's "Weekend Hiker"`,
 		`Complementary: Alice's "Good Listener" (listener) and Carol's "Storyteller" (storyteller)`,
@@ -178,28 +178,28 @@ func TestExplainNamesShades(t *testing.T) {
 	if r.Score <= 0 || !strings.Contains(r.Summary, fmt.Sprint(r.Score)) {
 		t.Errorf("summary %q, score %d", r.Summary, r.Score)
 	}
-	if d := compat.Explain(compat.NewFeatures(alice), compat.NewFeatures(bob)); !slices.Contains(d.Challenges, "No topics in common") {
+	if d := formula.Explain(formula.NewFeatures(alice), formula.NewFeatures(bob)); !slices.Contains(d.Challenges, "No topics in common") {
 		t.Errorf("disjoint challenges = %q", d.Challenges)
 	}
 }
 
 func TestScoreDoesNotAllocate(t *testing.T) {
-	fa, fb := compat.NewFeatures(alice), compat.NewFeatures(bob)
-	if n := testing.AllocsPerRun(100, func() { _ = compat.Score(fa, fb).Total() }); n != 0 {
+	fa, fb := formula.NewFeatures(alice), formula.NewFeatures(bob)
+	if n := testing.AllocsPerRun(100, func() { _ = formula.Score(fa, fb).Total() }); n != 0 {
 		t.Errorf("Score allocates %v times per pair, want 0", n)
 	}
 }
 
 func BenchmarkScore(b *testing.B) {
 	r := rand.New(rand.NewPCG(7, 8))
-	fs := make([]*compat.Features, 256)
+	fs := make([]*formula.Features, 256)
 	for i := range fs {
-		fs[i] = compat.NewFeatures(randomUser(r, fmt.Sprint(i)))
+		fs[i] = formula.NewFeatures(randomUser(r, fmt.Sprint(i)))
 	}
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		_ = compat.Score(fs[i%256], fs[(i*7+3)%256]).Total()
+		_ = formula.Score(fs[i%256], fs[(i*7+3)%256]).Total()
 		i++
 	}
 }

@@ -1,10 +1,10 @@
-package compat_test
+package formula_test
 
 import (
 	"slices"
 	"testing"
 
-	"github.com/secondme/twin/pkg/compat"
+	"github.com/secondme/twin/pkg/compat/formula"
 )
 
 func TestTerms(t *testing.T) {
@@ -25,7 +25,7 @@ func TestTerms(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := compat.Terms(tt.text); !slices.Equal(got, tt.want) {
+			if got := formula.Terms(tt.text); !slices.Equal(got, tt.want) {
 				t.Errorf("Terms(%q) = %q, want %q", tt.text, got, tt.want)
 			}
 		})
@@ -38,8 +38,21 @@ func TestStem(t *testing.T) {
 		"movies": "movi", "movie": "movi", "cooked": "cook", "cooking": "cook", "swimming": "swim", "travel": "travel",
 	}
 	for in, want := range tests {
-		if got := compat.Stem(in); got != want {
+		if got := formula.Stem(in); got != want {
 			t.Errorf("Stem(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// FuzzTerms checks the tokenizer on any text: it never panics and never returns an empty term.
+func FuzzTerms(f *testing.F) {
+	f.Add("I love Hiking, and the MOUNTAINS!")
+	f.Add("我喜欢音乐 jazz\xff")
+	f.Fuzz(func(t *testing.T, text string) {
+		for _, term := range formula.Terms(text) {
+			if term == "" {
+				t.Fatalf("empty term from %q", text)
+			}
+		}
+	})
 }

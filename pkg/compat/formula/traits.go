@@ -1,4 +1,4 @@
-package compat
+package formula
 
 import "math/bits"
 
