@@ -40,9 +40,12 @@ type grantReq struct {
 	nonce, challenge, method, subject, name string
 }
 
+// issuerKey is the signing key of every test issuer (made once: RSA key generation is slow).
+var issuerKey = sync.OnceValues(func() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 2048) })
+
 func newIssuer(tb testing.TB) *issuer {
 	tb.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	key, err := issuerKey()
 	if err != nil {
 		tb.Fatal(err)
 	}
