@@ -39,11 +39,14 @@ func Auth(ctx context.Context, getenv func(string) string, st auth.Store, rematc
 }
 
 // AuthWithWebhook is Auth plus the SecondMe revocation webhook receiver, for the auth function, with
-// every secret read once. The webhook secret comes from SECONDME_WEBHOOK_SECRET_ARN or the field
+// every secret read once; SecondMe sign-in there also needs SECONDME_REDIRECT_URL. The webhook secret comes from SECONDME_WEBHOOK_SECRET_ARN or the field
 // secondmeWebhookSecret of SECRETS_ARN (neither: every delivery is refused with 503). The header
 // names come from SECONDME_WEBHOOK_SIGNATURE_HEADER and SECONDME_WEBHOOK_TIMESTAMP_HEADER, the
 // algorithm from SECONDME_WEBHOOK_ALGORITHM (hmac-sha256-hex or hmac-sha256-base64).
 func AuthWithWebhook(ctx context.Context, getenv func(string) string, st auth.Store, rematch auth.Rematcher) (*auth.Service, *auth.Webhook, error) {
+	if getenv("SECONDME_CLIENT_ID") != "" && getenv("SECONDME_REDIRECT_URL") == "" {
+		return nil, nil, fmt.Errorf("SECONDME_REDIRECT_URL is not set (SECONDME_CLIENT_ID is)")
+	}
 	want := authSecrets(getenv)
 	want["SECONDME_WEBHOOK_SECRET_ARN"] = optional
 	if getenv("SECONDME_WEBHOOK_SECRET_ARN") != "" {
@@ -119,14 +122,12 @@ func newAuth(getenv func(string) string, st auth.Store, rematch auth.Rematcher, 
 	return auth.New(st, sealer, sessions, opts), nil
 }
 
-// SecondMeConfig reads the SecondMe client settings but its secret: SECONDME_CLIENT_ID and
-// SECONDME_REDIRECT_URL (required), SECONDME_BASE_URL and SECONDME_AUTHORIZE_URL (defaults of
-// SECONDME_API.md).
+// SecondMeConfig reads the SecondMe client settings but its secret: SECONDME_CLIENT_ID (required),
+// SECONDME_REDIRECT_URL (needed for sign-in, not for refresh and sync), SECONDME_BASE_URL and
+// SECONDME_AUTHORIZE_URL (defaults of SECONDME_API.md).
 func SecondMeConfig(getenv func(string) string) (secondme.Config, error) {
-	for _, k := range []string{"SECONDME_CLIENT_ID", "SECONDME_REDIRECT_URL"} {
-		if getenv(k) == "" {
-			return secondme.Config{}, fmt.Errorf("%s is not set", k)
-		}
+	if getenv("SECONDME_CLIENT_ID") == "" {
+		return secondme.Config{}, fmt.Errorf("SECONDME_CLIENT_ID is not set")
 	}
 	return secondme.Config{
 		BaseURL:      getenv("SECONDME_BASE_URL"),

@@ -134,11 +134,19 @@ func TestAuthSecrets(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			newFakeSecrets(t, tc.secrets)
-			_, err := Auth(ctx, with(tc.env), nil, nil)
+			_, _, err := AuthWithWebhook(ctx, with(tc.env), nil, nil)
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Errorf("Auth = %v, want an error naming %s", err, tc.wantErr)
+				t.Errorf("AuthWithWebhook = %v, want an error naming %s", err, tc.wantErr)
 			}
 		})
+	}
+}
+
+func TestAuthForSyncNeedsNoRedirect(t *testing.T) {
+	newFakeSecrets(t, map[string]string{"app": appSecret(t, map[string]string{"sealingKey": testKey, "secondmeClientSecret": "cs"})})
+	svc, err := Auth(context.Background(), env(map[string]string{"SECRETS_ARN": "app", "SECONDME_CLIENT_ID": "cid"}), nil, nil)
+	if err != nil || svc == nil {
+		t.Errorf("Auth without a redirect URL: %v", err)
 	}
 }
 
