@@ -29,7 +29,9 @@ const webhookPath = "/api/webhooks/secondme"
 
 // groups wire the route groups into the stack, in this order: a group that provides something to
 // others (auth: s.auth and s.sync; matches: s.rematch, s.jobs and s.nightly) comes before the groups
-// that use it. Each owner adds one line here and keeps the rest in infra/local/<topic>.go.
+// that use it. matches and auth need each other: whichever comes first gets a late-bound s.auth or
+// s.rematch (lateAuth, lateRematch) that reaches the real one once it is set. Each owner adds one line
+// here and keeps the rest in infra/local/<topic>.go.
 var groups = []func(ctx context.Context, s *stack) error{
 	wireMatches,
 	wireAuth,
@@ -113,6 +115,28 @@ func (s *stack) background(f func(ctx context.Context)) {
 // of registration, before the store closes.
 func (s *stack) onClose(f func(ctx context.Context) error) { s.closers = append(s.closers, f) }
 
+// lateAuth is s.auth until the auth group sets it, for a group wired before (matches, which provides
+// the rematch hook auth uses): at request time it asks whatever authenticator the stack holds then.
+type lateAuth struct{ s *stack }
+
+func (l *lateAuth) Authenticate(w http.ResponseWriter, r *http.Request) (string, error) {
+	if a := l.s.auth; a != nil && a != api.Authenticator(l) {
+		return a.Authenticate(w, r)
+	}
+	return "", api.Errorf(api.CodeUnauthenticated, "sign-in is not wired into the local stack")
+}
+
+// lateRematch is s.rematch until the matches group sets it, for a group wired before: each call goes
+// to the rematch hook the stack holds then.
+type lateRematch struct{ s *stack }
+
+func (l *lateRematch) Rematch(ctx context.Context, userID string) error {
+	if m := l.s.rematch; m != nil && m != usersapi.Rematcher(l) {
+		return m.Rematch(ctx, userID)
+	}
+	return errors.New("matching is not wired into the local stack")
+}
+
 // runJob hands a queued job to the handler the matches group set.
 func (s *stack) runJob(ctx context.Context, body []byte) error {
 	if s.jobs == nil {
@@ -145,7 +169,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	s := &stack{getenv: getenv, dataDir: cfg.dataDir, baseURL: baseURL, store: st, router: api.NewRouter()}
 	s.bgCtx, s.bgStop = context.WithCancel(context.Background())
 	s.queue = memqueue.New(s.runJob, memqueue.Config{})
-	s.auth, s.sync, s.rematch = notWired{}, notWired{}, notWired{}
+	s.auth, s.rematch = &lateAuth{s}, &lateRematch{s}
 	s.router.HandleFunc("GET /api/health", api.Health)
 
 	serveErr := make(chan error, 1)
