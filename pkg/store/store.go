@@ -233,7 +233,9 @@ type Store interface {
 	// ScanUsers walks all users in an arbitrary but stable order. Only the nightly job calls it.
 	ScanUsers(ctx context.Context, cursor string, limit int) (Page[User], error)
 	// EraseUser removes every record of the user: profile, identities, login sessions, chat sessions
-	// and their messages, matches on both sides, blocks in both directions and quota counters.
+	// and their messages, matches on both sides, blocks in both directions, terms and quota counters.
+	// It also removes, with their messages, the chat sessions other people hold with the user's twin
+	// (TwinID == userID): they were built from the user's persona. Other sessions of those people stay.
 	// It is safe to retry after a failure part-way, and erasing an unknown user is not an error.
 	EraseUser(ctx context.Context, userID string) error
 

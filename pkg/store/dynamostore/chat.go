@@ -18,10 +18,16 @@ import (
 //	SK ~META                   the session itself; "~" sorts after every "MSG#"
 //	SK IDEM#CM#<client id>     a user message's idempotency marker (a copy of the message)
 //	SK IDEM#RT#<turn>          the reply of a turn, claimed once (a copy of the reply)
+//	SK LINK#TWIN               the twin link of a session held with another person's twin
 //
 // so LoadConversation is one Query, SK > "MSG#", descending, Limit n+1: the session, then its
 // newest n messages. Sessions are listed per owner by recency on GSI1 (GSI1PK USER#<owner>,
-// GSI1SK SESSION#<updatedAt>#<session>).
+// GSI1SK SESSION#<updatedAt>#<session>). The twin link puts a session into its twin's GSI1 partition
+// (GSI1PK USER#<twin>, GSI1SK TWINSESSION#<session>), so that erasing the twin finds it.
+
+// skTwinLink is the sort key of a session's twin link; it sorts before every "MSG#" sort key, so
+// neither LoadConversation nor ListMessages reads it.
+const skTwinLink = "LINK#TWIN"
 
 // recentTurns is how many applied turns a session remembers, so that CompleteTurn applies each once.
 const recentTurns = 16
@@ -117,8 +123,26 @@ func (it messageItem) message() store.ChatMessage {
 	}
 }
 
-// CreateSession stores a new chat session; ErrConflict if the id exists.
+// twinLink is the item that puts a session held with another person's twin into the twin's GSI1
+// partition.
+func twinLink(sessionID, twinID string) keys {
+	return keys{
+		PK: sessionPK(sessionID), SK: skTwinLink, Kind: "twin-link",
+		GSI1PK: userPK(twinID), GSI1SK: "TWINSESSION#" + sessionID,
+	}
+}
+
+// CreateSession stores a new chat session; ErrConflict if the id exists. A session with another
+// person's twin gets its twin link first, on the condition that the session has none or one to the
+// same twin, so that no session is ever without its link and a retry finishes.
 func (s *Store) CreateSession(ctx context.Context, cs store.ChatSession) error {
+	if cs.TwinID != "" && cs.TwinID != cs.OwnerID {
+		link := twinLink(cs.ID, cs.TwinID)
+		err := s.table.Put(link).If("attribute_not_exists(PK) OR $ = ?", "GSI1PK", link.GSI1PK).Run(ctx)
+		if err = mapErr(err, store.ErrConflict); err != nil {
+			return fmt.Errorf("create session %s: twin link: %w", cs.ID, err)
+		}
+	}
 	updated := fmtTime(cs.UpdatedAt)
 	it := sessionItem{
 		keys: keys{
@@ -213,24 +237,71 @@ func (s *Store) ListSessions(ctx context.Context, ownerID, cursor string, limit 
 		func(it sessionItem) string { return store.EncodeCursor(scope, it.UpdatedAt, it.ID) })
 }
 
-// DeleteSession removes a session's messages and markers, then the session item last, so that a
-// retry after a failure part-way finds the session and finishes.
+// DeleteSession removes a session's messages and markers, then the session item, then its twin link:
+// a retry after a failure part-way reads the partition again and finishes, and until the session item
+// is gone, erasing the twin still finds it through the link.
 func (s *Store) DeleteSession(ctx context.Context, sessionID string) error {
-	items, err := s.partition(ctx, sessionPK(sessionID))
-	if err == nil {
-		var leaves []key
-		for _, it := range items {
-			if it.SK != skMeta {
-				leaves = append(leaves, key{it.PK, it.SK})
-			}
-		}
-		err = s.deleteKeys(ctx, leaves)
-	}
-	if err == nil {
-		err = s.table.Delete("PK", sessionPK(sessionID)).Range("SK", skMeta).Run(ctx)
-	}
-	if err != nil {
+	if err := s.deleteSession(ctx, sessionID, ""); err != nil {
 		return fmt.Errorf("delete session %s: %w", sessionID, err)
+	}
+	return nil
+}
+
+// sessionPart is an item of a session partition, with the owner and twin that the session item holds.
+type sessionPart struct {
+	PK, SK          string
+	OwnerID, TwinID string
+}
+
+// deleteSession deletes a session partition: messages and markers first, then the session item and
+// its twin link. erased is "" for DeleteSession, whose retry reads the partition again: there the link
+// goes last, so that a session is never left without it. Otherwise erased is the person being erased,
+// who found the session in their GSI1 partition as its owner (by the session item) or as its twin (by
+// the link): the item they found it by goes last, so that a retry of EraseUser finds the rest. A link
+// to erased on a session that is neither theirs nor held with their twin (left by a CreateSession
+// refused for a taken id) is deleted alone.
+func (s *Store) deleteSession(ctx context.Context, sessionID, erased string) error {
+	var items []sessionPart
+	err := s.table.Get("PK", sessionPK(sessionID)).Consistent(true).Project("PK", "SK", "OwnerID", "TwinID").All(ctx, &items)
+	if err != nil {
+		return err
+	}
+	var leaves []key
+	var meta, link *key
+	ownerErased := false
+	for _, it := range items {
+		k := key{it.PK, it.SK}
+		switch it.SK {
+		case skMeta:
+			meta = &k
+			if erased != "" && it.OwnerID != erased && it.TwinID != erased {
+				err := s.table.Delete("PK", k.pk).Range("SK", skTwinLink).If("$ = ?", "GSI1PK", userPK(erased)).Run(ctx)
+				if dynamo.IsCondCheckFailed(err) {
+					return nil
+				}
+				return err
+			}
+			ownerErased = erased != "" && it.OwnerID == erased
+		case skTwinLink:
+			link = &k
+		default:
+			leaves = append(leaves, k)
+		}
+	}
+	if err := s.deleteKeys(ctx, leaves); err != nil {
+		return err
+	}
+	last := []*key{meta, link}
+	if ownerErased {
+		last = []*key{link, meta}
+	}
+	for _, k := range last {
+		if k == nil {
+			continue
+		}
+		if err := s.table.Delete("PK", k.pk).Range("SK", k.sk).Run(ctx); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -226,18 +226,31 @@ func TestRetryAfterFailure(t *testing.T) {
 				}
 			}
 		}},
-		{"DeleteSession", func(t *testing.T) (func(*dynamostore.Store) error, func(*testing.T)) {
-			sess := newSession(t, s, id.New())
-			for range 3 {
-				m := newMessage(sess.ID, store.RoleUser, "")
-				m.ClientMessageID = id.New()
-				_, err := s.PutMessage(ctx, m)
-				check(t, err, "PutMessage")
+		{"CreateSession", func(t *testing.T) (func(*dynamostore.Store) error, func(*testing.T)) {
+			now := time.Now()
+			sess := store.ChatSession{ID: id.New(), OwnerID: id.New(), TwinID: id.New(), CreatedAt: now, UpdatedAt: now}
+			call := func(st *dynamostore.Store) error { return st.CreateSession(ctx, sess) }
+			return call, func(t *testing.T) {
+				p, err := s.ListSessions(ctx, sess.OwnerID, "", 10)
+				check(t, err, "ListSessions")
+				if len(p.Items) != 1 || p.Items[0].ID != sess.ID || p.Items[0].TwinID != sess.TwinID {
+					t.Errorf("ListSessions = %+v, want the session", p.Items)
+				}
+				// The twin link is there: erasing the twin removes the session.
+				check(t, s.EraseUser(ctx, sess.TwinID), "EraseUser of the twin")
+				_, err = s.GetSession(ctx, sess.ID)
+				wantErr(t, err, store.ErrNotFound, "GetSession after erasing the twin")
+				noTrace(t, s, sess.ID)
 			}
+		}},
+		{"DeleteSession", func(t *testing.T) (func(*dynamostore.Store) error, func(*testing.T)) {
+			twin := id.New()
+			sess := newTwinSession(t, s, id.New(), twin)
 			return func(st *dynamostore.Store) error { return st.DeleteSession(ctx, sess.ID) }, func(t *testing.T) {
 				_, err := s.GetSession(ctx, sess.ID)
 				wantErr(t, err, store.ErrNotFound, "GetSession")
 				noTrace(t, s, sess.ID)
+				noTrace(t, s, twin)
 			}
 		}},
 		{"PutMatch", func(t *testing.T) (func(*dynamostore.Store) error, func(*testing.T)) {
@@ -280,10 +293,20 @@ func TestRetryAfterFailure(t *testing.T) {
 			check(t, s.PutMatch(ctx, store.Match{A: min(gone, kept), B: max(gone, kept), Score: 50}), "PutMatch")
 			check(t, s.PutBlock(ctx, store.Block{BlockerID: kept, BlockedID: gone}), "PutBlock")
 			check(t, s.PutBlock(ctx, store.Block{BlockerID: gone, BlockedID: kept}), "PutBlock")
+			// Reached through their twin link and through the erased person's own session item.
+			keptWithGone := newTwinSession(t, s, kept, gone)
+			goneWithKept := newTwinSession(t, s, gone, kept)
 			return func(st *dynamostore.Store) error { return st.EraseUser(ctx, gone) }, func(t *testing.T) {
 				noTrace(t, s, gone)
+				noTrace(t, s, keptWithGone.ID)
+				noTrace(t, s, goneWithKept.ID)
 				if _, err := s.GetUser(ctx, kept); err != nil {
 					t.Errorf("GetUser of the other person: %v", err)
+				}
+				p, err := s.ListSessions(ctx, kept, "", 10)
+				check(t, err, "ListSessions of the other person")
+				if len(p.Items) != 1 || p.Items[0].TwinID != kept {
+					t.Errorf("ListSessions of the other person = %+v, want only their session with their own twin", p.Items)
 				}
 			}
 		}},
@@ -343,6 +366,22 @@ func newSession(t *testing.T, s *dynamostore.Store, ownerID string) store.ChatSe
 	now := time.Now()
 	sess := store.ChatSession{ID: id.New(), OwnerID: ownerID, TwinID: ownerID, CreatedAt: now, UpdatedAt: now}
 	check(t, s.CreateSession(ctx, sess), "CreateSession")
+	return sess
+}
+
+// newTwinSession stores a session of owner with the twin of another person, with three user messages
+// (each with its client message id marker).
+func newTwinSession(t *testing.T, s *dynamostore.Store, ownerID, twinID string) store.ChatSession {
+	t.Helper()
+	now := time.Now()
+	sess := store.ChatSession{ID: id.New(), OwnerID: ownerID, TwinID: twinID, CreatedAt: now, UpdatedAt: now}
+	check(t, s.CreateSession(ctx, sess), "CreateSession")
+	for range 3 {
+		m := newMessage(sess.ID, store.RoleUser, "")
+		m.ClientMessageID = id.New()
+		_, err := s.PutMessage(ctx, m)
+		check(t, err, "PutMessage")
+	}
 	return sess
 }
 

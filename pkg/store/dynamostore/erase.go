@@ -8,9 +8,11 @@ import (
 
 // EraseUser removes every record of the user. Everything about a person is reachable from the two
 // USER#<id> partitions, the base table's (profile, match entries, blocks made, quota counters, terms
-// list) and GSI1's (chat sessions, identities, login sessions, term entries, blocks on them), so it
-// reads those two and deletes leaves first, the items that lead to them next and the profile last:
-//  1. each chat session (its messages, then the session);
+// list) and GSI1's (chat sessions, the twin links of sessions other people hold with their twin,
+// identities, login sessions, term entries, blocks on them), so it reads those two and deletes leaves
+// first, the items that lead to them next and the profile last:
+//  1. each chat session, their own and those held with their twin (its messages, then the session
+//     item and its twin link, the one through which the person reached it last);
 //  2. identities, login sessions, term entries, blocks on the user, and, for each match entry,
 //     the pair item and the other person's entry;
 //  3. the user's own match entries, blocks made, quota counters and terms list;
@@ -37,8 +39,10 @@ func (s *Store) eraseUser(ctx context.Context, userID string) error {
 	for _, k := range refs {
 		switch {
 		case strings.HasPrefix(k.pk, "SESSION#"):
-			if err := s.DeleteSession(ctx, strings.TrimPrefix(k.pk, "SESSION#")); err != nil {
-				return err
+			// A session item of theirs, or the twin link of a session held with their twin.
+			sessionID := strings.TrimPrefix(k.pk, "SESSION#")
+			if err := s.deleteSession(ctx, sessionID, userID); err != nil {
+				return fmt.Errorf("delete session %s: %w", sessionID, err)
 			}
 		case k.pk == userPK(userID):
 			// The user's own match entries: handled with their partition below.

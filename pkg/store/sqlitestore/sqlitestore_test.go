@@ -91,3 +91,52 @@ func TestMigrationsIdempotent(t *testing.T) {
 		t.Errorf("journal_mode = %q, %v; want wal", mode, err)
 	}
 }
+
+// TestUpgradeFromVersion1 opens a file at schema version 1 (as written before the later migrations):
+// Open applies the newer ones, the rows stay, and EraseUser finds a session by its twin.
+func TestUpgradeFromVersion1(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "twin.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatalf("sql.Open: %v", err)
+	}
+	v1, err := migrations.ReadFile("migrations/001_init.sql")
+	if err != nil {
+		t.Fatalf("read migration 1: %v", err)
+	}
+	for _, q := range []string{
+		string(v1),
+		`CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`,
+		`INSERT INTO schema_version VALUES (1, 0)`,
+		`INSERT INTO chat_sessions VALUES ('s1', 'owner', 'twin', 'Chat', '', '', '', 0, 0, 0)`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("prepare a version 1 file: %v", err)
+		}
+	}
+	db.Close()
+
+	s := openTemp(t, path)
+	if _, err := s.GetSession(ctx, "s1"); err != nil {
+		t.Fatalf("GetSession after the upgrade: %v", err)
+	}
+	if err := s.EraseUser(ctx, "twin"); err != nil {
+		t.Fatalf("EraseUser: %v", err)
+	}
+	if _, err := s.GetSession(ctx, "s1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("GetSession of a session with the erased twin = %v, want ErrNotFound", err)
+	}
+	var version int
+	var index string
+	if err := s.r.db.QueryRow(`SELECT MAX(version) FROM schema_version`).Scan(&version); err != nil {
+		t.Fatalf("read schema_version: %v", err)
+	}
+	if err := s.r.db.QueryRow(`SELECT name FROM sqlite_schema WHERE type = 'index' AND name = 'chat_sessions_twin'`).
+		Scan(&index); err != nil {
+		t.Errorf("index chat_sessions_twin after the upgrade: %v", err)
+	}
+	if names, _ := migrations.ReadDir("migrations"); version != len(names) {
+		t.Errorf("schema version = %d, want %d", version, len(names))
+	}
+}

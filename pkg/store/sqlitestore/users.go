@@ -218,12 +218,16 @@ func page[T any](items []T, limit int, cursor func(T) string) store.Page[T] {
 	return store.Page[T]{Items: items, Next: cursor(items[limit-1])}
 }
 
-// EraseUser removes every record of the user, in one transaction.
+// EraseUser removes every record of the user, in one transaction: also the chat sessions other people
+// hold with the user's twin.
 func (s *Store) EraseUser(ctx context.Context, userID string) error {
 	err := s.w.tx(ctx, func(t *txn) error {
 		for _, q := range []string{
-			// chat_messages go with their sessions (ON DELETE CASCADE).
+			// Messages first, then their sessions: the user's own and those held with the user's twin.
+			`DELETE FROM chat_messages WHERE session_id IN (SELECT id FROM chat_sessions WHERE owner_id = ?1)`,
+			`DELETE FROM chat_messages WHERE session_id IN (SELECT id FROM chat_sessions WHERE twin_id = ?1)`,
 			`DELETE FROM chat_sessions WHERE owner_id = ?1`,
+			`DELETE FROM chat_sessions WHERE twin_id = ?1`,
 			`DELETE FROM identities WHERE user_id = ?1`,
 			`DELETE FROM login_sessions WHERE user_id = ?1`,
 			`DELETE FROM matches WHERE a = ?1`,

@@ -27,7 +27,10 @@
 //   - GetLoginSession and RenewLoginSession treat a session whose ExpiresAt has passed as absent, even
 //     before any expiry sweep.
 //   - EraseUser also removes the user's terms and the other person's list entries of the user's matches.
-//     When the store implements Dumper, the erased id must appear nowhere in the dump.
+//     When the store implements Dumper, neither the erased id nor the id of any chat session erased with
+//     the person (their own, and those other people held with their twin) may appear in the dump.
+//   - A CreateSession refused with ErrConflict stores nothing that EraseUser of the twin it named acts
+//     on: the session holding the id stays.
 package storetest
 
 import (
