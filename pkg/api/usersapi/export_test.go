@@ -18,6 +18,7 @@ import (
 	"github.com/secondme/twin/pkg/id"
 	"github.com/secondme/twin/pkg/profile"
 	"github.com/secondme/twin/pkg/store"
+	"github.com/secondme/twin/pkg/store/dynamostore/dynamotest"
 )
 
 // seedActivity gives Ana a sealed-token identity, a chat session of 120 messages (more than one
@@ -102,8 +103,14 @@ func TestExport(t *testing.T) {
 	}
 }
 
+// TestEraseLeavesNothing erases a person with a profile, identity, chat, match and block, on SQLite
+// and on the DynamoDB test server, and finds nothing of them in a dump of either store.
 func TestEraseLeavesNothing(t *testing.T) {
-	e := newEnv(t)
+	t.Run("sqlite", func(t *testing.T) { eraseLeavesNothing(t, newEnv(t)) })
+	t.Run("dynalite", func(t *testing.T) { eraseLeavesNothing(t, newEnvOn(t, dynamotest.New(t))) })
+}
+
+func eraseLeavesNothing(t *testing.T, e *env) {
 	seedActivity(t, e)
 	w := httptest.NewRecorder()
 	e.h.ServeHTTP(w, apitest.Request("DELETE", "/api/user", e.ana, ""))

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -46,9 +47,15 @@ func (f *fakeRematch) called() []string {
 	return append([]string(nil), f.calls...)
 }
 
+// testStore is a whole store that can also list every record it holds.
+type testStore interface {
+	store.Store
+	Dump(ctx context.Context, w io.Writer) error
+}
+
 // fakeSync stands for the SecondMe import: it rewrites the bio, or fails with err.
 type fakeSync struct {
-	st  *sqlitestore.Store
+	st  testStore
 	err error
 }
 
@@ -68,7 +75,7 @@ func (f *fakeSync) Sync(ctx context.Context, userID string) error {
 // env is one handler over a fresh SQLite store with three people: Ana (discoverable, with a public
 // and a private-only shade), Ben (discoverable) and Cleo (hidden).
 type env struct {
-	st             *sqlitestore.Store
+	st             testStore
 	h              http.Handler
 	rematch        *fakeRematch
 	sync           *fakeSync
@@ -78,12 +85,18 @@ type env struct {
 
 func newEnv(tb testing.TB) *env {
 	tb.Helper()
-	ctx := context.Background()
-	st, err := sqlitestore.Open(ctx, filepath.Join(tb.TempDir(), "test.db"))
+	st, err := sqlitestore.Open(context.Background(), filepath.Join(tb.TempDir(), "test.db"))
 	if err != nil {
 		tb.Fatalf("open store: %v", err)
 	}
 	tb.Cleanup(func() { st.Close() })
+	return newEnvOn(tb, st)
+}
+
+// newEnvOn is newEnv on a given store.
+func newEnvOn(tb testing.TB, st testStore) *env {
+	tb.Helper()
+	ctx := context.Background()
 	e := &env{st: st, rematch: &fakeRematch{}, sync: &fakeSync{st: st}, ana: id.New(), ben: id.New(), cleo: id.New()}
 	users := []store.User{
 		{
