@@ -22,12 +22,13 @@ const (
 // are the evidence stored with the match.
 func Converse(ctx context.Context, m llm.Model, a, b store.User, n int) ([]store.TranscriptLine, error) {
 	lines := make([]store.TranscriptLine, 0, n)
+	personas := [2]twin.Persona{twin.PersonaOf(a, false), twin.PersonaOf(b, false)}
 	for i := range n {
 		self, other := a, b
 		if i%2 == 1 {
 			self, other = b, a
 		}
-		req := turn(self, other, lines)
+		req := turn(personas[i%2], self.ID, other, lines)
 		reply, err := m.Generate(ctx, req, nil)
 		if err != nil {
 			return nil, fmt.Errorf("twin of %s, message %d: %w", self.ID, i+1, err)
@@ -37,16 +38,17 @@ func Converse(ctx context.Context, m llm.Model, a, b store.User, n int) ([]store
 	return lines, nil
 }
 
-// turn is the request for the next line of self's twin: the conversation so far as it sees it (its
-// own lines are the assistant's, the other twin's are the person's); the first twin starts from an opener.
-func turn(self, other store.User, lines []store.TranscriptLine) llm.Request {
+// turn is the request for the next line of the twin of self (persona p): the conversation so far as
+// it sees it (its own lines are the assistant's, the other twin's are the person's); the first twin
+// starts from an opener.
+func turn(p twin.Persona, self string, other store.User, lines []store.TranscriptLine) llm.Request {
 	var history []store.ChatMessage
-	if len(lines) == 0 || lines[0].Speaker == self.ID {
+	if len(lines) == 0 || lines[0].Speaker == self {
 		history = append(history, store.ChatMessage{Role: store.RoleUser, Content: opener(other)})
 	}
 	for _, l := range lines {
 		role := store.RoleUser
-		if l.Speaker == self.ID {
+		if l.Speaker == self {
 			role = store.RoleAssistant
 		}
 		history = append(history, store.ChatMessage{Role: role, Content: l.Text})
@@ -54,8 +56,7 @@ func turn(self, other store.User, lines []store.TranscriptLine) llm.Request {
 	// The message to answer is the newest one, which is always the other twin's (or the opener).
 	msg := history[len(history)-1].Content
 	history = history[:len(history)-1]
-	p := twin.Build(twin.Input{Persona: twin.PersonaOf(self, false), History: history, Message: msg}, twin.Config{})
-	req := p.Request
+	req := twin.Build(twin.Input{Persona: p, History: history, Message: msg}, twin.Config{}).Request
 	req.System += meeting(other)
 	req.MaxTokens = lineMaxTokens
 	return req

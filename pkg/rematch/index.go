@@ -9,7 +9,8 @@ import (
 
 // DefaultMaxPosting is how many people of one term's posting list a candidate search visits: a rare
 // term is visited whole, a common one through a window of this size that starts at a place that
-// depends on the person, so that different people meet different holders of a common term.
+// depends on the person, so that different people meet different holders of a common term, and the
+// same person meets mostly the same ones from one night to the next.
 const DefaultMaxPosting = 256
 
 // Index is an in-memory inverted index from normalised shade terms to people, for the nightly
@@ -104,7 +105,10 @@ func (x *Index) top(u uint32, k int, s *Scratch) []scored {
 			s.add(p, idf)
 			continue
 		}
-		start := int((uint64(u) * 2654435761) % uint64(len(p)))
+		// The window starts at the first holder at or after a pivot in the index's numbering that
+		// depends on u alone, so that it stays put when a few holders come or go between runs.
+		pivot := uint32((uint64(u) * 2654435761) % uint64(len(x.users)))
+		start, _ := slices.BinarySearch(p, pivot)
 		end := start + x.maxPosting
 		if end <= len(p) {
 			s.add(p[start:end], idf)

@@ -1,7 +1,6 @@
 package formula
 
 import (
-	"hash/fnv"
 	"math"
 	"slices"
 	"strings"
@@ -144,9 +143,12 @@ type termName struct{ stem, word string }
 
 // termID is the id of a normalised term: its 64-bit FNV-1a hash, the same in every process.
 func termID(t string) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(t))
-	return h.Sum64()
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(t); i++ {
+		h ^= uint64(t[i])
+		h *= 1099511628211
+	}
+	return h
 }
 
 // accumulator gathers term weights before they become a sorted vector.
