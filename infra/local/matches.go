@@ -50,7 +50,7 @@ func wireMatches(ctx context.Context, s *stack) error {
 		_, err := rematch.NewNightly(s.store, inlineSender(worker.Handle), settings.Nightly).Run(ctx)
 		return err
 	}
-	matchesapi.New(s.store, s, rematcher).Register(s.router)
+	matchesapi.New(s.store, s.auth, rematcher).Register(s.router)
 	nightly := rematch.NewNightly(s.store, patientSender{s.queue}, settings.Nightly)
 	s.background(func(ctx context.Context) {
 		t := time.NewTicker(interval)
