@@ -106,6 +106,7 @@ func TestNightlyResumesAfterFailure(t *testing.T) {
 	ctx := context.Background()
 	st := newStore(t)
 	population(t, st, 250)
+	time.Sleep(2 * time.Millisecond)
 	cfg := rematch.NightlyConfig{Config: rematch.Config{K: 3}, Slice: 50}
 
 	// A run that fails part-way, after some batches, leaves its progress behind.
@@ -135,14 +136,20 @@ func TestNightlyResumesAfterFailure(t *testing.T) {
 	for p := range sentBefore {
 		got[p] = true
 	}
-	if err := st.PutJobState(ctx, store.JobState{Name: rematch.JobName}); err != nil {
-		t.Fatal(err)
+	for _, name := range []string{rematch.JobName, rematch.JobName + "/progress"} { // as if it never ran
+		if err := st.PutJobState(ctx, store.JobState{Name: name}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	clean := &recordingSender{}
 	if _, err := rematch.NewNightly(st, clean, cfg).Run(ctx); err != nil {
 		t.Fatal(err)
 	}
-	for p := range pairSet(clean.jobs(t)) {
+	cleanPairs := pairSet(clean.jobs(t))
+	if len(cleanPairs) < 250 {
+		t.Fatalf("a clean run sent %d pairs for 250 people", len(cleanPairs))
+	}
+	for p := range cleanPairs {
 		if !got[p] {
 			t.Fatalf("pair %v of a clean run was sent by neither the failed nor the resumed run", p)
 		}
