@@ -16,6 +16,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,13 +38,34 @@ const healthEvent = `{"version":"2.0","routeKey":"GET /api/health","rawPath":"/a
 "requestId":"bench","routeKey":"GET /api/health","stage":"$default","time":"12/Mar/2024:18:20:50 +0000","timeEpoch":1710267650123},
 "isBase64Encoded":false}`
 
-// functionEnv is what the cold-start function is given: names of resources that a health check never
-// reaches (127.0.0.1:9 refuses connections).
-var functionEnv = []string{
-	"TABLE_NAME=bench",
-	"DYNAMO_ENDPOINT=http://127.0.0.1:9",
-	"COMPAT_QUEUE_URL=http://127.0.0.1:9/000000000000/compat",
-	"SQS_ENDPOINT=http://127.0.0.1:9",
+// functionEnv is what the cold-start function is given: resources a health check never reaches
+// (127.0.0.1:9 refuses connections), and the application secret, which functions read at init from
+// secretsManager.
+func functionEnv(secretsManager string) []string {
+	return []string{
+		"TABLE_NAME=bench",
+		"DYNAMO_ENDPOINT=http://127.0.0.1:9",
+		"COMPAT_QUEUE_URL=http://127.0.0.1:9/000000000000/compat",
+		"SQS_ENDPOINT=http://127.0.0.1:9",
+		"SECRETS_ARN=arn:aws:secretsmanager:us-east-1:123456789012:secret:bench",
+		"AWS_ENDPOINT_URL_SECRETS_MANAGER=" + secretsManager,
+	}
+}
+
+// fakeSecretsManager answers GetSecretValue, for any secret, with an application secret holding a
+// sealing key, as Secrets Manager's JSON protocol does.
+func fakeSecretsManager() *httptest.Server {
+	secret, _ := json.Marshal(map[string]string{"sealingKey": strings.Repeat("ab", 32)})
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in struct{ SecretId string }
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		if r.Header.Get("X-Amz-Target") != "secretsmanager.GetSecretValue" || json.NewDecoder(r.Body).Decode(&in) != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"__type":"InvalidRequestException","message":"only GetSecretValue"}`))
+			return
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"ARN": in.SecretId, "Name": "bench", "SecretString": string(secret), "VersionId": "v1"})
+	}))
 }
 
 func main() {
@@ -121,19 +143,22 @@ func coldStarts(tmp, pkg string, runs int, w io.Writer) error {
 	if err != nil {
 		return err
 	}
+	sm := fakeSecretsManager()
+	defer sm.Close()
+	env := functionEnv(sm.URL)
 	var total []time.Duration
 	for i := range runs {
-		d, err := coldStart(rie, boot)
+		d, err := coldStart(rie, boot, env)
 		if err != nil {
 			return fmt.Errorf("cold start %d of %s: %w", i+1, pkg, err)
 		}
 		total = append(total, d)
 	}
-	warm, err := warmInvokes(rie, boot, 200)
+	warm, err := warmInvokes(rie, boot, env, 200)
 	if err != nil {
 		return fmt.Errorf("warm invokes of %s: %w", pkg, err)
 	}
-	fmt.Fprintf(w, "Cold start of `%s` under the Lambda Runtime Interface Emulator on this machine (%s/%s): from starting the emulator process to the first successful response to a GET /api/health event; median of %d runs. The emulator starts the function at the first invocation, as Lambda does.\n",
+	fmt.Fprintf(w, "Cold start of `%s` under the Lambda Runtime Interface Emulator on this machine (%s/%s): from starting the emulator process to the first successful response to a GET /api/health event; median of %d runs. The emulator starts the function at the first invocation, as Lambda does; its init reads the application secret from a Secrets Manager fake on 127.0.0.1.\n",
 		strings.TrimPrefix(pkg, "./"), runtime.GOOS, runtime.GOARCH, runs)
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| measure | median | min | max |")
@@ -188,7 +213,7 @@ func (b *syncBuffer) String() string {
 }
 
 // start runs the emulator for boot on free ports.
-func start(rie, boot string) (*emu, error) {
+func start(rie, boot string, env []string) (*emu, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -204,7 +229,7 @@ func start(rie, boot string) (*emu, error) {
 		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
 		"AWS_LAMBDA_FUNCTION_NAME=" + filepath.Base(filepath.Dir(boot)),
 		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=bench", "AWS_SECRET_ACCESS_KEY=bench", "AWS_EC2_METADATA_DISABLED=true",
-	}, functionEnv...)
+	}, env...)
 	e.cmd.Stdout, e.cmd.Stderr = e.logs, e.logs
 	if err := e.cmd.Start(); err != nil {
 		return nil, err
@@ -241,10 +266,10 @@ func (e *emu) invoke(client *http.Client) error {
 }
 
 // coldStart starts a fresh emulator and polls it with the health event until the first success.
-func coldStart(rie, boot string) (time.Duration, error) {
+func coldStart(rie, boot string, env []string) (time.Duration, error) {
 	client := &http.Client{Timeout: 30 * time.Second}
 	t0 := time.Now()
-	e, err := start(rie, boot)
+	e, err := start(rie, boot, env)
 	if err != nil {
 		return 0, err
 	}
@@ -271,8 +296,8 @@ func coldStart(rie, boot string) (time.Duration, error) {
 }
 
 // warmInvokes times n invocations of an already initialised function.
-func warmInvokes(rie, boot string, n int) ([]time.Duration, error) {
-	e, err := start(rie, boot)
+func warmInvokes(rie, boot string, env []string, n int) ([]time.Duration, error) {
+	e, err := start(rie, boot, env)
 	if err != nil {
 		return nil, err
 	}
