@@ -229,6 +229,11 @@ func dumpTable(ctx context.Context, db *sql.DB, table string, enc *json.Encoder)
 }
 
 // pool is a database handle with its prepared statements, prepared once on first use.
+//
+// mu guards only the map: nothing waits while holding it (for a connection, for a statement's running
+// calls). A transaction looks statements up while it holds a connection, and the writer has just
+// one, so a wait under mu for a connection, or for a call that waits for one, would deadlock every
+// writer.
 type pool struct {
 	db    *sql.DB
 	mu    sync.RWMutex
@@ -257,12 +262,15 @@ func (p *pool) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 		return nil, fmt.Errorf("prepare: %w", err)
 	}
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if old, ok := p.stmts[query]; ok {
+	old, ok := p.stmts[query]
+	if !ok {
+		p.stmts[query] = st
+	}
+	p.mu.Unlock()
+	if ok { // prepared meanwhile by another call
 		st.Close()
 		return old, nil
 	}
-	p.stmts[query] = st
 	return st, nil
 }
 
@@ -291,14 +299,18 @@ func (p *pool) queryRow(ctx context.Context, query string, args ...any) *sql.Row
 	return st.QueryRowContext(ctx, args...)
 }
 
+// close closes the handle, then the statements. Closing the handle first ends the calls that wait
+// for a connection (with an error); a statement's Close then waits only for calls running on one.
 func (p *pool) close() error {
+	err := p.db.Close()
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, st := range p.stmts {
+	stmts := p.stmts
+	p.stmts = map[string]*sql.Stmt{}
+	p.mu.Unlock()
+	for _, st := range stmts {
 		st.Close()
 	}
-	clear(p.stmts)
-	return p.db.Close()
+	return err
 }
 
 // tx runs fn in a transaction with the pool's prepared statements. Statements not prepared yet are
@@ -316,13 +328,16 @@ func (p *pool) tx(ctx context.Context, fn func(t *txn) error) error {
 	return err
 }
 
+// inTx runs fn in a transaction of db and commits it if fn returns nil. On every other way out (an
+// error, a panic) the transaction is rolled back, so that its connection, the writer's only one,
+// goes back to the pool.
 func inTx(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
+	defer tx.Rollback() // after a Commit: ErrTxDone, nothing done
 	if err := fn(tx); err != nil {
-		tx.Rollback()
 		return err
 	}
 	if err := tx.Commit(); err != nil {
