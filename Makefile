@@ -15,7 +15,7 @@ FUNCTIONS := $(patsubst functions/%/main.go,%,$(wildcard functions/*/main.go))
 LAMBDA_ENV   := CGO_ENABLED=0 GOOS=linux GOARCH=arm64
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
 
-.PHONY: help run test build lint bench fuzz rematch clean deploy
+.PHONY: help run test build lint bench fuzz rematch screenshots clean deploy
 
 help: ## list the targets
 	@awk -F':.*## ' '/^[a-z%-]+:.*## / { printf "  make %-10s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -63,3 +63,6 @@ clean: ## remove build outputs
 deploy: ## sam build && sam deploy --config-env ENV (ENV=dev|prod, default dev; needs AWS credentials)
 	sam build
 	sam deploy --config-env $(ENV)
+
+screenshots: ## the browser test, saving every view at 390 and 1280 px into docs/screenshots
+	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run TestBrowser ./infra/e2e/
