@@ -7,12 +7,11 @@ import { twinView } from "./twin.js";
 import { chatsView, conversationView } from "./chats.js";
 import { matchesView, matchView } from "./matches.js";
 import { accountView } from "./account.js";
+import { session } from "./state.js";
 
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
 
-/** session holds the signed-in person (null when signed out). */
-export const session = { me: null };
 
 async function whoAmI() {
   try {

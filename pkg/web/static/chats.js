@@ -2,9 +2,12 @@
 // twin writes them. Older messages load when scrolled to the top; a failed turn can be retried.
 import { get, post, del, items, nextCursor, stream, newId, ApiError } from "./api.js";
 import { h, replace, state, toast, time } from "./dom.js";
+import { session } from "./state.js";
 
 function twinName(s) {
-  return (s.twin && s.twin.nickname) || s.twinNickname || "your twin";
+  const twinId = (s.twin && s.twin.id) || s.twinId;
+  if (session.me && twinId === session.me.id) return "your twin";
+  return ((s.twin && s.twin.nickname) || s.twinNickname || "their") + "'s twin";
 }
 
 export async function chatsView() {
@@ -40,8 +43,8 @@ function bubble(m) {
 }
 
 export async function conversationView(id) {
-  const [session, first] = await Promise.all([get(`/api/sessions/${id}`), get(`/api/sessions/${id}/messages?limit=30`)]);
-  const sess = session.session || session;
+  const [got, first] = await Promise.all([get(`/api/sessions/${id}`), get(`/api/sessions/${id}/messages?limit=30`)]);
+  const sess = got.session || got;
   let cursor = nextCursor(first);
   const log = h("ol", { class: "messages", "aria-live": "polite", "aria-label": "Messages" });
   const older = items(first, "messages").slice().reverse();
