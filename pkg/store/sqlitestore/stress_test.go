@@ -196,18 +196,18 @@ var stressOps = []stressOp{
 
 // stressWork runs ops from workers goroutines until the deadline. A quarter of the calls get a context
 // that is cancelled before or while they run; those may fail in any way, the others only with the
-// store's sentinels. It returns the number of calls made.
-func stressWork(t *testing.T, s *Store, f stressFixture, workers int, until time.Time) int64 {
+// store's sentinels. It returns the number of calls made and the longest one.
+func stressWork(t *testing.T, s *Store, f stressFixture, workers int, until time.Time) (calls int64, longest time.Duration) {
 	t.Helper()
 	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		calls int64
+		wg sync.WaitGroup
+		mu sync.Mutex
 	)
 	for w := range workers {
 		wg.Go(func() {
 			rnd := rand.New(rand.NewPCG(uint64(w), uint64(time.Now().UnixNano())))
 			var n int64
+			var slowest time.Duration
 			for time.Now().Before(until) {
 				op := pick(rnd, stressOps)
 				ctx, cancel := context.WithCancel(context.Background())
@@ -220,7 +220,9 @@ func stressWork(t *testing.T, s *Store, f stressFixture, workers int, until time
 					time.AfterFunc(time.Duration(rnd.IntN(300))*time.Microsecond, cancel)
 					cancelled = true
 				}
+				began := time.Now()
 				err := op.call(ctx, s, f, rnd)
+				slowest = max(slowest, time.Since(began))
 				cancel()
 				n++
 				if err == nil || cancelled || errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) ||
@@ -231,11 +233,12 @@ func stressWork(t *testing.T, s *Store, f stressFixture, workers int, until time
 			}
 			mu.Lock()
 			calls += n
+			longest = max(longest, slowest)
 			mu.Unlock()
 		})
 	}
 	wg.Wait()
-	return calls
+	return calls, longest
 }
 
 // TestStressConcurrentWrites hammers every write method from many goroutines, with contexts cancelled
@@ -246,8 +249,8 @@ func TestStressConcurrentWrites(t *testing.T) {
 	s := openTemp(t, filepath.Join(t.TempDir(), "twin.db"))
 	f := newStressFixture()
 	start := time.Now()
-	calls := stressWork(t, s, f, 32, start.Add(2*time.Second))
-	t.Logf("%d calls in %v", calls, time.Since(start).Round(time.Millisecond))
+	calls, longest := stressWork(t, s, f, 32, start.Add(2*time.Second))
+	t.Logf("%d calls in %v, the longest %v", calls, time.Since(start).Round(time.Millisecond), longest.Round(time.Millisecond))
 
 	// The writer and the readers are free again: a write and a read in a row succeed at once.
 	u := store.User{ID: id.New(), Nickname: "after", CreatedAt: time.Now()}
