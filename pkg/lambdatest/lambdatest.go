@@ -61,7 +61,7 @@ type build struct {
 
 // Build compiles the main package pkg (a path relative to the module root such as
 // "./functions/users", or a full import path) into an executable named bootstrap, for the machine
-// running the test, with the flags of the Lambda build (CGO_ENABLED=0, -tags lambda.norpc, -trimpath,
+// running the test, with the flags of the Lambda build (CGO_ENABLED=0, -tags lambda.norpc,grpcnotrace, -trimpath,
 // -ldflags "-s -w"). Each package is built once per test process; the binary lives in a temporary
 // directory of that process. Build returns the binary's path.
 func Build(tb testing.TB, pkg string) string {
@@ -91,7 +91,7 @@ func compile(pkg string) (string, error) {
 	}
 	// <dir>/<whole path>/<last element>/bootstrap: the last element names the function.
 	out := filepath.Join(dir, strings.NewReplacer("/", "_", ".", "_").Replace(pkg), path.Base(pkg), "bootstrap")
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", out, pkg)
+	cmd := exec.Command("go", "build", "-tags", "lambda.norpc,grpcnotrace", "-trimpath", "-ldflags", "-s -w", "-o", out, pkg)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH)
 	if msg, err := cmd.CombinedOutput(); err != nil {
