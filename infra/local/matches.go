@@ -31,7 +31,7 @@ func wireMatches(ctx context.Context, s *stack) error {
 			return fmt.Errorf("NIGHTLY_INTERVAL=%q: want a positive duration such as 24h", v)
 		}
 	}
-	cfg, err := chatModelConfig(s.getenv)
+	cfg, err := llm.ConfigFrom(s.getenv)
 	if err != nil {
 		return err
 	}

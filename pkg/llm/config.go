@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 )
 
@@ -154,4 +155,47 @@ func New(cfg Config, hc *http.Client) (Model, error) {
 	default:
 		return &Offline{Pace: cfg.OfflinePace}, nil
 	}
+}
+
+// ConfigFrom reads the model settings of docs/llm.md through getenv: LLM_PROVIDER, GEMINI_API_KEY,
+// GEMINI_MODEL, GEMINI_BASE_URL, OPENAI_BASE_URL, OPENAI_API_KEY, OPENAI_MODEL, LLM_SECONDME_TWINS,
+// SECONDME_BASE_URL, SECONDME_MODEL, LLM_TIMEOUT and OFFLINE_PACE. Nothing set means the offline model.
+func ConfigFrom(getenv func(string) string) (Config, error) {
+	cfg := Config{
+		Provider:        getenv("LLM_PROVIDER"),
+		GeminiAPIKey:    getenv("GEMINI_API_KEY"),
+		GeminiModel:     getenv("GEMINI_MODEL"),
+		GeminiBaseURL:   getenv("GEMINI_BASE_URL"),
+		OpenAIBaseURL:   getenv("OPENAI_BASE_URL"),
+		OpenAIKey:       getenv("OPENAI_API_KEY"),
+		OpenAIModel:     getenv("OPENAI_MODEL"),
+		SecondMeBaseURL: getenv("SECONDME_BASE_URL"),
+		SecondMeModel:   getenv("SECONDME_MODEL"),
+	}
+	if v := getenv("LLM_SECONDME_TWINS"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return Config{}, fmt.Errorf("LLM_SECONDME_TWINS=%q: want true or false", v)
+		}
+		cfg.SecondMeTwins = b
+	}
+	for _, d := range []struct {
+		name     string
+		into     *time.Duration
+		positive bool
+	}{
+		{"LLM_TIMEOUT", &cfg.Timeout, true},
+		{"OFFLINE_PACE", &cfg.OfflinePace, false},
+	} {
+		v := getenv(d.name)
+		if v == "" {
+			continue
+		}
+		n, err := time.ParseDuration(v)
+		if err != nil || n < 0 || (d.positive && n == 0) {
+			return Config{}, fmt.Errorf("%s=%q: want a duration such as 30s", d.name, v)
+		}
+		*d.into = n
+	}
+	return cfg, nil
 }

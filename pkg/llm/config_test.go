@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/secondme/twin/pkg/llm"
 )
@@ -68,5 +69,34 @@ func TestNewDefaultModelAnswersOffline(t *testing.T) {
 	}
 	if !reply.Offline || reply.Model != llm.ModelOffline {
 		t.Errorf("reply = %+v, want the offline model's", reply)
+	}
+}
+
+func TestConfigFrom(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	got, err := llm.ConfigFrom(env(map[string]string{
+		"LLM_PROVIDER": "gemini", "GEMINI_API_KEY": "k", "LLM_TIMEOUT": "2s",
+		"OFFLINE_PACE": "25ms", "LLM_SECONDME_TWINS": "true",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Provider != "gemini" || got.GeminiAPIKey != "k" || got.Timeout != 2*time.Second ||
+		got.OfflinePace != 25*time.Millisecond || !got.SecondMeTwins {
+		t.Errorf("ConfigFrom = %+v, want every variable read", got)
+	}
+	bad := []struct {
+		name string
+		env  map[string]string
+	}{
+		{"LLM_TIMEOUT", map[string]string{"LLM_TIMEOUT": "soon"}},
+		{"LLM_TIMEOUT", map[string]string{"LLM_TIMEOUT": "0s"}},
+		{"OFFLINE_PACE", map[string]string{"OFFLINE_PACE": "-1ms"}},
+		{"LLM_SECONDME_TWINS", map[string]string{"LLM_SECONDME_TWINS": "maybe"}},
+	}
+	for _, tt := range bad {
+		if _, err := llm.ConfigFrom(env(tt.env)); err == nil || !strings.Contains(err.Error(), tt.name) {
+			t.Errorf("ConfigFrom(%v) = %v, want an error naming %s", tt.env, err, tt.name)
+		}
 	}
 }
