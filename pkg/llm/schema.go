@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/secondme/twin/pkg/terms"
 )
 
 // maxOfflineItems is how many items the offline model puts in an array.
@@ -117,7 +119,7 @@ func weigh(req Request) evidence {
 var structural = func() map[string]bool {
 	m := make(map[string]bool)
 	for _, w := range strings.Fields("facet topics memory confidence name nickname profile quoted data public bio high medium low") {
-		m[stem(w)] = true
+		m[terms.Stem(w)] = true
 	}
 	return m
 }()

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/secondme/twin/pkg/store"
+	"github.com/secondme/twin/pkg/terms"
 )
 
 // Caps on the size of a feature vector, so that a pair is scored in bounded time however long the
@@ -95,7 +96,7 @@ func NewFeatures(u store.User) *Features {
 
 // addWords feeds the terms of s to add, records how each term was written, and sets trait bits.
 func (f *Features) addWords(s string, add func(uint64), shade int32) {
-	eachTerm(s, func(t, raw string) {
+	terms.Each(s, func(t, raw string) {
 		id := termID(t)
 		add(id)
 		if _, ok := f.names[id]; !ok {

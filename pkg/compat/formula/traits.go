@@ -1,6 +1,10 @@
 package formula
 
-import "math/bits"
+import (
+	"math/bits"
+
+	"github.com/secondme/twin/pkg/terms"
+)
 
 // complements lists pairs of traits that complete each other: a person with a trait on the left gets
 // on well with a person with the matching trait on the right, and the other way round. Each side is a
@@ -27,7 +31,7 @@ var traitBit = func() map[string]uint64 {
 	for i, pair := range complements {
 		for side, words := range pair {
 			for _, w := range words {
-				m[Stem(w)] |= 1 << uint(2*i+side)
+				m[terms.Stem(w)] |= 1 << uint(2*i+side)
 			}
 		}
 	}

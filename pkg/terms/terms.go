@@ -1,8 +1,9 @@
-// Package formula is the deterministic part of compatibility: a documented score of two people from
-// their PUBLIC shades alone (shared topics and facets weighted by confidence, complementary traits,
-// similar wording), with reasons that name the shades, and the normalised terms that the candidate
-// index uses. It needs no model and no network, and it scores pairs without allocating.
-package formula
+// Package terms turns text into normalised terms, the shared vocabulary of matching (the candidate
+// index and the deterministic score) and of the offline model: the text is split on everything that is
+// not a letter or a digit; runs of Han characters become overlapping character pairs (the usual way to
+// index Chinese without a dictionary); words are lower-cased and crudely stemmed; stop words, single
+// letters and bare numbers are dropped.
+package terms
 
 import (
 	"strings"
@@ -10,63 +11,58 @@ import (
 	"unicode/utf8"
 )
 
-// Terms returns the normalised terms of a text, in order, repeats kept: the text is lower-cased and
-// split on everything that is not a letter or a digit; runs of Han characters become overlapping
-// character pairs (the usual way to index Chinese without a dictionary); stop words, single letters
-// and bare numbers are dropped; every other word is stemmed (see Stem).
-func Terms(text string) []string {
+// Of returns the normalised terms of a text, in order, repeats kept.
+func Of(text string) []string {
 	var out []string
-	eachTerm(text, func(t, _ string) { out = append(out, t) })
+	Each(text, func(t, _ string) { out = append(out, t) })
 	return out
 }
 
-// eachTerm calls f with each normalised term of text, as Terms describes, and the word it came from.
-func eachTerm(text string, f func(term, raw string)) {
-	i := 0
-	for i < len(text) {
+// Set returns the set of normalised terms of a text.
+func Set(text string) map[string]bool {
+	set := make(map[string]bool)
+	Each(text, func(t, _ string) { set[t] = true })
+	return set
+}
+
+// Each calls f with each normalised term of text, in order, and the word it came from.
+func Each(text string, f func(term, word string)) {
+	for i := 0; i < len(text); {
 		r, size := utf8.DecodeRuneInString(text[i:])
-		switch {
-		case unicode.Is(unicode.Han, r):
-			j := i
-			for j < len(text) {
-				r2, s2 := utf8.DecodeRuneInString(text[j:])
-				if !unicode.Is(unicode.Han, r2) {
-					break
-				}
-				j += s2
-			}
-			hanPairs(text[i:j], f)
-			i = j
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			j := i
-			for j < len(text) {
-				r2, s2 := utf8.DecodeRuneInString(text[j:])
-				if !(unicode.IsLetter(r2) || unicode.IsDigit(r2)) || unicode.Is(unicode.Han, r2) {
-					break
-				}
-				j += s2
-			}
-			if w := word(text[i:j]); w != "" {
-				f(w, text[i:j])
-			}
-			i = j
-		default:
+		han := r >= utf8.RuneSelf && unicode.Is(unicode.Han, r)
+		if !han && !unicode.IsLetter(r) && !unicode.IsDigit(r) {
 			i += size
+			continue
 		}
+		j := i + size
+		for j < len(text) {
+			r2, s2 := utf8.DecodeRuneInString(text[j:])
+			if h := r2 >= utf8.RuneSelf && unicode.Is(unicode.Han, r2); h != han || (!h && !unicode.IsLetter(r2) && !unicode.IsDigit(r2)) {
+				break
+			}
+			j += s2
+		}
+		if han {
+			hanPairs(text[i:j], f)
+		} else if t := word(text[i:j]); t != "" {
+			f(t, text[i:j])
+		}
+		i = j
 	}
 }
 
-// hanPairs emits the overlapping character pairs of a run of Han characters (the character itself
-// when the run is one character long).
-func hanPairs(run string, f func(term, raw string)) {
-	if utf8.RuneCountInString(run) == 1 {
+// hanPairs emits the overlapping character pairs of a run of Han characters, or the character itself
+// when the run is one character long.
+func hanPairs(run string, f func(term, word string)) {
+	_, first := utf8.DecodeRuneInString(run)
+	if first == len(run) {
 		f(run, run)
 		return
 	}
-	for i := 0; i < len(run); {
+	for i := 0; ; {
 		_, s1 := utf8.DecodeRuneInString(run[i:])
 		if i+s1 >= len(run) {
-			break
+			return
 		}
 		_, s2 := utf8.DecodeRuneInString(run[i+s1:])
 		f(run[i:i+s1+s2], run[i:i+s1+s2])
@@ -74,22 +70,13 @@ func hanPairs(run string, f func(term, raw string)) {
 	}
 }
 
-// word normalises one alphanumeric word: lower case, stop words and bare numbers dropped, stemmed.
+// word lower-cases and stems a word; it returns "" for stop words, single letters and numbers.
 func word(w string) string {
 	w = strings.ToLower(w)
-	if utf8.RuneCountInString(w) < 2 || stopWords[w] || isNumber(w) {
+	if utf8.RuneCountInString(w) < 2 || stopWords[w] || strings.TrimFunc(w, unicode.IsDigit) == "" {
 		return ""
 	}
 	return Stem(w)
-}
-
-func isNumber(w string) bool {
-	for _, r := range w {
-		if !unicode.IsDigit(r) {
-			return false
-		}
-	}
-	return true
 }
 
 // Stem reduces an English word to a crude stem so that the forms of one word meet: plurals
@@ -134,7 +121,7 @@ func undouble(w string) string {
 	return w
 }
 
-// stopWords are common English words that say nothing about a person.
+// stopWords are common English words that say nothing about a person or what a message is about.
 var stopWords = toSet(`a about above after again against all also am an and any are as at be because been
 before being below between both but by can could did do does doing down during each even ever every few
 for from further get gets got had has have having he her here hers herself him himself his how i if in

@@ -1,10 +1,10 @@
-package formula_test
+package terms_test
 
 import (
 	"slices"
 	"testing"
 
-	"github.com/secondme/twin/pkg/compat/formula"
+	"github.com/secondme/twin/pkg/terms"
 )
 
 func TestTerms(t *testing.T) {
@@ -25,7 +25,7 @@ func TestTerms(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := formula.Terms(tt.text); !slices.Equal(got, tt.want) {
+			if got := terms.Of(tt.text); !slices.Equal(got, tt.want) {
 				t.Errorf("Terms(%q) = %q, want %q", tt.text, got, tt.want)
 			}
 		})
@@ -38,7 +38,7 @@ func TestStem(t *testing.T) {
 		"movies": "movi", "movie": "movi", "cooked": "cook", "cooking": "cook", "swimming": "swim", "travel": "travel",
 	}
 	for in, want := range tests {
-		if got := formula.Stem(in); got != want {
+		if got := terms.Stem(in); got != want {
 			t.Errorf("Stem(%q) = %q, want %q", in, got, want)
 		}
 	}
@@ -49,7 +49,7 @@ func FuzzTerms(f *testing.F) {
 	f.Add("I love Hiking, and the MOUNTAINS!")
 	f.Add("我喜欢音乐 jazz\xff")
 	f.Fuzz(func(t *testing.T, text string) {
-		for _, term := range formula.Terms(text) {
+		for _, term := range terms.Of(text) {
 			if term == "" {
 				t.Fatalf("empty term from %q", text)
 			}
