@@ -228,6 +228,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"DELETE", "/api/users/{owner}/block", "", [3]int{401, 204, 400}},
 		{"PATCH", "/api/user/info", `{"discoverable":false}`, [3]int{401, 200, 200}},
 		{"GET", "/api/users/{owner}", "", [3]int{404, 404, 200}}, // hidden now (the other hid too)
+		{"GET", "/api/auth/providers", "", [3]int{200, 200, 200}},
 		{"GET", "/api/auth/login?provider=oidc&returnTo=/", "", [3]int{302, 302, 302}},
 		{"GET", "/api/auth/callback?code=x&state=y", "", [3]int{400, 400, 400}},
 		{"POST", "/api/webhooks/secondme", webhook, [3]int{503, 503, 503}}, // no webhook secret configured locally

@@ -79,6 +79,18 @@ type LoginRequest struct {
 	LoginHint string
 }
 
+// Providers names the sign-in providers configured here, in the order a sign-in page offers them.
+func (s *Service) Providers() []string {
+	providers := []string{}
+	if s.sm != nil {
+		providers = append(providers, store.ProviderSecondMe)
+	}
+	if s.oidc != nil {
+		providers = append(providers, store.ProviderOIDC)
+	}
+	return providers
+}
+
 // Login starts a sign-in: it puts a fresh state (and for OIDC a nonce and a PKCE verifier) with the
 // returnTo in the sealed login-state cookie and redirects (302) to the provider.
 func (s *Service) Login(w http.ResponseWriter, r *http.Request, req LoginRequest) error {

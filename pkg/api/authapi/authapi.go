@@ -34,10 +34,18 @@ func New(svc *auth.Service, webhook *auth.Webhook) *Handler {
 // Register adds the auth routes to rt. It leaves out GET /api/health, which every function's main
 // (and the local stack) adds once.
 func (h *Handler) Register(rt *api.Router) {
+	rt.HandleFunc("GET /api/auth/providers", h.providers)
 	rt.HandleFunc("GET /api/auth/login", h.login)
 	rt.HandleFunc("GET /api/auth/callback", h.svc.Callback)
 	rt.HandleFunc("POST /api/auth/logout", h.logout)
 	rt.HandleFunc("POST "+WebhookPath, h.webhook.Handle)
+}
+
+// providers serves GET /api/auth/providers: {"providers": ["secondme", "oidc"]}, the sign-in providers
+// configured here, so a sign-in page offers only those.
+func (h *Handler) providers(w http.ResponseWriter, r *http.Request) error {
+	api.WriteJSON(w, http.StatusOK, map[string][]string{"providers": h.svc.Providers()})
+	return nil
 }
 
 // login serves GET /api/auth/login?provider=secondme|oidc&returnTo=/path&login_hint=...

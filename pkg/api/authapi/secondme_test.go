@@ -380,3 +380,14 @@ func flip(s string, i int) string {
 	}
 	return s[:i] + string(c) + s[i+1:]
 }
+
+func TestProviders(t *testing.T) {
+	h := newHarness(t, nil)
+	resp, body := get(t, h.browser(t), h.srv.URL+"/api/auth/providers")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status = %d, want 200", resp.StatusCode)
+	}
+	if want := `{"providers":["secondme","oidc"]}`; strings.TrimSpace(body) != want {
+		t.Errorf("body = %s, want %s", body, want)
+	}
+}

@@ -11,9 +11,10 @@ function loginURL(provider, hint) {
 
 export async function signinView() {
   let personas = [];
-  try {
-    personas = await get("/local/personas");
-  } catch { /* not the local stack */ }
+  let providers = ["secondme", "oidc"];
+  const [p, ps] = await Promise.allSettled([get("/api/auth/providers"), get("/local/personas")]);
+  if (p.status === "fulfilled" && p.value && Array.isArray(p.value.providers)) providers = p.value.providers;
+  if (ps.status === "fulfilled" && Array.isArray(ps.value)) personas = ps.value; // the local stack only
   const error = new URLSearchParams(location.search).get("error");
   const nick = h("input", { id: "new-nick", name: "nickname", required: true, maxlength: 64, autocomplete: "nickname" });
   return h("section", { class: "signin" },
@@ -21,8 +22,9 @@ export async function signinView() {
     h("p", { class: "lead" }, "Talk with your AI twin, and with the twins of people who might fit you, before you talk to them."),
     error && h("p", { class: "state error", role: "alert" }, error === "access_denied" ? "Sign-in was cancelled." : "Sign-in failed: " + error),
     h("div", { class: "buttons" },
-      h("a", { class: "button primary", href: loginURL("secondme") }, "Sign in with SecondMe"),
-      h("a", { class: "button", href: loginURL("oidc") }, "Sign in with OpenID Connect")),
+      providers.includes("secondme") && h("a", { class: "button primary", href: loginURL("secondme") }, "Sign in with SecondMe"),
+      providers.includes("oidc") && h("a", { class: "button" + (providers.includes("secondme") ? "" : " primary"), href: loginURL("oidc") },
+        personas.length ? "Sign in with the local OpenID Connect provider" : "Sign in with OpenID Connect")),
     personas.length > 0 && h("section", { class: "personas", "aria-labelledby": "personas-h" },
       h("h2", { id: "personas-h" }, "Demo personas"),
       h("p", {}, "This is the local stack: sign in as one of these people."),
