@@ -223,6 +223,10 @@ type Store interface {
 	CreateUser(ctx context.Context, u User) error
 	// GetUser returns a user; ErrNotFound if there is none.
 	GetUser(ctx context.Context, id string) (User, error)
+	// GetTwin returns the user twinID, whose twin viewerID wants to talk to, and whether either of the
+	// two blocked the other, in one read (never blocked when viewerID == twinID); ErrNotFound if there
+	// is no user twinID.
+	GetTwin(ctx context.Context, twinID, viewerID string) (User, bool, error)
 	// GetUsers returns the users that exist among ids, in no set order (a batch get; at most 100 ids).
 	GetUsers(ctx context.Context, ids []string) ([]User, error)
 	// UpdateUser replaces a user if its stored Rev equals u.Rev, and stores it with Rev+1.

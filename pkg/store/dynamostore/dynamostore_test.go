@@ -152,6 +152,39 @@ func TestLoadConversationIsOneQuery(t *testing.T) {
 	}
 }
 
+// TestGetTwinIsOneRequest checks that the chat access check reads the twin and both block items with
+// one BatchGetItem, blocked or not.
+func TestGetTwinIsOneRequest(t *testing.T) {
+	s, _, r := watched(t)
+	at := time.Now()
+	twin := store.User{ID: id.New(), Nickname: "Twin", Discoverable: true, AllowTwinChat: true, CreatedAt: at, UpdatedAt: at}
+	check(t, s.CreateUser(ctx, twin), "CreateUser")
+	viewer, blocker := id.New(), id.New()
+	check(t, s.PutBlock(ctx, store.Block{BlockerID: blocker, BlockedID: twin.ID, CreatedAt: at}), "PutBlock")
+	tests := []struct {
+		name        string
+		viewer      string
+		wantBlocked bool
+	}{
+		{"not blocked", viewer, false},
+		{"blocked", blocker, true},
+		{"own twin", twin.ID, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r.reset(0)
+			got, blocked, err := s.GetTwin(ctx, twin.ID, tt.viewer)
+			check(t, err, "GetTwin")
+			if ops, _ := r.recorded(); !slices.Equal(ops, []string{"BatchGetItem"}) {
+				t.Errorf("GetTwin made requests %v, want one BatchGetItem", ops)
+			}
+			if got.ID != twin.ID || blocked != tt.wantBlocked {
+				t.Errorf("GetTwin = %s, blocked %v; want %s, blocked %v", got.ID, blocked, twin.ID, tt.wantBlocked)
+			}
+		})
+	}
+}
+
 // TestCursorOfDeletedItem checks that a cursor is a position, not a reference: the next page still
 // comes after the item the cursor was made from once that item is gone.
 func TestCursorOfDeletedItem(t *testing.T) {

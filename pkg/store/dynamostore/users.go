@@ -150,6 +150,40 @@ func (s *Store) GetUser(ctx context.Context, userID string) (store.User, error) 
 	return it.user()
 }
 
+// GetTwin returns the user twinID and whether either of twinID and viewerID blocked the other with one
+// BatchGetItem of the user item and both block items (the guregu iterator asks again for any
+// UnprocessedKeys); ErrNotFound if there is no user twinID.
+func (s *Store) GetTwin(ctx context.Context, twinID, viewerID string) (store.User, bool, error) {
+	ks := []dynamo.Keyed{dynamo.Keys{userPK(twinID), skProfile}}
+	if viewerID != twinID {
+		ks = append(ks, blockKey(twinID, viewerID).keys(), blockKey(viewerID, twinID).keys())
+	}
+	// A block item decodes as a userItem with its keys set and the user's fields empty.
+	var items []userItem
+	err := s.table.Batch("PK", "SK").Get(ks...).Consistent(true).All(ctx, &items)
+	if err != nil && !errors.Is(err, dynamo.ErrNotFound) {
+		return store.User{}, false, fmt.Errorf("get twin %s for %s: %w", twinID, viewerID, err)
+	}
+	var (
+		u              store.User
+		found, blocked bool
+	)
+	for _, it := range items {
+		if it.SK != skProfile {
+			blocked = true
+			continue
+		}
+		if u, err = it.user(); err != nil {
+			return store.User{}, false, err
+		}
+		found = true
+	}
+	if !found {
+		return store.User{}, false, fmt.Errorf("get twin %s: %w", twinID, store.ErrNotFound)
+	}
+	return u, blocked, nil
+}
+
 // GetUsers returns the users that exist among ids with one BatchGetItem (per 100 ids).
 func (s *Store) GetUsers(ctx context.Context, ids []string) ([]store.User, error) {
 	seen := make(map[string]bool, len(ids))

@@ -103,6 +103,32 @@ func (s *Store) GetUser(ctx context.Context, userID string) (store.User, error) 
 	return u, nil
 }
 
+// GetTwin returns the user twinID and whether either of twinID and viewerID blocked the other, in one
+// query; ErrNotFound if there is no user twinID.
+func (s *Store) GetTwin(ctx context.Context, twinID, viewerID string) (store.User, bool, error) {
+	var blocked bool
+	row := s.r.queryRow(ctx, `SELECT `+userCols+`, ?2 <> ?1 AND (
+			EXISTS (SELECT 1 FROM blocks WHERE blocker_id = ?1 AND blocked_id = ?2)
+			OR EXISTS (SELECT 1 FROM blocks WHERE blocker_id = ?2 AND blocked_id = ?1))
+		FROM users WHERE id = ?1`, twinID, viewerID)
+	u, err := scanUser(extraCols{row, []any{&blocked}})
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.User{}, false, fmt.Errorf("get twin %s: %w", twinID, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.User{}, false, fmt.Errorf("get twin %s for %s: %w", twinID, viewerID, err)
+	}
+	return u, blocked, nil
+}
+
+// extraCols scans a row of userCols followed by more columns: scanUser fills the user, dest the rest.
+type extraCols struct {
+	sc   scanner
+	dest []any
+}
+
+func (e extraCols) Scan(dest ...any) error { return e.sc.Scan(append(dest, e.dest...)...) }
+
 // GetUsers returns the users that exist among ids.
 func (s *Store) GetUsers(ctx context.Context, ids []string) ([]store.User, error) {
 	if len(ids) == 0 {

@@ -215,6 +215,72 @@ func testBlocks(t *testing.T, s store.Store) {
 	})
 }
 
+func testTwins(t *testing.T, s store.Store) {
+	t.Run("not found", func(t *testing.T) {
+		viewer := id.New()
+		_, _, err := s.GetTwin(ctx, id.New(), viewer)
+		wantErr(t, err, store.ErrNotFound, "GetTwin unknown")
+		_, _, err = s.GetTwin(ctx, viewer, viewer)
+		wantErr(t, err, store.ErrNotFound, "GetTwin unknown, own")
+	})
+	t.Run("not found though blocked", func(t *testing.T) {
+		twinID, viewer := id.New(), id.New()
+		check(t, s.PutBlock(ctx, store.Block{BlockerID: viewer, BlockedID: twinID, CreatedAt: at(0)}), "PutBlock")
+		_, _, err := s.GetTwin(ctx, twinID, viewer)
+		wantErr(t, err, store.ErrNotFound, "GetTwin unknown, blocked")
+	})
+	type blockBy int
+	const (
+		none blockBy = iota
+		twinBlocks
+		viewerBlocks
+		elsewhere
+		own
+	)
+	tests := []struct {
+		name string
+		by   blockBy
+		want bool
+	}{
+		{"found", none, false},
+		{"blocked by twin", twinBlocks, true},
+		{"blocked by viewer", viewerBlocks, true},
+		{"unrelated block elsewhere", elsewhere, false},
+		{"viewer is twin", own, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			twin := createUser(t, s, "Twin")
+			viewer, other := id.New(), id.New()
+			var blocks []store.Block
+			switch tt.by {
+			case twinBlocks:
+				blocks = []store.Block{{BlockerID: twin.ID, BlockedID: viewer}}
+			case viewerBlocks:
+				blocks = []store.Block{{BlockerID: viewer, BlockedID: twin.ID}}
+			case elsewhere:
+				blocks = []store.Block{{BlockerID: twin.ID, BlockedID: other}, {BlockerID: other, BlockedID: viewer},
+					{BlockerID: viewer, BlockedID: other}, {BlockerID: other, BlockedID: twin.ID}}
+			case own:
+				viewer = twin.ID
+				// Even a block of oneself, which no path makes, does not count.
+				blocks = []store.Block{{BlockerID: twin.ID, BlockedID: other}, {BlockerID: other, BlockedID: twin.ID},
+					{BlockerID: twin.ID, BlockedID: twin.ID}}
+			}
+			for _, b := range blocks {
+				b.CreatedAt = at(0)
+				check(t, s.PutBlock(ctx, b), "PutBlock")
+			}
+			got, blocked, err := s.GetTwin(ctx, twin.ID, viewer)
+			check(t, err, "GetTwin")
+			same(t, got, twin, normUser, "GetTwin")
+			if blocked != tt.want {
+				t.Errorf("GetTwin(%s, %s) blocked = %v, want %v", twin.ID, viewer, blocked, tt.want)
+			}
+		})
+	}
+}
+
 func testTerms(t *testing.T, s store.Store) {
 	term := func(name string) string { return name + "-" + id.New() } // unique to this run
 	t.Run("set replaces", func(t *testing.T) {

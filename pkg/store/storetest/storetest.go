@@ -66,6 +66,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Quota", testQuota},
 		{"Matches", testMatches},
 		{"Blocks", testBlocks},
+		{"Twins", testTwins},
 		{"Terms", testTerms},
 		{"Jobs", testJobs},
 		{"Cursors", testCursors},
