@@ -19,8 +19,8 @@ import (
 // error contract).
 type Store interface {
 	GetUser(ctx context.Context, id string) (store.User, error)
+	GetTwin(ctx context.Context, twinID, viewerID string) (store.User, bool, error)
 	GetUsers(ctx context.Context, ids []string) ([]store.User, error)
-	Blocked(ctx context.Context, a, b string) (bool, error)
 	ConsumeQuota(ctx context.Context, userID, day string, limit int) (int, error)
 	CreateSession(ctx context.Context, s store.ChatSession) error
 	GetSession(ctx context.Context, id string) (store.ChatSession, error)

@@ -186,26 +186,16 @@ func (s *Service) Turn(ctx context.Context, req TurnRequest, ev Events) (TurnRes
 }
 
 // checkAccess returns the twin's person when userID may talk to their twin: they exist, are
-// discoverable, allow twin chats, and neither blocked the other. The two reads run in parallel. A person
-// who is not discoverable or is blocked either way is not found, as on the public profile; one who does
-// not take twin chats refuses.
+// discoverable, allow twin chats, and neither blocked the other. One store call reads the person and the
+// blocks. A person who is not discoverable or is blocked either way is not found, as on the public
+// profile; one who does not take twin chats refuses.
 func (s *Service) checkAccess(ctx context.Context, userID, twinID string) (store.User, error) {
-	var (
-		wg             sync.WaitGroup
-		u              store.User
-		blocked        bool
-		userErr, blErr error
-	)
-	wg.Go(func() { u, userErr = s.st.GetUser(ctx, twinID) })
-	wg.Go(func() { blocked, blErr = s.st.Blocked(ctx, userID, twinID) })
-	wg.Wait()
+	u, blocked, err := s.st.GetTwin(ctx, twinID, userID)
 	switch {
-	case errors.Is(userErr, store.ErrNotFound):
+	case errors.Is(err, store.ErrNotFound):
 		return store.User{}, ErrTwinNotFound
-	case userErr != nil:
-		return store.User{}, fmt.Errorf("chat: read twin %s: %w", twinID, userErr)
-	case blErr != nil:
-		return store.User{}, fmt.Errorf("chat: read blocks of %s and %s: %w", userID, twinID, blErr)
+	case err != nil:
+		return store.User{}, fmt.Errorf("chat: read twin %s and blocks with %s: %w", twinID, userID, err)
 	case !u.Discoverable || blocked: // as the public profile: a blocked person is not found
 		return store.User{}, ErrTwinNotFound
 	case !u.AllowTwinChat:

@@ -64,16 +64,16 @@ func (c *Counting) GetUser(ctx context.Context, id string) (store.User, error) {
 	return c.Store.GetUser(ctx, id)
 }
 
+// GetTwin counts and delegates.
+func (c *Counting) GetTwin(ctx context.Context, twinID, viewerID string) (store.User, bool, error) {
+	c.count("GetTwin")
+	return c.Store.GetTwin(ctx, twinID, viewerID)
+}
+
 // GetUsers counts and delegates.
 func (c *Counting) GetUsers(ctx context.Context, ids []string) ([]store.User, error) {
 	c.count("GetUsers")
 	return c.Store.GetUsers(ctx, ids)
-}
-
-// Blocked counts and delegates.
-func (c *Counting) Blocked(ctx context.Context, a, b string) (bool, error) {
-	c.count("Blocked")
-	return c.Store.Blocked(ctx, a, b)
 }
 
 // ConsumeQuota counts and delegates.
