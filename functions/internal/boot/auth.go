@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -158,9 +160,11 @@ const (
 // concurrently and each secret is read once. The result maps each variable found to its value; a
 // required one missing is an error.
 func readSecrets(ctx context.Context, getenv func(string) string, want map[string]need) (map[string]string, error) {
-	arns := map[string]string{} // secret ARN -> a variable read from it
+	keys := slices.Sorted(maps.Keys(want)) // a fixed order, so the same configuration gives the same error
+	arns := map[string]string{}            // secret ARN -> a variable read from it
 	var names []string
-	for k, n := range want {
+	for _, k := range keys {
+		n := want[k]
 		arn := getenv(k)
 		if arn == "" {
 			arn = getenv("SECRETS_ARN")
@@ -187,7 +191,7 @@ func readSecrets(ctx context.Context, getenv func(string) string, want map[strin
 		mu     sync.Mutex
 		wg     sync.WaitGroup
 		values = map[string]string{}
-		errs   []error
+		errs   = map[string]error{}
 	)
 	for _, arn := range names {
 		wg.Add(1)
@@ -197,19 +201,22 @@ func readSecrets(ctx context.Context, getenv func(string) string, want map[strin
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
-				errs = append(errs, err)
+				errs[arn] = err
 				return
 			}
 			values[arn] = v
 		}()
 	}
 	wg.Wait()
-	if len(errs) > 0 {
-		return nil, errs[0]
+	for _, arn := range names {
+		if err := errs[arn]; err != nil {
+			return nil, err
+		}
 	}
 	out := map[string]string{}
 	var app map[string]string
-	for k, n := range want {
+	for _, k := range keys {
+		n := want[k]
 		if arn := getenv(k); arn != "" {
 			out[k] = strings.TrimSpace(values[arn])
 			continue
