@@ -174,37 +174,44 @@ func (b *browser) noAlerts() {
 }
 
 // send types a message into the conversation and returns the texts the twin's reply showed while it
-// streamed, ending with the final text.
+// streamed, ending with the final text. The page itself records each text the reply shows (a
+// MutationObserver), so what counts is what a person saw, however slowly the test polls.
 func (b *browser) send(text string) []string {
 	b.tb.Helper()
 	var before int
 	b.eval(`document.querySelectorAll(".msg.twin").length`, &before)
+	b.eval(`(() => {
+		window.__seen = [];
+		const log = document.querySelector(".messages");
+		new MutationObserver(() => {
+			const m = log.querySelectorAll(".msg.twin");
+			if (m.length <= `+fmt.Sprint(before)+`) return;
+			const t = m[m.length - 1].querySelector(".text").textContent;
+			if (t && window.__seen[window.__seen.length - 1] !== t) window.__seen.push(t);
+		}).observe(log, {childList: true, subtree: true, characterData: true});
+	})()`, nil)
 	b.do("type a message", chromedp.SendKeys(chromedp.ID("composer"), text), chromedp.Click(chromedp.CSS(".composer button[type=submit]")))
-	var seen []string
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		var st struct {
-			Count     int    `json:"count"`
-			Text      string `json:"text"`
-			Streaming bool   `json:"streaming"`
-			Failed    string `json:"failed"`
+			Count     int      `json:"count"`
+			Streaming bool     `json:"streaming"`
+			Failed    string   `json:"failed"`
+			Seen      []string `json:"seen"`
 		}
 		b.eval(`(() => { const m = [...document.querySelectorAll(".msg.twin")]; const last = m[m.length-1];
 			const f = document.querySelector(".turn-status .error");
-			return {count: m.length, text: last ? last.querySelector(".text").textContent : "",
-			        streaming: !!(last && last.classList.contains("streaming")), failed: f ? f.textContent : ""}; })()`, &st)
+			return {count: m.length, streaming: !!(last && last.classList.contains("streaming")),
+			        failed: f ? f.textContent : "", seen: window.__seen}; })()`, &st)
 		if st.Failed != "" {
 			b.tb.Fatalf("the turn failed: %s", st.Failed)
 		}
-		if st.Count > before && (len(seen) == 0 || seen[len(seen)-1] != st.Text) && st.Text != "" {
-			seen = append(seen, st.Text)
+		if st.Count > before && !st.Streaming && len(st.Seen) > 0 {
+			return st.Seen
 		}
-		if st.Count > before && !st.Streaming && st.Text != "" {
-			return seen
-		}
-		time.Sleep(15 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
 	}
-	b.tb.Fatalf("no finished reply within 30s; saw %q", seen)
+	b.tb.Fatal("no finished reply within 30s")
 	return nil
 }
 
