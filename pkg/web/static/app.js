@@ -32,14 +32,20 @@ const routes = [
 ];
 
 let current = null;
+// renders counts render calls: a view that finishes loading after a newer render started is dropped,
+// so a slow view never replaces the one the person navigated to since.
+let renders = 0;
 
 async function render() {
+  const mine = ++renders;
+  const stale = () => mine !== renders;
   const hash = location.hash || "#/";
   if (current && current.dispose) current.dispose();
   current = null;
   if (!session.me) {
     nav.hidden = true;
-    replace(main, await signinView());
+    const view = await signinView();
+    if (!stale()) replace(main, view);
     return;
   }
   nav.hidden = false;
@@ -55,9 +61,15 @@ async function render() {
   }
   replace(main, state("Loading…"));
   try {
-    current = await route[1](hash.match(route[0]));
+    const view = await route[1](hash.match(route[0]));
+    if (stale()) {
+      if (view.dispose) view.dispose();
+      return;
+    }
+    current = view;
     replace(main, current.el || current);
   } catch (err) {
+    if (stale()) return;
     if (err instanceof ApiError && err.status === 401) {
       session.me = null;
       return render();
