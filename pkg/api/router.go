@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -18,17 +19,24 @@ func (h HandlerFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // Router is a ServeMux that answers unknown routes with a JSON 404 and wrong methods with a JSON 405.
 type Router struct {
-	mux *http.ServeMux
+	mux      *http.ServeMux
+	patterns []string
 }
 
 // NewRouter returns an empty router.
 func NewRouter() *Router { return &Router{mux: http.NewServeMux()} }
 
 // Handle registers a handler for a ServeMux pattern such as "GET /api/users/{id}".
-func (rt *Router) Handle(pattern string, h http.Handler) { rt.mux.Handle(pattern, h) }
+func (rt *Router) Handle(pattern string, h http.Handler) {
+	rt.mux.Handle(pattern, h)
+	rt.patterns = append(rt.patterns, pattern)
+}
 
 // HandleFunc registers an error-returning handler for a pattern.
-func (rt *Router) HandleFunc(pattern string, h HandlerFunc) { rt.mux.Handle(pattern, h) }
+func (rt *Router) HandleFunc(pattern string, h HandlerFunc) { rt.Handle(pattern, h) }
+
+// Patterns returns the patterns registered, in order (the route checks compare them with template.yaml).
+func (rt *Router) Patterns() []string { return slices.Clone(rt.patterns) }
 
 // ServeHTTP routes the request.
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
