@@ -6,39 +6,20 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/secondme/twin/pkg/api"
 	"github.com/secondme/twin/pkg/auth"
+	"github.com/secondme/twin/pkg/awstest"
 )
 
-// fakeSecrets is a Secrets Manager on 127.0.0.1 (JSON protocol, GetSecretValue) that counts reads;
-// the SDK reaches it through AWS_ENDPOINT_URL_SECRETS_MANAGER.
-type fakeSecrets struct {
-	mu     sync.Mutex
-	values map[string]string
-	reads  map[string]int
-}
-
-func newFakeSecrets(t *testing.T, values map[string]string) *fakeSecrets {
+// newFakeSecrets serves a Secrets Manager fake holding values on 127.0.0.1 and points the SDK at
+// it (AWS_ENDPOINT_URL_SECRETS_MANAGER), with dummy credentials.
+func newFakeSecrets(t *testing.T, values map[string]string) *awstest.Secrets {
 	t.Helper()
-	f := &fakeSecrets{values: values, reads: map[string]int{}}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var in struct{ SecretId string }
-		_ = json.NewDecoder(r.Body).Decode(&in)
-		f.mu.Lock()
-		v, ok := f.values[in.SecretId]
-		f.reads[in.SecretId]++
-		f.mu.Unlock()
-		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-		if !ok || r.Header.Get("X-Amz-Target") != "secretsmanager.GetSecretValue" {
-			w.WriteHeader(http.StatusBadRequest)
-			_, _ = w.Write([]byte(`{"__type":"ResourceNotFoundException","message":"not found"}`))
-			return
-		}
-		_ = json.NewEncoder(w).Encode(map[string]string{"ARN": in.SecretId, "Name": in.SecretId, "SecretString": v})
-	}))
+	forgetSecrets() // the values served here, not those an earlier test read
+	f := awstest.NewSecrets(values)
+	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
 	t.Setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", srv.URL)
 	t.Setenv("AWS_ACCESS_KEY_ID", "test")
@@ -81,8 +62,8 @@ func TestAuthSecrets(t *testing.T) {
 		if err != nil || svc == nil || wh == nil {
 			t.Fatalf("AuthWithWebhook: %v", err)
 		}
-		if f.reads["app"] != 1 {
-			t.Errorf("application secret read %d times, want 1", f.reads["app"])
+		if f.Reads("app") != 1 {
+			t.Errorf("application secret read %d times, want 1", f.Reads("app"))
 		}
 		if wh.Sign([]byte("x")) == newWebhookSigner(t, "").Sign([]byte("x")) {
 			t.Error("the webhook secret was not read")
@@ -96,8 +77,8 @@ func TestAuthSecrets(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if f.reads["key"] != 1 || f.reads["app"] != 1 || f.reads["hook"] != 1 {
-			t.Errorf("reads = %v, want each secret once", f.reads)
+		if f.Reads("key") != 1 || f.Reads("app") != 1 || f.Reads("hook") != 1 {
+			t.Errorf("reads of key, app, hook = %d, %d, %d; want each secret once", f.Reads("key"), f.Reads("app"), f.Reads("hook"))
 		}
 		if wh.Sign([]byte("x")) != newWebhookSigner(t, "wh").Sign([]byte("x")) {
 			t.Error("the webhook secret is not the one of its own ARN")

@@ -25,6 +25,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/secondme/twin/pkg/awstest"
 )
 
 // maxSize is the target size of a bootstrap, 15 MB.
@@ -47,25 +49,19 @@ func functionEnv(secretsManager string) []string {
 		"DYNAMO_ENDPOINT=http://127.0.0.1:9",
 		"COMPAT_QUEUE_URL=http://127.0.0.1:9/000000000000/compat",
 		"SQS_ENDPOINT=http://127.0.0.1:9",
-		"SECRETS_ARN=arn:aws:secretsmanager:us-east-1:123456789012:secret:bench",
+		"SECRETS_ARN=" + benchSecretARN,
 		"AWS_ENDPOINT_URL_SECRETS_MANAGER=" + secretsManager,
 	}
 }
 
-// fakeSecretsManager answers GetSecretValue, for any secret, with an application secret holding a
-// sealing key, as Secrets Manager's JSON protocol does.
+// benchSecretARN is the application secret the function reads at init.
+const benchSecretARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:bench"
+
+// fakeSecretsManager serves the application secret, holding a sealing key, from a Secrets Manager
+// fake on 127.0.0.1.
 func fakeSecretsManager() *httptest.Server {
 	secret, _ := json.Marshal(map[string]string{"sealingKey": strings.Repeat("ab", 32)})
-	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var in struct{ SecretId string }
-		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-		if r.Header.Get("X-Amz-Target") != "secretsmanager.GetSecretValue" || json.NewDecoder(r.Body).Decode(&in) != nil {
-			w.WriteHeader(http.StatusBadRequest)
-			_, _ = w.Write([]byte(`{"__type":"InvalidRequestException","message":"only GetSecretValue"}`))
-			return
-		}
-		_ = json.NewEncoder(w).Encode(map[string]any{"ARN": in.SecretId, "Name": "bench", "SecretString": string(secret), "VersionId": "v1"})
-	}))
+	return httptest.NewServer(awstest.NewSecrets(map[string]string{benchSecretARN: string(secret)}))
 }
 
 func main() {

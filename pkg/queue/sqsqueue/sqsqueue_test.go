@@ -1,11 +1,11 @@
 package sqsqueue
 
 import (
+	"bytes"
 	"context"
-	"crypto/md5"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -16,119 +16,64 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/secondme/twin/pkg/awstest"
 )
 
-const queueURL = "http://sqs.us-east-1.localhost/000000000000/compat"
+// recorder counts the entries of every SendMessageBatch call on its way to the SQS fake.
+type recorder struct {
+	next http.Handler
 
-// fakeSQS is an httptest server speaking the SQS JSON protocol for SendMessageBatch. It checks each
-// request as SQS would, records the bodies of accepted entries, and fails entries as fail says.
-type fakeSQS struct {
-	tb testing.TB
-	// fail decides the fate of an entry on its nth delivery (from 1): "" accepts it, otherwise the
-	// error code; senderFault marks it the sender's fault.
-	fail func(body string, nth int) (code string, senderFault bool)
-	// missingQueue answers every call with QueueDoesNotExist.
-	missingQueue bool
-
-	mu       sync.Mutex
-	calls    []int // entries per call
-	accepted []string
-	seen     map[string]int
+	mu    sync.Mutex
+	calls []int // entries per call
 }
 
-func (f *fakeSQS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if msg := f.check(r); msg != "" {
-		f.tb.Errorf("bad SQS request: %s", msg)
-		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
-		w.WriteHeader(http.StatusBadRequest)
-		fmt.Fprintf(w, `{"__type":"com.amazonaws.sqs#InvalidParameterValue","message":%q}`, msg)
-		return
+func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	var in struct{ Entries []json.RawMessage }
+	if r.Header.Get("X-Amz-Target") == "AmazonSQS.SendMessageBatch" && json.Unmarshal(body, &in) == nil {
+		rec.mu.Lock()
+		rec.calls = append(rec.calls, len(in.Entries))
+		rec.mu.Unlock()
 	}
-	var in struct {
-		QueueUrl string
-		Entries  []struct{ Id, MessageBody string }
-	}
-	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-		f.tb.Errorf("request body is not JSON: %v", err)
-		w.WriteHeader(http.StatusBadRequest)
-		return
-	}
-	if in.QueueUrl != queueURL {
-		f.tb.Errorf("QueueUrl = %q, want %q", in.QueueUrl, queueURL)
-	}
-	if n := len(in.Entries); n < 1 || n > 10 {
-		f.tb.Errorf("a batch of %d entries; SQS takes 1 to 10", n)
-	}
-	f.calls = append(f.calls, len(in.Entries))
-	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
-	if f.missingQueue {
-		w.WriteHeader(http.StatusBadRequest)
-		fmt.Fprint(w, `{"__type":"com.amazonaws.sqs#QueueDoesNotExist","message":"The specified queue does not exist."}`)
-		return
-	}
-	type ok struct{ Id, MessageId, MD5OfMessageBody string }
-	type failed struct {
-		Id, Code, Message string
-		SenderFault       bool
-	}
-	out := struct {
-		Successful []ok     `json:"Successful"`
-		Failed     []failed `json:"Failed"`
-	}{Successful: []ok{}, Failed: []failed{}}
-	ids := map[string]bool{}
-	for _, e := range in.Entries {
-		if ids[e.Id] {
-			f.tb.Errorf("entry id %q twice in one batch", e.Id)
-		}
-		ids[e.Id] = true
-		f.seen[e.MessageBody]++
-		if f.fail != nil {
-			if code, sender := f.fail(e.MessageBody, f.seen[e.MessageBody]); code != "" {
-				out.Failed = append(out.Failed, failed{Id: e.Id, Code: code, Message: "refused by the fake", SenderFault: sender})
-				continue
-			}
-		}
-		f.accepted = append(f.accepted, e.MessageBody)
-		sum := md5.Sum([]byte(e.MessageBody))
-		out.Successful = append(out.Successful, ok{Id: e.Id, MessageId: fmt.Sprintf("m-%d", len(f.accepted)), MD5OfMessageBody: hex.EncodeToString(sum[:])})
-	}
-	if err := json.NewEncoder(w).Encode(out); err != nil {
-		f.tb.Errorf("encode response: %v", err)
-	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	rec.next.ServeHTTP(w, r)
 }
 
-// check returns what is wrong with the framing of a request, "" if nothing.
-func (f *fakeSQS) check(r *http.Request) string {
-	switch {
-	case r.Method != http.MethodPost || r.URL.Path != "/":
-		return "want POST /, got " + r.Method + " " + r.URL.Path
-	case r.Header.Get("X-Amz-Target") != "AmazonSQS.SendMessageBatch":
-		return "X-Amz-Target = " + r.Header.Get("X-Amz-Target")
-	case r.Header.Get("Content-Type") != "application/x-amz-json-1.0":
-		return "Content-Type = " + r.Header.Get("Content-Type")
-	case !strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 Credential=test/"):
-		return "not signed with SigV4: " + r.Header.Get("Authorization")
-	}
-	return ""
-}
-
-// newQueue starts a fake SQS and returns a Queue sending to it with a real SQS client.
-func newQueue(tb testing.TB, f *fakeSQS) *Queue {
+// newQueue serves the SQS fake f and returns a Queue sending to its queue named queue
+// with a real SQS client, and the recorder of its calls.
+func newQueue(tb testing.TB, f *awstest.SQS, queue string) (*Queue, *recorder) {
 	tb.Helper()
-	f.tb = tb
-	f.seen = map[string]int{}
-	srv := httptest.NewServer(f)
+	rec := &recorder{next: f}
+	srv := httptest.NewServer(rec)
 	tb.Cleanup(srv.Close)
 	client := sqs.New(sqs.Options{
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(srv.URL),
 		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
 	})
-	q := New(client, queueURL)
+	q := New(client, awstest.QueueURL(srv.URL, queue))
 	q.backoff = time.Millisecond
-	return q
+	return q, rec
+}
+
+// drain receives every message of the queue q sends to and returns their bodies.
+func drain(tb testing.TB, q *Queue) []string {
+	tb.Helper()
+	client := q.api.(*sqs.Client)
+	var out []string
+	for {
+		got, err := client.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(q.url), MaxNumberOfMessages: 10})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if len(got.Messages) == 0 {
+			return out
+		}
+		for _, m := range got.Messages {
+			out = append(out, aws.ToString(m.Body))
+		}
+	}
 }
 
 func bodies(n int) [][]byte {
@@ -144,7 +89,7 @@ func TestSend(t *testing.T) {
 		name         string
 		jobs         int
 		fail         func(body string, nth int) (string, bool)
-		missingQueue bool
+		queue        string // "" for the fake's queue
 		wantCalls    []int
 		wantAccepted int
 		wantErr      string // substring; "" for success
@@ -195,17 +140,21 @@ func TestSend(t *testing.T) {
 			wantErr:      "job 1: InvalidMessageContents",
 		},
 		{
-			name:         "a missing queue fails the call",
-			jobs:         3,
-			missingQueue: true,
-			wantCalls:    []int{3},
-			wantErr:      "QueueDoesNotExist",
+			name:      "a missing queue fails the call",
+			jobs:      3,
+			queue:     "missing",
+			wantCalls: []int{3},
+			wantErr:   "The specified queue does not exist",
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := &fakeSQS{fail: tt.fail, missingQueue: tt.missingQueue}
-			q := newQueue(t, f)
+			f := awstest.NewSQS(awstest.QueueConfig{Name: "compat"})
+			f.FailSend = tt.fail
+			if tt.queue == "" {
+				tt.queue = "compat"
+			}
+			q, rec := newQueue(t, f, tt.queue)
 			err := q.Send(context.Background(), bodies(tt.jobs)...)
 			switch {
 			case tt.wantErr == "" && err != nil:
@@ -213,16 +162,20 @@ func TestSend(t *testing.T) {
 			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
 				t.Fatalf("Send = %v, want an error containing %q", err, tt.wantErr)
 			}
-			f.mu.Lock()
-			defer f.mu.Unlock()
-			if got, want := fmt.Sprint(f.calls), fmt.Sprint(tt.wantCalls); (len(f.calls) > 0 || len(tt.wantCalls) > 0) && got != want {
+			rec.mu.Lock()
+			if got, want := fmt.Sprint(rec.calls), fmt.Sprint(tt.wantCalls); (len(rec.calls) > 0 || len(tt.wantCalls) > 0) && got != want {
 				t.Errorf("entries per call = %s, want %s", got, want)
 			}
-			if got := len(f.accepted); got != tt.wantAccepted {
+			rec.mu.Unlock()
+			if tt.queue != "compat" {
+				return
+			}
+			accepted := drain(t, q)
+			if got := len(accepted); got != tt.wantAccepted {
 				t.Errorf("accepted %d jobs, want %d", got, tt.wantAccepted)
 			}
 			once := map[string]bool{}
-			for _, b := range f.accepted {
+			for _, b := range accepted {
 				if once[b] {
 					t.Errorf("job %s accepted twice", b)
 				}
@@ -233,8 +186,9 @@ func TestSend(t *testing.T) {
 }
 
 func TestSendStopsWhenTheContextEnds(t *testing.T) {
-	f := &fakeSQS{fail: func(string, int) (string, bool) { return "InternalError", false }}
-	q := newQueue(t, f)
+	f := awstest.NewSQS(awstest.QueueConfig{Name: "compat"})
+	f.FailSend = func(string, int) (string, bool) { return "InternalError", false }
+	q, rec := newQueue(t, f, "compat")
 	q.backoff = time.Hour
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
@@ -242,9 +196,9 @@ func TestSendStopsWhenTheContextEnds(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), context.DeadlineExceeded.Error()) {
 		t.Fatalf("Send = %v, want the context's deadline", err)
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if len(f.calls) != 1 {
-		t.Errorf("calls = %v, want 1: no further batch once the context ended", f.calls)
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.calls) != 1 {
+		t.Errorf("calls = %v, want 1: no further batch once the context ended", rec.calls)
 	}
 }

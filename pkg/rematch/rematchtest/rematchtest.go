@@ -1,37 +1,38 @@
-// Package rematchtest holds test helpers for the functions that send compat jobs: a fake SQS endpoint
-// that accepts SendMessageBatch (the SQS JSON protocol) and decodes what it receives as jobs.
+// Package rematchtest holds test helpers for the functions that send compat jobs: an SQS fake
+// (pkg/awstest) holding the compat queue, which also decodes every message sent as a job.
 package rematchtest
 
 import (
-	"crypto/md5"
-	"encoding/hex"
+	"bytes"
 	"encoding/json"
-	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"sync"
 	"testing"
 
+	"github.com/secondme/twin/pkg/awstest"
 	"github.com/secondme/twin/pkg/rematch"
 )
 
-// SQS is a fake SQS endpoint on 127.0.0.1 for the compat queue.
+// SQS is an SQS fake on 127.0.0.1 holding the compat queue.
 type SQS struct {
 	// URL is the endpoint (SQS_ENDPOINT); QueueURL is the queue's URL on it (COMPAT_QUEUE_URL).
 	URL, QueueURL string
 
+	fake    *awstest.SQS
 	tb      testing.TB
 	mu      sync.Mutex
 	batches [][]rematch.Job
 }
 
-// NewSQS starts a fake SQS that stops when the test ends.
+// NewSQS starts an SQS fake that stops when the test ends.
 func NewSQS(tb testing.TB) *SQS {
 	tb.Helper()
-	f := &SQS{tb: tb}
+	f := &SQS{tb: tb, fake: awstest.NewSQS(awstest.QueueConfig{Name: "compat"})}
 	srv := httptest.NewServer(f)
 	tb.Cleanup(srv.Close)
-	f.URL, f.QueueURL = srv.URL, srv.URL+"/000000000000/compat"
+	f.URL, f.QueueURL = srv.URL, awstest.QueueURL(srv.URL, "compat")
 	return f
 }
 
@@ -40,45 +41,39 @@ func (f *SQS) Env() []string {
 	return []string{"COMPAT_QUEUE_URL=" + f.QueueURL, "SQS_ENDPOINT=" + f.URL}
 }
 
-// ServeHTTP accepts SendMessageBatch calls of 1 to 10 entries whose bodies are valid jobs.
+// ServeHTTP records the jobs of every SendMessageBatch call to the compat queue, failing the test on
+// a body that is not a job, and hands the call to the fake. The functions send nothing else.
 func (f *SQS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if t := r.Header.Get("X-Amz-Target"); r.Method != http.MethodPost || t != "AmazonSQS.SendMessageBatch" {
-		f.tb.Errorf("fake SQS: unexpected %s %s (X-Amz-Target %q)", r.Method, r.URL.Path, t)
-		http.Error(w, "unexpected call", http.StatusBadRequest)
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if t := r.Header.Get("X-Amz-Target"); t != "AmazonSQS.SendMessageBatch" {
+		f.tb.Errorf("fake SQS: unexpected call %s", t)
 	}
 	var in struct {
 		QueueUrl string
-		Entries  []struct{ Id, MessageBody string }
+		Entries  []struct{ MessageBody string }
 	}
-	if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.QueueUrl != f.QueueURL || len(in.Entries) < 1 || len(in.Entries) > 10 {
-		f.tb.Errorf("fake SQS: bad SendMessageBatch (%v): queue %q, %d entries", err, in.QueueUrl, len(in.Entries))
-		http.Error(w, "bad request", http.StatusBadRequest)
-		return
-	}
-	type ok struct{ Id, MessageId, MD5OfMessageBody string }
-	out := struct {
-		Successful []ok  `json:"Successful"`
-		Failed     []any `json:"Failed"`
-	}{Successful: []ok{}, Failed: []any{}}
-	var batch []rematch.Job
-	for i, e := range in.Entries {
-		j, err := rematch.DecodeJob([]byte(e.MessageBody))
-		if err != nil {
-			f.tb.Errorf("fake SQS: sent a bad job %q: %v", e.MessageBody, err)
+	if err := json.Unmarshal(body, &in); err == nil && in.QueueUrl == f.QueueURL {
+		var batch []rematch.Job
+		for _, e := range in.Entries {
+			j, err := rematch.DecodeJob([]byte(e.MessageBody))
+			if err != nil {
+				f.tb.Errorf("fake SQS: sent a bad job %q: %v", e.MessageBody, err)
+			}
+			batch = append(batch, j)
 		}
-		batch = append(batch, j)
-		sum := md5.Sum([]byte(e.MessageBody))
-		out.Successful = append(out.Successful, ok{Id: e.Id, MessageId: fmt.Sprint("m-", i), MD5OfMessageBody: hex.EncodeToString(sum[:])})
+		f.mu.Lock()
+		f.batches = append(f.batches, batch)
+		f.mu.Unlock()
 	}
-	f.mu.Lock()
-	f.batches = append(f.batches, batch)
-	f.mu.Unlock()
-	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
-	_ = json.NewEncoder(w).Encode(out)
+	f.fake.ServeHTTP(w, r)
 }
 
-// Jobs returns every job received so far, in order.
+// Jobs returns every job sent so far, in order.
 func (f *SQS) Jobs() []rematch.Job {
 	f.mu.Lock()
 	defer f.mu.Unlock()

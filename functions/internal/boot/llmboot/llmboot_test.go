@@ -2,13 +2,12 @@ package llmboot
 
 import (
 	"context"
-	"encoding/json"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/secondme/twin/pkg/awstest"
 	"github.com/secondme/twin/pkg/llm"
 	"github.com/secondme/twin/pkg/llm/llmtest"
 )
@@ -55,24 +54,10 @@ func TestGeminiFromTheEnvironment(t *testing.T) {
 	}
 }
 
-// secretsManager is a fake Secrets Manager endpoint (the JSON protocol's GetSecretValue) holding secrets by ARN.
+// secretsManager serves a Secrets Manager fake holding secrets by ARN and points the SDK at it.
 func secretsManager(t *testing.T, secrets map[string]string) {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var in struct{ SecretId string }
-		if r.Header.Get("X-Amz-Target") != "secretsmanager.GetSecretValue" || json.NewDecoder(r.Body).Decode(&in) != nil {
-			http.Error(w, "bad request", http.StatusBadRequest)
-			return
-		}
-		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-		v, ok := secrets[in.SecretId]
-		if !ok {
-			w.WriteHeader(http.StatusBadRequest)
-			_ = json.NewEncoder(w).Encode(map[string]string{"__type": "ResourceNotFoundException", "message": "no such secret"})
-			return
-		}
-		_ = json.NewEncoder(w).Encode(map[string]string{"ARN": in.SecretId, "SecretString": v})
-	}))
+	srv := httptest.NewServer(awstest.NewSecrets(secrets))
 	t.Cleanup(srv.Close)
 	t.Setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", srv.URL)
 	t.Setenv("AWS_ACCESS_KEY_ID", "test")
