@@ -41,12 +41,18 @@ func chromiumPath() string {
 	return ""
 }
 
+// needChromium stops the test before any stack starts when Chromium is missing.
+func needChromium(tb testing.TB) {
+	tb.Helper()
+	testenv.Need(tb, chromiumPath() != "", "chromium (apt-get install -y chromium)")
+}
+
 // newBrowser starts headless Chromium with the flags this machine needs (no sandbox as root, no
 // background networking) and accepts confirm dialogs, recording any alert: an alert means script ran.
 func newBrowser(tb testing.TB, base string) *browser {
 	tb.Helper()
+	needChromium(tb)
 	exe := chromiumPath()
-	testenv.Need(tb, exe != "", "chromium (apt-get install -y chromium)")
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.UserDataDir(tb.TempDir()), chromedp.WindowSize(1280, 900),
@@ -215,11 +221,19 @@ func (b *browser) send(text string) []string {
 	return nil
 }
 
-// TestBrowserJourney walks the whole product as a person would: sign in as a demo persona, chat with
+// TestBrowserJourneyLocal walks the whole product on `make run`.
+func TestBrowserJourneyLocal(t *testing.T) { browserJourney(t, "local") }
+
+// TestBrowserJourneyGateway walks the whole product on `make gateway`: the function binaries as
+// template.yaml wires them, behind one public origin.
+func TestBrowserJourneyGateway(t *testing.T) { browserJourney(t, "gateway") }
+
+// browserJourney walks the whole product as a person would: sign in as a demo persona, chat with
 // one's own twin (the reply visibly streams), read a match's evidence, chat with the match's twin,
 // block someone, export, then delete the account.
-func TestBrowserJourney(t *testing.T) {
-	base := localStack(t, "OFFLINE_PACE=25ms")
+func browserJourney(t *testing.T, stack string) {
+	needChromium(t)
+	base := startStack(t, stack)
 	b := newBrowser(t, base)
 	if dir := os.Getenv("SCREENSHOT_DIR"); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -317,10 +331,11 @@ func TestBrowserJourney(t *testing.T) {
 	b.noAlerts()
 }
 
-// TestBrowserShowsMarkupAsText puts markup into a nickname, a shade and a message, and checks that
-// every view shows it as text and that no script runs.
-func TestBrowserShowsMarkupAsText(t *testing.T) {
-	base := localStack(t)
+// TestBrowserMarkupLocal puts markup into a nickname, a shade and a message, and checks that every
+// view shows it as text and that no script runs.
+func TestBrowserMarkupLocal(t *testing.T) {
+	needChromium(t)
+	base := startStack(t, "local")
 	b := newBrowser(t, base)
 	b.do("open the client", chromedp.Navigate(base+"/"))
 	b.waitTrue("the sign-in view", `document.getElementById("new-nick")`, 15*time.Second)

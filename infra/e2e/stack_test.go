@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -14,20 +15,48 @@ import (
 	"time"
 )
 
-// localStack builds infra/local and runs it on a free port with a fresh data directory. It returns
-// the base URL and stops the process (SIGINT, a graceful drain) when the test ends.
-func localStack(tb testing.TB, env ...string) string {
+// A stack is one way the whole product runs on this machine: "local" is `make run` (one process,
+// SQLite), "gateway" is `make gateway` (every function's bootstrap as template.yaml wires it, on
+// dynalite). Both print "... is running at <url>" when they serve.
+var stackPackages = map[string]string{
+	"local":   "./infra/local",
+	"gateway": "./infra/gateway",
+}
+
+// offlinePace is how long the offline model waits between streamed words in these tests, so that a
+// person sees the reply grow.
+const offlinePace = "25ms"
+
+// startStack builds and runs a stack on a free port with a fresh data directory and the offline model
+// paced, and returns its base URL. The process is stopped with SIGINT (a graceful drain) when the
+// test ends; it must exit cleanly within 30 s.
+func startStack(tb testing.TB, kind string) string {
 	tb.Helper()
 	dir := tb.TempDir()
-	bin := filepath.Join(dir, "local")
-	build := exec.Command("go", "build", "-o", bin, "./infra/local")
+	bin := filepath.Join(dir, kind)
+	build := exec.Command("go", "build", "-o", bin, stackPackages[kind])
 	build.Dir = moduleRoot(tb)
 	if out, err := build.CombinedOutput(); err != nil {
-		tb.Fatalf("build the local stack: %v\n%s", err, out)
+		tb.Fatalf("build the %s stack: %v\n%s", kind, err, out)
 	}
-	cmd := exec.Command(bin)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), append([]string{"PORT=0", "DATA_DIR=" + filepath.Join(dir, "data")}, env...)...)
+	env := []string{"PORT=0", "DATA_DIR=" + filepath.Join(dir, "data")}
+	var args []string
+	switch kind {
+	case "local":
+		env = append(env, "OFFLINE_PACE="+offlinePace)
+	case "gateway":
+		// The functions see only the template's variables; like `sam local invoke --env-vars`, a file
+		// adds the local-only ones.
+		vars := filepath.Join(dir, "env.json")
+		b, _ := json.Marshal(map[string]map[string]string{"Parameters": {"OFFLINE_PACE": offlinePace}})
+		if err := os.WriteFile(vars, b, 0o600); err != nil {
+			tb.Fatal(err)
+		}
+		args = append(args, "-env-vars", vars)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = moduleRoot(tb)
+	cmd.Env = append(os.Environ(), env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		tb.Fatal(err)
@@ -35,7 +64,7 @@ func localStack(tb testing.TB, env ...string) string {
 	logs := &lockedBuffer{}
 	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
-		tb.Fatalf("start the local stack: %v", err)
+		tb.Fatalf("start the %s stack: %v", kind, err)
 	}
 	urls := make(chan string, 1)
 	go func() {
@@ -55,29 +84,29 @@ func localStack(tb testing.TB, env ...string) string {
 		select {
 		case err := <-done:
 			if err != nil {
-				tb.Errorf("local stack exited with %v", err)
+				tb.Errorf("%s stack exited with %v", kind, err)
 			}
-		case <-time.After(20 * time.Second):
+		case <-time.After(30 * time.Second):
 			_ = cmd.Process.Kill()
-			tb.Errorf("local stack did not stop within 20s of SIGINT")
+			tb.Errorf("%s stack did not stop within 30s of SIGINT", kind)
 		}
 		if tb.Failed() {
-			tb.Logf("local stack output:\n%s", logs.String())
+			tb.Logf("%s stack output:\n%s", kind, logs.String())
 		}
 	})
 	select {
 	case u := <-urls:
 		waitHealthy(tb, u)
 		return u
-	case <-time.After(60 * time.Second):
-		tb.Fatalf("the local stack printed no URL within 60s:\n%s", logs.String())
+	case <-time.After(3 * time.Minute):
+		tb.Fatalf("the %s stack printed no URL within 3 min:\n%s", kind, logs.String())
 	}
 	return ""
 }
 
 func waitHealthy(tb testing.TB, base string) {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for ctx.Err() == nil {
 		resp, err := http.Get(base + "/api/health")
