@@ -1,4 +1,8 @@
-package main
+// Package demo is the demo sign-in that the local stack (infra/local, `make run`) and the gateway
+// (infra/gateway, `make gateway`) share: the demo personas (personas.json), their seeding into a
+// store, the list GET /local/personas serves, and a mock OpenID Connect provider where login_hint
+// names who signs in.
+package demo
 
 import (
 	"bytes"
@@ -45,9 +49,9 @@ type PersonaRef struct {
 	Nickname string `json:"nickname"`
 }
 
-// loadPersonas decodes and checks the embedded personas and returns them as user records. A
-// persona's creation time is the time in its id.
-func loadPersonas() ([]store.User, error) {
+// Personas decodes and checks the embedded personas and returns them as user records. A persona's
+// creation time is the time in its id.
+func Personas() ([]store.User, error) {
 	dec := json.NewDecoder(bytes.NewReader(personasJSON))
 	dec.DisallowUnknownFields()
 	var ps []persona
@@ -91,19 +95,23 @@ func loadPersonas() ([]store.User, error) {
 	return users, nil
 }
 
-// seedStore is what seeding the personas needs.
-type seedStore interface {
+// SeedStore is what seeding the personas needs of a store.
+type SeedStore interface {
 	CreateUser(ctx context.Context, u store.User) error
 	GetUser(ctx context.Context, id string) (store.User, error)
 	CreateIdentity(ctx context.Context, i store.Identity) error
 }
 
-// seedPersonas stores each persona that is missing, with its sign-in identity (provider oidc, the
-// persona's id as subject), and schedules its matching. A persona that exists is left alone, even
-// if its person edited it. It returns how many personas it created.
-func seedPersonas(ctx context.Context, st seedStore, rematch interface {
+// Rematcher schedules the matching of a person.
+type Rematcher interface {
 	Rematch(ctx context.Context, userID string) error
-}, personas []store.User) (int, error) {
+}
+
+// Seed stores each persona that is missing, with its sign-in identity (provider oidc, the persona's
+// id as subject), and schedules its matching (a failure to schedule is logged, not returned). A
+// persona that exists is left alone, even if its person edited it. It returns how many personas it
+// created.
+func Seed(ctx context.Context, st SeedStore, rm Rematcher, personas []store.User) (int, error) {
 	created := 0
 	for _, u := range personas {
 		_, err := st.GetUser(ctx, u.ID)
@@ -121,21 +129,26 @@ func seedPersonas(ctx context.Context, st seedStore, rematch interface {
 			return created, fmt.Errorf("seed identity of persona %s: %w", u.ID, err)
 		}
 		created++
-		if err := rematch.Rematch(ctx, u.ID); err != nil {
+		if err := rm.Rematch(ctx, u.ID); err != nil {
 			slog.WarnContext(ctx, "persona not matched yet", "user", u.ID, "err", err)
 		}
 	}
 	return created, nil
 }
 
-// personaList serves GET /local/personas.
-func personaList(personas []store.User) api.HandlerFunc {
+// PersonaList answers GET (and HEAD) with the personas one can sign in as, [{id, nickname}], and any
+// other method with a JSON 405. It serves GET /local/personas.
+func PersonaList(personas []store.User) http.Handler {
 	refs := make([]PersonaRef, 0, len(personas))
 	for _, u := range personas {
 		refs = append(refs, PersonaRef{ID: u.ID, Nickname: u.Nickname})
 	}
-	return func(w http.ResponseWriter, r *http.Request) error {
+	return api.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			return api.Errorf(api.CodeMethodNotAllowed, "method %s is not allowed on %s", r.Method, r.URL.Path)
+		}
 		api.WriteJSON(w, http.StatusOK, refs)
 		return nil
-	}
+	})
 }

@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"testing"
@@ -8,7 +8,7 @@ import (
 // each with public and private-only shades, topics shared with others so that matching has
 // something to find, and the privacy switches shown off somewhere.
 func TestPersonasAreVaried(t *testing.T) {
-	ps, err := loadPersonas()
+	ps, err := Personas()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secondme/twin/infra/demo"
 	"github.com/secondme/twin/pkg/api"
 	"github.com/secondme/twin/pkg/profile"
 	"github.com/secondme/twin/pkg/store/sqlitestore"
@@ -101,14 +102,14 @@ func TestServesPersonasAcrossRestarts(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("personas: %d %s", code, body)
 	}
-	var refs []PersonaRef
+	var refs []demo.PersonaRef
 	if err := json.Unmarshal(body, &refs); err != nil {
 		t.Fatal(err)
 	}
 	if len(refs) < 12 {
 		t.Fatalf("%d personas, want at least 12", len(refs))
 	}
-	seeded, err := loadPersonas()
+	seeded, err := demo.Personas()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +169,7 @@ func TestSeedKeepsEditsAndNeverDuplicates(t *testing.T) {
 	if err := a.stop(); err != nil {
 		t.Fatal(err)
 	}
-	seeded, err := loadPersonas()
+	seeded, err := demo.Personas()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/secondme/twin/infra/demo"
 )
 
 // chatClient is a signed-in browser of the local stack.
@@ -75,7 +77,7 @@ type localTurn struct {
 // person's session, and bad bodies.
 func TestChatThroughTheLocalStack(t *testing.T) {
 	a := startApp(t, t.TempDir())
-	personas, err := loadPersonas()
+	personas, err := demo.Personas()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secondme/twin/infra/demo"
 	"github.com/secondme/twin/pkg/profile"
 	"github.com/secondme/twin/pkg/rematch"
 	"github.com/secondme/twin/pkg/store/sqlitestore"
@@ -115,7 +116,7 @@ func TestRematchOnce(t *testing.T) {
 	if err != nil || state.LastRun.IsZero() {
 		t.Fatalf("job state = %+v, %v; want the run recorded", state, err)
 	}
-	personas, err := loadPersonas()
+	personas, err := demo.Personas()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -12,67 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"golang.org/x/oauth2"
-
-	"github.com/secondme/twin/pkg/auth"
-	"github.com/secondme/twin/pkg/id"
+	"github.com/secondme/twin/infra/demo"
 )
-
-// mockSignIn runs the real pkg/auth OIDC flow (discovery, PKCE, go-oidc verification) against the
-// mock provider with a login_hint and returns the verified profile.
-func mockSignIn(t *testing.T, o *auth.OIDC, hint string) auth.OIDCProfile {
-	t.Helper()
-	ctx := context.Background()
-	state, nonce, verifier := "st-"+id.New(), "n-"+id.New(), oauth2.GenerateVerifier()
-	authURL, err := o.AuthCodeURL(ctx, state, nonce, verifier, hint)
-	if err != nil {
-		t.Fatal(err)
-	}
-	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := noFollow.Get(authURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	back, _ := url.Parse(resp.Header.Get("Location"))
-	if resp.StatusCode != http.StatusFound || back.Query().Get("state") != state {
-		t.Fatalf("authorize: %d to %s", resp.StatusCode, back)
-	}
-	p, err := o.Exchange(ctx, back.Query().Get("code"), verifier, nonce)
-	if err != nil {
-		t.Fatalf("exchange: %v", err)
-	}
-	return p
-}
-
-func TestMockOIDCLoginHints(t *testing.T) {
-	personas, err := loadPersonas()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := startMockOIDC(personas)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Shutdown() })
-	o := auth.NewOIDC(auth.OIDCConfig{Issuer: m.Issuer(), ClientID: m.ClientID, ClientSecret: m.ClientSecret,
-		RedirectURL: "http://127.0.0.1:1/api/auth/callback"})
-
-	p := mockSignIn(t, o, personas[0].ID)
-	if p.Subject != personas[0].ID || p.Name != personas[0].Nickname {
-		t.Errorf("persona sign-in = %+v, want subject %s named %s", p, personas[0].ID, personas[0].Nickname)
-	}
-	a, b := mockSignIn(t, o, "new:Zoë"), mockSignIn(t, o, "new:Zoë")
-	if a.Name != "Zoë" || a.Subject == b.Subject || !id.Valid(a.Subject) {
-		t.Errorf("new sign-ups = %+v and %+v, want Zoë with two fresh subjects", a, b)
-	}
-	if again := mockSignIn(t, o, a.Subject); again.Subject != a.Subject {
-		t.Errorf("returning sign-in = %+v, want subject %s", again, a.Subject)
-	}
-	if g := mockSignIn(t, o, ""); g.Name != "Guest" {
-		t.Errorf("no hint = %+v, want a new Guest", g)
-	}
-}
 
 // browser is a cookie-keeping client that follows redirects within the local stack.
 func browser(t *testing.T) *http.Client {
@@ -87,7 +27,7 @@ func browser(t *testing.T) *http.Client {
 func TestSignInThroughTheLocalStack(t *testing.T) {
 	dir := t.TempDir()
 	a := startApp(t, dir)
-	personas, err := loadPersonas()
+	personas, err := demo.Personas()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secondme/twin/infra/demo"
 	"github.com/secondme/twin/pkg/profile"
 	"github.com/secondme/twin/pkg/store/sqlitestore"
 )
@@ -146,7 +147,7 @@ func lifecycle(t *testing.T, a *app, me *chatClient, other string, wantMatches b
 func TestAccountLifecycle(t *testing.T) {
 	dir := t.TempDir()
 	a := startApp(t, dir)
-	personas, err := loadPersonas()
+	personas, err := demo.Personas()
 	if err != nil {
 		t.Fatal(err)
 	}
