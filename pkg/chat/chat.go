@@ -27,7 +27,8 @@ type Store interface {
 	LoadConversation(ctx context.Context, sessionID string, n int) (store.ChatSession, []store.ChatMessage, error)
 	ListSessions(ctx context.Context, ownerID, cursor string, limit int) (store.Page[store.ChatSession], error)
 	DeleteSession(ctx context.Context, id string) error
-	PutMessage(ctx context.Context, m store.ChatMessage) (store.ChatMessage, error)
+	StartTurn(ctx context.Context, m store.ChatMessage, claim string, lease time.Duration) (store.ChatMessage, error)
+	ReleaseTurn(ctx context.Context, sessionID, messageID, claim string) error
 	ListMessages(ctx context.Context, sessionID, cursor string, limit int) (store.Page[store.ChatMessage], error)
 	CompleteTurn(ctx context.Context, reply store.ChatMessage, u store.SessionUpdate) error
 }
@@ -53,6 +54,9 @@ const (
 	lastMessageRunes = 200
 	// titleRunes caps the title a session takes from its first message.
 	titleRunes = 60
+	// claimSlack is how much longer than its model and save deadlines a turn holds its claim: the store
+	// calls and the prompt around them. A try that dies blocks retries of its turn for that long at most.
+	claimSlack = 30 * time.Second
 	// windowSlack is how many of the messages read per turn are always left out of the prompt's verbatim
 	// window and folded into the summary instead: a turn adds two messages, so none leaves the newest
 	// History unsummarized.

@@ -24,6 +24,7 @@ type backing interface {
 	chat.Store
 	CreateUser(ctx context.Context, u store.User) error
 	PutBlock(ctx context.Context, b store.Block) error
+	PutMessage(ctx context.Context, m store.ChatMessage) (store.ChatMessage, error)
 }
 
 // env is a chat service over a real store (SQLite unless said otherwise), counted, with a scripted model.
@@ -271,7 +272,7 @@ func TestRetryOfFinishedTurnIsReplayed(t *testing.T) {
 	if got, want := e.model.Calls(), 1; got != want {
 		t.Errorf("model calls: got %d, want %d", got, want)
 	}
-	if got := e.count.ByMethod(); got["ConsumeQuota"] != 0 || got["PutMessage"] != 0 || e.count.Calls() != 1 {
+	if got := e.count.ByMethod(); got["ConsumeQuota"] != 0 || got["StartTurn"] != 0 || e.count.Calls() != 1 {
 		t.Errorf("store calls of a replay: %v, want one LoadConversation", got)
 	}
 	if got := len(e.messages(t, first.SessionID)); got != 2 {
@@ -553,5 +554,67 @@ func TestTurnOnDynamoDB(t *testing.T) {
 	}
 	if got := e.session(t, first.SessionID); got.MessageCount != 8 || got.LastMessage != "cut short" {
 		t.Errorf("session: count %d lastMessage %q", got.MessageCount, got.LastMessage)
+	}
+}
+
+// TestRetryWhileTheTurnRunsIsAConflict sends a retry (same session and clientMessageId) while the first
+// try is waiting for the model: the retry gets ErrTurnConflict without calling the model or consuming
+// quota, and the first try stores the one reply.
+func TestRetryWhileTheTurnRunsIsAConflict(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testRetryWhileTheTurnRuns(t, newEnv) })
+	t.Run("dynamodb", func(t *testing.T) {
+		testRetryWhileTheTurnRuns(t, func(tb testing.TB, opts chat.Options, steps ...chattest.Step) *env {
+			return newEnvOn(tb, dynamotest.New(tb), opts, steps...)
+		})
+	})
+}
+
+func testRetryWhileTheTurnRuns(t *testing.T, open func(testing.TB, chat.Options, ...chattest.Step) *env) {
+	gate := make(chan struct{})
+	e := open(t, chat.Options{ModelTimeout: 5 * time.Second}, chattest.Step{Deltas: []string{"hello"}}, chattest.Step{Gate: gate, Deltas: []string{"the one reply"}})
+	ctx := context.Background()
+	first := e.turn(t, chat.TurnRequest{UserID: e.me.ID, Message: "start", ClientMessageID: "c0"})
+	e.count.Reset()
+
+	req := chat.TurnRequest{UserID: e.me.ID, SessionID: first.SessionID, Message: "slow one", ClientMessageID: "c1"}
+	type result struct {
+		res chat.TurnResult
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		res, err := e.svc.Turn(ctx, req, chat.Events{})
+		done <- result{res, err}
+	}()
+	for deadline := time.Now().Add(10 * time.Second); e.model.Calls() < 2; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the first try never reached the model")
+		}
+	}
+	_, err := e.svc.Turn(ctx, req, chat.Events{})
+	close(gate)
+	if !errors.Is(err, chat.ErrTurnConflict) {
+		t.Errorf("retry while the first try runs: got %v, want ErrTurnConflict", err)
+	}
+	r := <-done
+	if r.err != nil || r.res.Reply.Content != "the one reply" {
+		t.Fatalf("first try: %+v, %v", r.res, r.err)
+	}
+	if got := e.model.Calls(); got != 2 {
+		t.Errorf("model calls: got %d, want 2 (one per turn)", got)
+	}
+	if got := e.count.ByMethod()["ConsumeQuota"]; got != 1 {
+		t.Errorf("quota consumed %d times, want once", got)
+	}
+	msgs := e.messages(t, first.SessionID)
+	if len(msgs) != 4 || msgs[3].ID != r.res.Reply.ID {
+		t.Errorf("messages: got %d, want 4 ending with the first try's reply %s", len(msgs), r.res.Reply.ID)
+	}
+	if got := e.session(t, first.SessionID).MessageCount; got != 4 {
+		t.Errorf("messageCount: got %d, want 4", got)
+	}
+	again, err := e.svc.Turn(ctx, req, chat.Events{})
+	if err != nil || !again.Replayed || again.Reply.ID != r.res.Reply.ID {
+		t.Errorf("retry after the turn: got %+v, %v; want the replayed reply", again, err)
 	}
 }

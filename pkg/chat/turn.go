@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -57,13 +58,16 @@ type TurnResult struct {
 // Turn runs one chat turn (DESIGN §4). For an existing session it reads the session with its newest
 // messages in one call; a retry of a finished turn (same ClientMessageID) returns the stored reply
 // without a model call or quota, and a retry of an unfinished one completes it. It then checks that the
-// person may talk to the twin, and in parallel reads the twin's persona, consumes one unit of the
-// person's daily quota and saves the person's message. It calls the model with a deadline, streaming
-// to ev, and saves the reply with the session's new lastMessage and summary in one call.
+// person may talk to the twin, and in parallel reads the twin's persona while it saves the person's
+// message and claims its turn, then consumes one unit of the person's daily quota. It calls the model
+// with a deadline, streaming to ev, and saves the reply with the session's new lastMessage and summary
+// in one call, on the condition that the message has no reply yet.
 //
-// When the model fails the message stays saved and the session unchanged (a *ModelError). When the
-// client goes away the model call is cancelled and what it wrote so far is saved as an incomplete
-// reply (ErrClientGone).
+// Only one try of a turn runs at a time: a retry while another try holds the claim (or of a turn
+// answered outside the history read) is ErrTurnConflict, with no model call and no quota. When the
+// model fails the message stays saved, the session unchanged and the claim released (a *ModelError).
+// When the client goes away the model call is cancelled and what it wrote so far is saved as an
+// incomplete reply (ErrClientGone).
 func (s *Service) Turn(ctx context.Context, req TurnRequest, ev Events) (TurnResult, error) {
 	now := s.opts.Now()
 	var (
@@ -128,19 +132,23 @@ func (s *Service) Turn(ctx context.Context, req TurnRequest, ev Events) (TurnRes
 		msg = store.ChatMessage{ID: msgID, SessionID: sess.ID, Role: store.RoleUser, Content: req.Message,
 			ClientMessageID: req.ClientMessageID, CreatedAt: at}
 	}
-	if err := s.prepare(ctx, req.UserID, own, &twinUser, msg, pending == nil, now); err != nil {
+	claim := id.New()
+	msg, err := s.start(ctx, req.UserID, own, &twinUser, msg, claim, now)
+	if err != nil {
 		return TurnResult{}, err
 	}
+	completed := false
+	defer func() {
+		if !completed {
+			s.release(ctx, msg, claim)
+		}
+	}()
 
-	prior := history
-	if pending != nil {
-		prior = before(history, pending.ID)
-	}
 	prompt := twin.Build(twin.Input{
 		Persona:           twin.PersonaOf(twinUser, own),
 		Summary:           sess.Summary,
 		SummarizedThrough: sess.SummarizedThrough,
-		History:           prior,
+		History:           before(history, msg.ID),
 		Message:           msg.Content,
 		MaxWindow:         s.opts.History - windowSlack,
 	}, s.opts.Prompt)
@@ -169,16 +177,20 @@ func (s *Service) Turn(ctx context.Context, req TurnRequest, ev Events) (TurnRes
 	// The final save runs detached from the request: a client that left still gets its partial reply saved.
 	saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.SaveTimeout)
 	defer cancel()
-	err := s.st.CompleteTurn(saveCtx, res.Reply, store.SessionUpdate{
+	err = s.st.CompleteTurn(saveCtx, res.Reply, store.SessionUpdate{
 		LastMessage:       truncate(text, lastMessageRunes),
 		Summary:           prompt.Summary,
 		SummarizedThrough: prompt.SummarizedThrough,
 		AddMessages:       2,
 		UpdatedAt:         at,
 	})
-	if err != nil {
+	switch {
+	case errors.Is(err, store.ErrConflict): // our claim ran out and another try answered first
+		return res, ErrTurnConflict
+	case err != nil:
 		return res, fmt.Errorf("chat turn: %w", err)
 	}
+	completed = true
 	if clientGone {
 		return res, ErrClientGone
 	}
@@ -204,40 +216,59 @@ func (s *Service) checkAccess(ctx context.Context, userID, twinID string) (store
 	return u, nil
 }
 
-// prepare runs the parallel step of a turn: it reads the person's own persona (own twin; another's was
-// read by checkAccess), consumes one unit of the daily quota and, when save is true, saves the message.
-func (s *Service) prepare(ctx context.Context, userID string, own bool, twinUser *store.User, msg store.ChatMessage, save bool, now time.Time) error {
+// start runs the parallel step of a turn: it reads the person's own persona (own twin; another's was
+// read by checkAccess) while it saves the message and claims its turn, then consumes one unit of the
+// daily quota; a turn that cannot be claimed costs no quota. It returns the message the turn answers:
+// msg, or the one an earlier try saved with the same ClientMessageID. When it fails after the claim, it
+// releases the claim.
+func (s *Service) start(ctx context.Context, userID string, own bool, twinUser *store.User, msg store.ChatMessage, claim string, now time.Time) (store.ChatMessage, error) {
 	var (
-		wg                        sync.WaitGroup
-		userErr, quotaErr, putErr error
+		wg                          sync.WaitGroup
+		userErr, startErr, quotaErr error
 	)
 	if own {
 		wg.Go(func() { *twinUser, userErr = s.st.GetUser(ctx, userID) })
 	}
 	wg.Go(func() {
-		_, quotaErr = s.st.ConsumeQuota(ctx, userID, now.UTC().Format(time.DateOnly), s.opts.DailyQuota)
+		msg, startErr = s.st.StartTurn(ctx, msg, claim, s.opts.ModelTimeout+s.opts.SaveTimeout+claimSlack)
+		if startErr == nil {
+			_, quotaErr = s.st.ConsumeQuota(ctx, userID, now.UTC().Format(time.DateOnly), s.opts.DailyQuota)
+		}
 	})
-	if save {
-		wg.Go(func() { _, putErr = s.st.PutMessage(ctx, msg) })
-	}
 	wg.Wait()
 	switch {
-	case errors.Is(quotaErr, store.ErrQuotaExceeded):
-		return &QuotaError{RetryAfter: untilMidnight(now)}
-	case quotaErr != nil:
-		return fmt.Errorf("chat: consume quota of %s: %w", userID, quotaErr)
-	case errors.Is(putErr, store.ErrConflict):
-		return ErrTurnConflict
-	case errors.Is(putErr, store.ErrNotFound):
-		return ErrSessionNotFound // deleted while the turn ran
-	case putErr != nil:
-		return fmt.Errorf("chat: save message: %w", putErr)
-	case errors.Is(userErr, store.ErrNotFound):
-		return ErrTwinNotFound
-	case userErr != nil:
-		return fmt.Errorf("chat: read twin %s: %w", userID, userErr)
+	case errors.Is(startErr, store.ErrConflict):
+		return msg, ErrTurnConflict
+	case errors.Is(startErr, store.ErrNotFound):
+		return msg, ErrSessionNotFound // deleted while the turn ran
+	case startErr != nil:
+		return msg, fmt.Errorf("chat: save message: %w", startErr)
 	}
-	return nil
+	var err error
+	switch {
+	case errors.Is(quotaErr, store.ErrQuotaExceeded):
+		err = &QuotaError{RetryAfter: untilMidnight(now)}
+	case quotaErr != nil:
+		err = fmt.Errorf("chat: consume quota of %s: %w", userID, quotaErr)
+	case errors.Is(userErr, store.ErrNotFound):
+		err = ErrTwinNotFound
+	case userErr != nil:
+		err = fmt.Errorf("chat: read twin %s: %w", userID, userErr)
+	}
+	if err != nil {
+		s.release(ctx, msg, claim)
+	}
+	return msg, err
+}
+
+// release gives up the claim on the turn of msg, so that a retry may answer it at once. It runs detached
+// from the request, which may have ended; if it fails, the claim ends with its lease.
+func (s *Service) release(ctx context.Context, msg store.ChatMessage, claim string) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.SaveTimeout)
+	defer cancel()
+	if err := s.st.ReleaseTurn(rctx, msg.SessionID, msg.ID, claim); err != nil {
+		slog.WarnContext(ctx, "chat: release turn", "session", msg.SessionID, "message", msg.ID, "err", err)
+	}
 }
 
 // generate calls the model with the turn's deadline, passing deltas to onDelta and collecting them. It

@@ -282,8 +282,20 @@ type Store interface {
 	PutMessage(ctx context.Context, m ChatMessage) (ChatMessage, error)
 	// ListMessages lists a session's messages newest first, starting after the cursor.
 	ListMessages(ctx context.Context, sessionID, cursor string, limit int) (Page[ChatMessage], error)
-	// CompleteTurn stores an assistant reply, then applies the update to its session. Retrying it after
-	// a failure part-way completes it without a second reply.
+	// StartTurn stores a person's message and claims its turn, the right to answer it, for the holder
+	// named by claim (not empty) until lease has passed on the store's clock. When the message's
+	// ClientMessageID (or ID) is already used in its session, the stored message is claimed instead if it
+	// has no reply and no live claim of another holder, and returned with nil; otherwise StartTurn
+	// returns it with ErrConflict (answered, or another try holds the turn). A claim left by a try that
+	// died ends with its lease.
+	StartTurn(ctx context.Context, m ChatMessage, claim string, lease time.Duration) (ChatMessage, error)
+	// ReleaseTurn ends the claim on the turn of the message messageID if claim still holds it, so that
+	// a retry may take the turn at once; releasing a claim not held is not an error.
+	ReleaseTurn(ctx context.Context, sessionID, messageID, claim string) error
+	// CompleteTurn stores an assistant reply, then applies the update to its session, on the condition
+	// that the message it answers (reply.ReplyTo) has no other reply: ErrConflict, and the reply is not
+	// stored, if it has. Retrying it with the same reply after a failure part-way completes it without
+	// a second reply.
 	CompleteTurn(ctx context.Context, reply ChatMessage, u SessionUpdate) error
 
 	// ConsumeQuota adds one to the user's counter for the day (YYYY-MM-DD, UTC) and returns the new

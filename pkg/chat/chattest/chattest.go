@@ -112,10 +112,16 @@ func (c *Counting) DeleteSession(ctx context.Context, id string) error {
 	return c.Store.DeleteSession(ctx, id)
 }
 
-// PutMessage counts and delegates.
-func (c *Counting) PutMessage(ctx context.Context, m store.ChatMessage) (store.ChatMessage, error) {
-	c.count("PutMessage")
-	return c.Store.PutMessage(ctx, m)
+// StartTurn counts and delegates.
+func (c *Counting) StartTurn(ctx context.Context, m store.ChatMessage, claim string, lease time.Duration) (store.ChatMessage, error) {
+	c.count("StartTurn")
+	return c.Store.StartTurn(ctx, m, claim, lease)
+}
+
+// ReleaseTurn counts and delegates.
+func (c *Counting) ReleaseTurn(ctx context.Context, sessionID, messageID, claim string) error {
+	c.count("ReleaseTurn")
+	return c.Store.ReleaseTurn(ctx, sessionID, messageID, claim)
 }
 
 // ListMessages counts and delegates.
@@ -130,9 +136,11 @@ func (c *Counting) CompleteTurn(ctx context.Context, reply store.ChatMessage, u 
 	return c.Store.CompleteTurn(ctx, reply, u)
 }
 
-// Step is what a Script model does on one call: wait FirstDelay, send Deltas, then fail with Err, or
-// stall until the context ends when Stall is set, or answer.
+// Step is what a Script model does on one call: wait for Gate to close and FirstDelay to pass, send
+// Deltas, then fail with Err, or stall until the context ends when Stall is set, or answer.
 type Step struct {
+	// Gate, when not nil, holds the call until it is closed (or the context ends).
+	Gate       <-chan struct{}
 	FirstDelay time.Duration
 	Deltas     []string
 	Err        error
@@ -180,6 +188,13 @@ func (s *Script) Generate(ctx context.Context, req llm.Request, onDelta func(str
 		model = "script"
 	}
 	reply := llm.Reply{Model: model}
+	if step.Gate != nil {
+		select {
+		case <-ctx.Done():
+			return reply, ctx.Err()
+		case <-step.Gate:
+		}
+	}
 	if step.FirstDelay > 0 {
 		t := time.NewTimer(step.FirstDelay)
 		select {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/guregu/dynamo/v2"
 
@@ -17,7 +18,7 @@ import (
 //	SK MSG#<message id>        a message (ULIDs sort by time)
 //	SK ~META                   the session itself; "~" sorts after every "MSG#"
 //	SK IDEM#CM#<client id>     a user message's idempotency marker (a copy of the message)
-//	SK IDEM#RT#<turn>          the reply of a turn, claimed once (a copy of the reply)
+//	SK IDEM#RT#<turn>          the turn of a user message: its claim, then its reply and session update
 //	SK LINK#TWIN               the twin link of a session held with another person's twin
 //
 // so LoadConversation is one Query, SK > "MSG#", descending, Limit n+1: the session, then its
@@ -121,6 +122,29 @@ func (it messageItem) message() store.ChatMessage {
 		Model:           it.Model,
 		CreatedAt:       storedTime(it.CreatedAt),
 	}
+}
+
+// turnItem is the item of a turn, SK IDEM#RT#<user message id>. While the message is being answered
+// it holds the claim (Claim, ClaimUntil); CompleteTurn replaces it with a copy of the reply (the
+// messageItem fields; ID set means answered) and the session update, so that whoever finds it can
+// finish a completion that stopped part-way.
+type turnItem struct {
+	messageItem
+	Claim      string
+	ClaimUntil string
+	// The session update of the completed turn; UpdatedAt is empty on items written before it was kept.
+	LastMessage       string
+	Summary           string
+	SummarizedThrough string
+	AddMessages       int64
+	UpdatedAt         string
+}
+
+func turnSK(messageID string) string { return "IDEM#RT#" + part(messageID) }
+
+func (t turnItem) update() store.SessionUpdate {
+	return store.SessionUpdate{LastMessage: t.LastMessage, Summary: t.Summary, SummarizedThrough: t.SummarizedThrough,
+		AddMessages: t.AddMessages, UpdatedAt: storedTime(t.UpdatedAt)}
 }
 
 // twinLink is the item that puts a session held with another person's twin into the twin's GSI1
@@ -340,6 +364,83 @@ func (s *Store) storedMessage(ctx context.Context, marker key) (store.ChatMessag
 	return mk.message(), fmt.Errorf("put message: client message id used: %w", store.ErrConflict)
 }
 
+// StartTurn stores a person's message and claims its turn until lease has passed:
+//  1. with a ClientMessageID, the marker IDEM#CM#<client id> holding the message, if none exists;
+//  2. the turn item IDEM#RT#<message id> holding the claim, if the message has no reply;
+//  3. the message.
+//
+// When the marker exists, the message it holds is (re)written and claimed instead: an UpdateItem of its
+// turn item on the condition that it holds no reply and no live claim of another holder. When the condition fails, the
+// turn item is read, a reply it holds is finished (written, the session updated) in case its
+// completion stopped part-way, and the stored message is returned with ErrConflict.
+func (s *Store) StartTurn(ctx context.Context, m store.ChatMessage, claim string, lease time.Duration) (store.ChatMessage, error) {
+	now := time.Now()
+	until := fmtTime(now.Add(lease))
+	it := toMessageItem(m)
+	if m.ClientMessageID != "" {
+		mk := it.marker("IDEM#CM#" + part(m.ClientMessageID))
+		err := s.table.Put(mk).If("attribute_not_exists(PK)").Run(ctx)
+		if dynamo.IsCondCheckFailed(err) {
+			return s.claimStored(ctx, key{mk.PK, mk.SK}, claim, until, now)
+		}
+		if err != nil {
+			return store.ChatMessage{}, fmt.Errorf("start turn %s: marker: %w", m.ID, err)
+		}
+	}
+	t := turnItem{messageItem: messageItem{keys: keys{PK: it.PK, SK: turnSK(m.ID), Kind: "turn"}}, Claim: claim, ClaimUntil: until}
+	err := s.table.Put(t).If("attribute_not_exists($)", "ID").Run(ctx)
+	if err = mapErr(err, store.ErrConflict); err != nil {
+		return store.ChatMessage{}, fmt.Errorf("start turn %s: claim: %w", m.ID, err)
+	}
+	if err := s.table.Put(it).Run(ctx); err != nil {
+		return store.ChatMessage{}, fmt.Errorf("start turn %s: %w", m.ID, err)
+	}
+	return it.message(), nil
+}
+
+// claimStored finishes the message a marker holds and claims its turn; ErrConflict, with the message,
+// when it is answered or another claim is live.
+func (s *Store) claimStored(ctx context.Context, marker key, claim, until string, now time.Time) (store.ChatMessage, error) {
+	var mk messageItem
+	err := s.get(ctx, marker, &mk)
+	if err == nil {
+		err = s.table.Put(mk.asMessage()).Run(ctx)
+	}
+	if err != nil {
+		return store.ChatMessage{}, fmt.Errorf("start turn: read %s: %w", marker.sk, err)
+	}
+	msg := mk.message()
+	err = s.table.Update("PK", mk.PK).Range("SK", turnSK(msg.ID)).
+		Set("Claim", claim).Set("ClaimUntil", until).Set("Kind", "turn").
+		If("attribute_not_exists($) AND (attribute_not_exists($) OR $ <= ? OR $ = ?)", "ID", "ClaimUntil", "ClaimUntil", fmtTime(now), "Claim", claim).
+		Run(ctx)
+	if !dynamo.IsCondCheckFailed(err) {
+		if err != nil {
+			return store.ChatMessage{}, fmt.Errorf("start turn %s: claim: %w", msg.ID, err)
+		}
+		return msg, nil
+	}
+	var t turnItem
+	err = s.get(ctx, key{mk.PK, turnSK(msg.ID)}, &t)
+	if err == nil && t.ID != "" && t.UpdatedAt != "" {
+		err = s.finishTurn(ctx, t, msg.ID)
+	}
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return store.ChatMessage{}, fmt.Errorf("start turn %s: %w", msg.ID, err)
+	}
+	return msg, fmt.Errorf("start turn %s: answered or claimed: %w", msg.ID, store.ErrConflict)
+}
+
+// ReleaseTurn deletes the turn item of a message if claim holds it and it holds no reply.
+func (s *Store) ReleaseTurn(ctx context.Context, sessionID, messageID, claim string) error {
+	err := s.table.Delete("PK", sessionPK(sessionID)).Range("SK", turnSK(messageID)).
+		If("$ = ? AND attribute_not_exists($)", "Claim", claim, "ID").Run(ctx)
+	if err != nil && !dynamo.IsCondCheckFailed(err) {
+		return fmt.Errorf("release turn of %s in %s: %w", messageID, sessionID, err)
+	}
+	return nil
+}
+
 // ListMessages lists a session's messages newest first: a Query of the session partition,
 // SK begins with "MSG#", descending, from the message of the cursor.
 func (s *Store) ListMessages(ctx context.Context, sessionID, cursor string, limit int) (store.Page[store.ChatMessage], error) {
@@ -367,15 +468,17 @@ func (s *Store) ListMessages(ctx context.Context, sessionID, cursor string, limi
 
 // CompleteTurn stores an assistant reply, then applies the update to its session, each once:
 //  1. the session is read (ErrNotFound if there is none, before anything is written);
-//  2. a marker IDEM#RT#<turn> (the turn is the ReplyTo id, or the reply's own id) is written on the
-//     condition that none exists; if one exists, the reply it holds is used instead of this one, so a
-//     user message gets at most one reply;
+//  2. the turn item IDEM#RT#<turn> (the turn is the ReplyTo id, or the reply's own id) is replaced by
+//     a copy of the reply and the update, on the condition that it holds no reply or this one: the
+//     single conditional write that gives a message at most one reply. If it holds another reply, that
+//     one is finished (steps 3 and 4 with its own update) and CompleteTurn returns ErrConflict;
 //  3. the reply message is written;
 //  4. unless the session's recent turns hold this turn, the session is updated with an UpdateItem
 //     conditional on the TurnRev that was read (read again and retried on a race).
 //
-// A retry after a failure at any step finishes the turn without a second reply or a double count.
-// Summary and SummarizedThrough change only when u.SummarizedThrough is set.
+// A retry after a failure at any step finishes the turn without a second reply or a double count, and
+// so does StartTurn of the message. Summary and SummarizedThrough change only when u.SummarizedThrough
+// is set.
 func (s *Store) CompleteTurn(ctx context.Context, reply store.ChatMessage, u store.SessionUpdate) error {
 	turn := reply.ReplyTo
 	if turn == "" {
@@ -393,26 +496,52 @@ func (s *Store) completeTurn(ctx context.Context, reply store.ChatMessage, turn 
 		return err
 	}
 	it := toMessageItem(reply)
-	mk := it.marker("IDEM#RT#" + part(turn))
-	err = s.table.Put(mk).If("attribute_not_exists(PK)").Run(ctx)
+	t := turnItem{messageItem: it, LastMessage: u.LastMessage, Summary: u.Summary, SummarizedThrough: u.SummarizedThrough,
+		AddMessages: u.AddMessages, UpdatedAt: fmtTime(u.UpdatedAt)}
+	t.keys = keys{PK: it.PK, SK: turnSK(turn), Kind: "turn"}
+	err = s.table.Put(t).If("attribute_not_exists($) OR $ = ?", "ID", "ID", reply.ID).Run(ctx)
 	if dynamo.IsCondCheckFailed(err) {
-		var prev messageItem
-		err = s.get(ctx, key{mk.PK, mk.SK}, &prev)
-		it = prev.asMessage()
-	}
-	if err == nil {
-		err = s.table.Put(it).Run(ctx)
+		var prev turnItem
+		if err := s.get(ctx, key{t.PK, t.SK}, &prev); err != nil {
+			return fmt.Errorf("read the stored reply: %w", err)
+		}
+		if prev.UpdatedAt == "" { // written before turn items kept their update: the reply only
+			if err := s.table.Put(prev.asMessage()).Run(ctx); err != nil {
+				return fmt.Errorf("store the stored reply: %w", err)
+			}
+		} else if err := s.finishTurnOf(ctx, cur, prev, turn); err != nil {
+			return err
+		}
+		return fmt.Errorf("the message has another reply: %w", store.ErrConflict)
 	}
 	if err != nil {
 		return fmt.Errorf("store reply: %w", err)
 	}
+	return s.finishTurnOf(ctx, cur, t, turn)
+}
+
+// finishTurn writes the reply a completed turn item holds and applies its update to the session.
+func (s *Store) finishTurn(ctx context.Context, t turnItem, turn string) error {
+	cur, err := s.getSession(ctx, t.SessionID)
+	if err != nil {
+		return err
+	}
+	return s.finishTurnOf(ctx, cur, t, turn)
+}
+
+// finishTurnOf is finishTurn with the session read as cur.
+func (s *Store) finishTurnOf(ctx context.Context, cur sessionItem, t turnItem, turn string) error {
+	if err := s.table.Put(t.asMessage()).Run(ctx); err != nil {
+		return fmt.Errorf("store reply: %w", err)
+	}
+	var err error
 	for attempt := range 5 {
 		if attempt > 0 {
-			if cur, err = s.getSession(ctx, reply.SessionID); err != nil {
+			if cur, err = s.getSession(ctx, cur.ID); err != nil {
 				return err
 			}
 		}
-		if err = s.applyTurn(ctx, cur, turn, u); !errors.Is(err, store.ErrConflict) {
+		if err = s.applyTurn(ctx, cur, turn, t.update()); !errors.Is(err, store.ErrConflict) {
 			return err
 		}
 	}

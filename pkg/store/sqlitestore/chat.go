@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/secondme/twin/pkg/id"
 	"github.com/secondme/twin/pkg/store"
@@ -192,6 +193,69 @@ func (s *Store) PutMessage(ctx context.Context, m store.ChatMessage) (store.Chat
 	return old, fmt.Errorf("put message in %s: %w", m.SessionID, store.ErrConflict)
 }
 
+// startTurn is the statement that stores a person's message with its claim, as insertMessage does.
+const startTurn = `INSERT INTO chat_messages (` + messageCols + `, claim, claimed_until) SELECT ?,?,?,?,?,?,?,?,?,?,?
+	WHERE EXISTS (SELECT 1 FROM chat_sessions WHERE id = ?) ON CONFLICT DO NOTHING`
+
+// claimTurn is the statement that claims the turn of a stored message that has no reply and no live
+// claim of another holder.
+const claimTurn = `UPDATE chat_messages SET claim = ?1, claimed_until = ?2
+	WHERE session_id = ?3 AND id = ?4 AND (claimed_until <= ?5 OR claim = ?1 AND ?1 <> '')
+	AND NOT EXISTS (SELECT 1 FROM chat_messages WHERE session_id = ?3 AND reply_to = ?4)`
+
+// StartTurn stores a person's message and claims its turn until lease has passed, in one transaction.
+// When the message's ClientMessageID (or ID) is used in its session, the stored message is claimed if
+// it has no reply and no live claim of another holder, and returned; otherwise it is returned with ErrConflict.
+// ErrNotFound if the session does not exist.
+func (s *Store) StartTurn(ctx context.Context, m store.ChatMessage, claim string, lease time.Duration) (store.ChatMessage, error) {
+	now := time.Now()
+	until := ms(now.Add(lease))
+	var got store.ChatMessage
+	err := s.w.tx(ctx, func(t *txn) error {
+		res, err := t.exec(startTurn, append(messageArgs(m), claim, until, m.SessionID)...)
+		if err != nil {
+			return err
+		}
+		if ok, err := affected(res); err != nil || ok {
+			got = m
+			got.CreatedAt = fromMS(ms(m.CreatedAt))
+			return err
+		}
+		got, err = scanMessage(t.queryRow(takenMessage, m.SessionID, m.ID, m.ClientMessageID))
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		res, err = t.exec(claimTurn, claim, until, got.SessionID, got.ID, ms(now))
+		if err != nil {
+			return err
+		}
+		if ok, err := affected(res); err != nil || !ok {
+			return errors.Join(err, store.ErrConflict)
+		}
+		return nil
+	})
+	if err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return got, fmt.Errorf("start turn in %s: %w", m.SessionID, err)
+		}
+		return store.ChatMessage{}, fmt.Errorf("start turn in %s: %w", m.SessionID, err)
+	}
+	return got, nil
+}
+
+// ReleaseTurn ends the claim on the turn of a message if claim holds it.
+func (s *Store) ReleaseTurn(ctx context.Context, sessionID, messageID, claim string) error {
+	_, err := s.w.exec(ctx, `UPDATE chat_messages SET claim = '', claimed_until = 0
+		WHERE session_id = ? AND id = ? AND claim = ? AND claim <> ''`, sessionID, messageID, claim)
+	if err != nil {
+		return fmt.Errorf("release turn of %s in %s: %w", messageID, sessionID, err)
+	}
+	return nil
+}
+
 // ListMessages lists a session's messages newest first, starting after the cursor.
 func (s *Store) ListMessages(ctx context.Context, sessionID, cursor string, limit int) (store.Page[store.ChatMessage], error) {
 	limit = clampLimit(limit)
@@ -220,7 +284,8 @@ func (s *Store) ListMessages(ctx context.Context, sessionID, cursor string, limi
 }
 
 // CompleteTurn stores an assistant reply and applies the update to its session, in one transaction.
-// A retry with the same reply id changes nothing. ErrNotFound if the session does not exist.
+// A retry with the same reply id changes nothing; another reply to the same message is ErrConflict (the
+// unique index chat_messages_reply). ErrNotFound if the session does not exist.
 func (s *Store) CompleteTurn(ctx context.Context, reply store.ChatMessage, u store.SessionUpdate) error {
 	err := s.w.tx(ctx, func(t *txn) error {
 		res, err := t.exec(insertMessage, append(messageArgs(reply), reply.SessionID)...)
@@ -231,11 +296,15 @@ func (s *Store) CompleteTurn(ctx context.Context, reply store.ChatMessage, u sto
 		if err != nil {
 			return err
 		}
-		if !ok { // stored before (a retry), or there is no such session
-			var one int
-			err := t.queryRow(`SELECT 1 FROM chat_sessions WHERE id = ?`, reply.SessionID).Scan(&one)
-			if errors.Is(err, sql.ErrNoRows) {
+		if !ok { // stored before (a retry), another reply to the message, or no such session
+			var same int
+			err := t.queryRow(`SELECT EXISTS (SELECT 1 FROM chat_messages WHERE session_id = ?1 AND id = ?2)
+				FROM chat_sessions WHERE id = ?1`, reply.SessionID, reply.ID).Scan(&same)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
 				return store.ErrNotFound
+			case err == nil && same == 0:
+				return store.ErrConflict
 			}
 			return err
 		}

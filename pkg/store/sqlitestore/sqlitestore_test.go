@@ -93,7 +93,8 @@ func TestMigrationsIdempotent(t *testing.T) {
 }
 
 // TestUpgradeFromVersion1 opens a file at schema version 1 (as written before the later migrations):
-// Open applies the newer ones, the rows stay, and EraseUser finds a session by its twin.
+// Open applies the newer ones, the rows stay, EraseUser finds a session by its twin, and of two
+// replies stored to one message (possible before migration 3) the first stays.
 func TestUpgradeFromVersion1(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "twin.db")
@@ -110,6 +111,9 @@ func TestUpgradeFromVersion1(t *testing.T) {
 		`CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`,
 		`INSERT INTO schema_version VALUES (1, 0)`,
 		`INSERT INTO chat_sessions VALUES ('s1', 'owner', 'twin', 'Chat', '', '', '', 0, 0, 0)`,
+		`INSERT INTO chat_sessions VALUES ('s2', 'owner', 'owner', 'Chat', '', '', '', 4, 0, 0)`,
+		`INSERT INTO chat_messages VALUES ('s2', 'm1', 'user', 'hi', 'c1', '', 0, '', 0),
+			('s2', 'r1', 'assistant', 'first', '', 'm1', 0, '', 0), ('s2', 'r2', 'assistant', 'second', '', 'm1', 0, '', 0)`,
 	} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatalf("prepare a version 1 file: %v", err)
@@ -126,6 +130,10 @@ func TestUpgradeFromVersion1(t *testing.T) {
 	}
 	if _, err := s.GetSession(ctx, "s1"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("GetSession of a session with the erased twin = %v, want ErrNotFound", err)
+	}
+	p, err := s.ListMessages(ctx, "s2", "", 10)
+	if err != nil || len(p.Items) != 2 || p.Items[0].ID != "r1" {
+		t.Errorf("messages after the upgrade = %+v, %v; want r1 and m1", p.Items, err)
 	}
 	var version int
 	var index string

@@ -131,6 +131,15 @@ var stressOps = []stressOp{
 			Role: store.RoleUser, Content: "hi", ClientMessageID: pick(rnd, f.clients), CreatedAt: time.Now()})
 		return err
 	}},
+	{"StartTurn", func(ctx context.Context, s *Store, f stressFixture, rnd *rand.Rand) error {
+		_, err := s.StartTurn(ctx, store.ChatMessage{ID: pick(rnd, f.messages), SessionID: pick(rnd, f.sessions),
+			Role: store.RoleUser, Content: "hi", ClientMessageID: pick(rnd, f.clients), CreatedAt: time.Now()},
+			pick(rnd, f.clients), time.Duration(rnd.IntN(3))*time.Millisecond)
+		return err
+	}},
+	{"ReleaseTurn", func(ctx context.Context, s *Store, f stressFixture, rnd *rand.Rand) error {
+		return s.ReleaseTurn(ctx, pick(rnd, f.sessions), pick(rnd, f.messages), pick(rnd, f.clients))
+	}},
 	{"CompleteTurn", func(ctx context.Context, s *Store, f stressFixture, rnd *rand.Rand) error {
 		reply := store.ChatMessage{ID: pick(rnd, f.messages), SessionID: pick(rnd, f.sessions), Role: store.RoleAssistant,
 			Content: "hello", ReplyTo: pick(rnd, f.messages), CreatedAt: time.Now()}
@@ -269,6 +278,11 @@ func TestStressConcurrentWrites(t *testing.T) {
 				t.Errorf("quota of %s on %s = %d, %v; want at most 3", uid, day, count, err)
 			}
 		}
+	}
+	var twice int
+	if err := s.r.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM chat_messages WHERE reply_to <> ''
+		GROUP BY session_id, reply_to HAVING COUNT(*) > 1)`).Scan(&twice); err != nil || twice != 0 {
+		t.Errorf("messages with more than one reply = %d, %v; want 0", twice, err)
 	}
 	var orphans int
 	if err := s.r.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM chat_messages

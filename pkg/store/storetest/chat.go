@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -293,5 +294,203 @@ func testMessages(t *testing.T, s store.Store) {
 		wantErr(t, err, store.ErrNotFound, "CompleteTurn unknown session")
 		_, err = s.GetSession(ctx, reply.SessionID)
 		wantErr(t, err, store.ErrNotFound, "GetSession after CompleteTurn on an unknown session")
+	})
+}
+
+// answer is a reply to the user message m, with a fresh id.
+func answer(m store.ChatMessage, text string) store.ChatMessage {
+	return store.ChatMessage{ID: id.New(), SessionID: m.SessionID, Role: store.RoleAssistant, Content: text,
+		ReplyTo: m.ID, Model: "offline", CreatedAt: m.CreatedAt.Add(time.Millisecond)}
+}
+
+// replies returns the assistant messages of a session.
+func replies(tb testing.TB, s store.Store, sessionID string) []store.ChatMessage {
+	tb.Helper()
+	p, err := s.ListMessages(ctx, sessionID, "", 100)
+	check(tb, err, "ListMessages")
+	var out []store.ChatMessage
+	for _, m := range p.Items {
+		if m.Role == store.RoleAssistant {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func testTurns(t *testing.T, s store.Store) {
+	t.Run("complete turn once per message", func(t *testing.T) {
+		c := createSession(t, s, id.New(), at(0))
+		user := message(c.ID, 0)
+		_, err := s.PutMessage(ctx, user)
+		check(t, err, "PutMessage")
+		first, second := answer(user, "first"), answer(user, "second")
+		u := store.SessionUpdate{LastMessage: "first", AddMessages: 2, UpdatedAt: at(1)}
+		check(t, s.CompleteTurn(ctx, first, u), "CompleteTurn")
+		u.LastMessage = "second"
+		wantErr(t, s.CompleteTurn(ctx, second, u), store.ErrConflict, "CompleteTurn with a second reply")
+		same(t, replies(t, s, c.ID), []store.ChatMessage{first}, normMessages, "replies")
+		got, err := s.GetSession(ctx, c.ID)
+		check(t, err, "GetSession")
+		if got.MessageCount != 2 || got.LastMessage != "first" {
+			t.Errorf("session after a refused second reply: MessageCount %d, LastMessage %q; want 2, first",
+				got.MessageCount, got.LastMessage)
+		}
+	})
+	t.Run("start turn claims", func(t *testing.T) {
+		c := createSession(t, s, id.New(), at(0))
+		m := message(c.ID, 0)
+		got, err := s.StartTurn(ctx, m, "try-1", time.Minute)
+		check(t, err, "StartTurn")
+		same(t, got, m, normMessage, "StartTurn result")
+
+		retry := m
+		retry.ID, retry.Content = id.At(at(5)), "retried"
+		got, err = s.StartTurn(ctx, retry, "try-2", time.Minute)
+		wantErr(t, err, store.ErrConflict, "StartTurn while another try holds the turn")
+		same(t, got, m, normMessage, "StartTurn returns the stored message")
+		got, err = s.StartTurn(ctx, retry, "try-1", time.Minute)
+		check(t, err, "StartTurn again by the holder (a retry of StartTurn)")
+		same(t, got, m, normMessage, "StartTurn again by the holder")
+
+		check(t, s.ReleaseTurn(ctx, c.ID, m.ID, "try-2"), "ReleaseTurn of a claim not held")
+		_, err = s.StartTurn(ctx, retry, "try-2", time.Minute)
+		wantErr(t, err, store.ErrConflict, "StartTurn after another try's release")
+
+		check(t, s.ReleaseTurn(ctx, c.ID, m.ID, "try-1"), "ReleaseTurn")
+		got, err = s.StartTurn(ctx, retry, "try-2", time.Minute)
+		check(t, err, "StartTurn after the holder released the turn")
+		same(t, got, m, normMessage, "StartTurn takes over the stored message")
+
+		check(t, s.CompleteTurn(ctx, answer(m, "done"), store.SessionUpdate{LastMessage: "done", AddMessages: 2, UpdatedAt: at(1)}),
+			"CompleteTurn")
+		check(t, s.ReleaseTurn(ctx, c.ID, m.ID, "try-2"), "ReleaseTurn after the turn completed")
+		_, err = s.StartTurn(ctx, retry, "try-3", time.Minute)
+		wantErr(t, err, store.ErrConflict, "StartTurn of an answered message")
+
+		p, err := s.ListMessages(ctx, c.ID, "", 10)
+		check(t, err, "ListMessages")
+		if len(p.Items) != 2 {
+			t.Errorf("messages: got %d, want the message and its reply", len(p.Items))
+		}
+	})
+	t.Run("claim ends with its lease", func(t *testing.T) {
+		c := createSession(t, s, id.New(), at(0))
+		m := message(c.ID, 0)
+		_, err := s.StartTurn(ctx, m, "crashed", 0) // as if the lease had run out
+		check(t, err, "StartTurn")
+		retry := m
+		retry.ID = id.At(at(5))
+		got, err := s.StartTurn(ctx, retry, "retry", time.Minute)
+		check(t, err, "StartTurn after the lease ended")
+		same(t, got, m, normMessage, "StartTurn takes over the stored message")
+		check(t, s.ReleaseTurn(ctx, c.ID, m.ID, "crashed"), "ReleaseTurn by the old holder")
+		_, err = s.StartTurn(ctx, retry, "third", time.Minute)
+		wantErr(t, err, store.ErrConflict, "StartTurn while the retry holds the turn (the old holder released nothing)")
+	})
+	t.Run("two turns racing", func(t *testing.T) {
+		// Two tries of one turn (same ClientMessageID) run at once, each as a chat turn would: claim,
+		// then complete. Exactly one claims and answers; the other gets ErrConflict.
+		c := createSession(t, s, id.New(), at(0))
+		for round := range 20 {
+			type outcome struct {
+				claimed bool
+				err     error
+			}
+			results := make(chan outcome, 2)
+			start := make(chan struct{})
+			for try := range 2 {
+				go func() {
+					<-start
+					m := message(c.ID, 2*round)
+					m.ID, m.Content = id.New(), fmt.Sprintf("round %d try %d", round, try)
+					claim := fmt.Sprintf("round-%d-try-%d", round, try)
+					got, err := s.StartTurn(ctx, m, claim, time.Minute)
+					if err != nil {
+						results <- outcome{false, err}
+						return
+					}
+					err = s.CompleteTurn(ctx, answer(got, claim), store.SessionUpdate{LastMessage: claim, AddMessages: 2, UpdatedAt: at(2*round + 1)})
+					results <- outcome{true, err}
+				}()
+			}
+			close(start)
+			claimed := 0
+			for range 2 {
+				r := <-results
+				switch {
+				case r.claimed && r.err == nil:
+					claimed++
+				case !r.claimed && errors.Is(r.err, store.ErrConflict):
+				default:
+					t.Fatalf("round %d: claimed %v, err %v; want one claim that completes and one ErrConflict", round, r.claimed, r.err)
+				}
+			}
+			if claimed != 1 {
+				t.Fatalf("round %d: %d tries claimed the turn, want 1", round, claimed)
+			}
+		}
+		p, err := s.ListMessages(ctx, c.ID, "", 100)
+		check(t, err, "ListMessages")
+		users, answered := 0, map[string]int{}
+		for _, m := range p.Items {
+			if m.Role == store.RoleUser {
+				users++
+			} else {
+				answered[m.ReplyTo]++
+			}
+		}
+		if users != 20 || len(answered) != 20 {
+			t.Errorf("after 20 rounds: %d user messages, %d answered; want 20, 20", users, len(answered))
+		}
+		for msg, n := range answered {
+			if n != 1 {
+				t.Errorf("message %s has %d replies, want 1", msg, n)
+			}
+		}
+		got, err := s.GetSession(ctx, c.ID)
+		check(t, err, "GetSession")
+		if got.MessageCount != 40 {
+			t.Errorf("MessageCount = %d, want 40", got.MessageCount)
+		}
+	})
+	t.Run("completions racing", func(t *testing.T) {
+		// Two completions of one message with different replies (a try whose lease ran out, and the
+		// retry that took over): exactly one reply is stored.
+		c := createSession(t, s, id.New(), at(0))
+		for round := range 10 {
+			user := message(c.ID, 2*round)
+			_, err := s.PutMessage(ctx, user)
+			check(t, err, "PutMessage")
+			errs := make(chan error, 2)
+			start := make(chan struct{})
+			for try := range 2 {
+				go func() {
+					<-start
+					text := fmt.Sprintf("round %d try %d", round, try)
+					errs <- s.CompleteTurn(ctx, answer(user, text), store.SessionUpdate{LastMessage: text, AddMessages: 2, UpdatedAt: at(2*round + 1)})
+				}()
+			}
+			close(start)
+			ok := 0
+			for range 2 {
+				switch err := <-errs; {
+				case err == nil:
+					ok++
+				case !errors.Is(err, store.ErrConflict):
+					t.Fatalf("round %d: CompleteTurn = %v, want nil or ErrConflict", round, err)
+				}
+			}
+			if ok != 1 {
+				t.Fatalf("round %d: %d completions succeeded, want 1", round, ok)
+			}
+		}
+		if got := len(replies(t, s, c.ID)); got != 10 {
+			t.Errorf("replies after 10 rounds: %d, want 10", got)
+		}
+		got, err := s.GetSession(ctx, c.ID)
+		check(t, err, "GetSession")
+		if got.MessageCount != 20 {
+			t.Errorf("MessageCount = %d, want 20", got.MessageCount)
+		}
 	})
 }

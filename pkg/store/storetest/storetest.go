@@ -22,6 +22,9 @@
 //     changes nothing (no second message, MessageCount not added again). It applies LastMessage,
 //     UpdatedAt and AddMessages always, and Summary with SummarizedThrough only when SummarizedThrough is
 //     not empty (an empty one keeps the stored summary). CompleteTurn on an unknown session is ErrNotFound.
+//     A second reply to the same message (another reply ID) is ErrConflict and is not stored.
+//   - StartTurn with a lease of 0 claims nothing lasting: the next StartTurn takes the turn over. Of two
+//     tries of one turn started at the same moment, exactly one claims it.
 //   - ConsumeQuota returns ErrQuotaExceeded without counting, so a later call with a higher limit
 //     continues from the limit.
 //   - GetLoginSession and RenewLoginSession treat a session whose ExpiresAt has passed as absent, even
@@ -63,6 +66,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Events", testEvents},
 		{"ChatSessions", testChatSessions},
 		{"Messages", testMessages},
+		{"Turns", testTurns},
 		{"Quota", testQuota},
 		{"Matches", testMatches},
 		{"Blocks", testBlocks},
