@@ -25,7 +25,8 @@ func main() {
 	}
 }
 
-// run builds the clients once, from the environment, and serves the auth routes.
+// run builds the clients once, from the environment, and serves the auth routes behind the public
+// origin (boot.Edge: PUBLIC_URL and the edge secret).
 func run(ctx context.Context, getenv func(string) string) error {
 	st, err := boot.Store(ctx, getenv)
 	if err != nil {
@@ -45,9 +46,13 @@ func run(ctx context.Context, getenv func(string) string) error {
 	if err != nil {
 		return fmt.Errorf("auth: %w", err)
 	}
+	edge, err := boot.Edge(ctx, getenv)
+	if err != nil {
+		return fmt.Errorf("edge: %w", err)
+	}
 	rt := api.NewRouter()
 	rt.HandleFunc("GET /api/health", api.Health)
 	authapi.New(svc, wh).Register(rt)
-	lambdahttp.Start(api.Wrap(rt, authapi.WebhookPath))
+	lambdahttp.Start(api.Wrap(rt, edge, authapi.WebhookPath))
 	return nil
 }

@@ -20,12 +20,17 @@ func main() {
 	}
 }
 
-// run builds the clients once, from the environment, and serves the chat routes.
+// run builds the clients once, from the environment, and serves the chat routes behind the public
+// origin (boot.Edge).
 func run(ctx context.Context, getenv func(string) string) error {
 	svc, auth, err := chatboot.Service(ctx, getenv)
 	if err != nil {
 		return err
 	}
-	lambdahttp.Start(newHandler(svc, auth))
+	edge, err := boot.Edge(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	lambdahttp.Start(newHandler(svc, auth, edge))
 	return nil
 }

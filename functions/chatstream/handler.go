@@ -11,13 +11,13 @@ import (
 	"github.com/secondme/twin/pkg/chat"
 )
 
-// newHandler is the chatstream function's HTTP handler: health and POST /api/chat/stream, with the
-// cookies of a Function URL event restored as a Cookie header.
-func newHandler(svc *chat.Service, auth api.Authenticator) http.Handler {
+// newHandler is the chatstream function's HTTP handler behind the public origin: health and POST
+// /api/chat/stream, with the cookies of a Function URL event restored as a Cookie header.
+func newHandler(svc *chat.Service, auth api.Authenticator, edge api.Edge) http.Handler {
 	rt := api.NewRouter()
 	rt.HandleFunc("GET /api/health", api.Health)
 	chatapi.New(svc, auth).RegisterStream(rt)
-	return withEventCookies(api.Wrap(rt))
+	return withEventCookies(api.Wrap(rt, edge))
 }
 
 // withEventCookies puts the cookies of a Lambda Function URL event (payload 2.0 carries them in

@@ -35,6 +35,9 @@ func (cookieAuth) Authenticate(w http.ResponseWriter, r *http.Request) (string, 
 	return c.Value, nil
 }
 
+// edge is the public origin of the fixture (its Origin header) and the edge secret CloudFront adds to it.
+var edge = api.Edge{PublicURL: "https://twin.example.com", Secret: "fixture-edge-secret"}
+
 // event reads the Function URL fixture with the signed-in person's id in its cookie.
 func event(tb testing.TB, userID string, edit func(*events.LambdaFunctionURLRequest)) *events.LambdaFunctionURLRequest {
 	tb.Helper()
@@ -64,7 +67,7 @@ func newTestHandler(tb testing.TB, model *chattest.Script) (http.Handler, *sqlit
 	if err := st.CreateUser(context.Background(), u); err != nil {
 		tb.Fatal(err)
 	}
-	return newHandler(chat.New(st, chat.OneModel{Model: model}, chat.Options{}), cookieAuth{}), st, u.ID
+	return newHandler(chat.New(st, chat.OneModel{Model: model}, chat.Options{}), cookieAuth{}, edge), st, u.ID
 }
 
 // TestStreamThroughFunctionURL runs the handler as lambdaurl runs it in a RESPONSE_STREAM function:
@@ -115,6 +118,17 @@ func TestStreamThroughFunctionURLRefusals(t *testing.T) {
 	}{
 		{"no cookie", func(ev *events.LambdaFunctionURLRequest) { ev.Cookies = nil }, http.StatusUnauthorized},
 		{"cross-site", func(ev *events.LambdaFunctionURLRequest) { ev.Headers["sec-fetch-site"] = "cross-site" }, http.StatusForbidden},
+		{"called around the edge", func(ev *events.LambdaFunctionURLRequest) { delete(ev.Headers, "x-origin-verify") }, http.StatusForbidden},
+		{"wrong edge secret", func(ev *events.LambdaFunctionURLRequest) { ev.Headers["x-origin-verify"] = "guess" }, http.StatusForbidden},
+		{"origin is the function URL, not the public origin", func(ev *events.LambdaFunctionURLRequest) {
+			delete(ev.Headers, "sec-fetch-site")
+			ev.Headers["origin"] = "https://" + ev.Headers["host"]
+		}, http.StatusForbidden},
+		{"forwarded host forged", func(ev *events.LambdaFunctionURLRequest) {
+			delete(ev.Headers, "sec-fetch-site")
+			ev.Headers["origin"] = "https://evil.example"
+			ev.Headers["x-forwarded-host"] = "evil.example"
+		}, http.StatusForbidden},
 		{"bad body", func(ev *events.LambdaFunctionURLRequest) { ev.Body = `{"message":""}` }, http.StatusBadRequest},
 		{"unknown route", func(ev *events.LambdaFunctionURLRequest) {
 			ev.RawPath = "/api/chat"

@@ -21,12 +21,17 @@ func main() {
 	}
 }
 
-// run builds the clients once, from the environment, and streams chat turns.
+// run builds the clients once, from the environment, and streams chat turns behind the public origin
+// (boot.Edge).
 func run(ctx context.Context, getenv func(string) string) error {
 	svc, auth, err := chatboot.Service(ctx, getenv)
 	if err != nil {
 		return err
 	}
-	lambdaurl.Start(newHandler(svc, auth))
+	edge, err := boot.Edge(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	lambdaurl.Start(newHandler(svc, auth, edge))
 	return nil
 }

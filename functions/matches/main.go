@@ -23,7 +23,8 @@ func main() {
 	}
 }
 
-// run builds the clients once, from the environment, and serves the matches routes.
+// run builds the clients once, from the environment, and serves the matches routes behind the public
+// origin (boot.Edge).
 func run(ctx context.Context, getenv func(string) string) error {
 	st, err := boot.Store(ctx, getenv)
 	if err != nil {
@@ -37,14 +38,18 @@ func run(ctx context.Context, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
-	lambdahttp.Start(newHandler(matchesapi.New(st, sessions, rematch.NewRematcher(q))))
+	edge, err := boot.Edge(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	lambdahttp.Start(newHandler(matchesapi.New(st, sessions, rematch.NewRematcher(q)), edge))
 	return nil
 }
 
-// newHandler is the function's HTTP handler: health and the matches routes.
-func newHandler(h *matchesapi.Handler) http.Handler {
+// newHandler is the function's HTTP handler behind the public origin: health and the matches routes.
+func newHandler(h *matchesapi.Handler, edge api.Edge) http.Handler {
 	rt := api.NewRouter()
 	rt.HandleFunc("GET /api/health", api.Health)
 	h.Register(rt)
-	return api.Wrap(rt)
+	return api.Wrap(rt, edge)
 }

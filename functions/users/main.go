@@ -24,8 +24,9 @@ func main() {
 }
 
 // run builds the clients once, from the environment, and serves the users routes: the store
-// (TABLE_NAME), the compat queue for rematches (COMPAT_QUEUE_URL) and the sign-in service of
-// docs/auth.md, which checks login sessions and re-imports SecondMe profiles.
+// (TABLE_NAME), the compat queue for rematches (COMPAT_QUEUE_URL), the sign-in service of
+// docs/auth.md, which checks login sessions and re-imports SecondMe profiles, and the public origin
+// (boot.Edge: PUBLIC_URL and the edge secret).
 func run(ctx context.Context, getenv func(string) string) error {
 	st, err := boot.Store(ctx, getenv)
 	if err != nil {
@@ -40,9 +41,13 @@ func run(ctx context.Context, getenv func(string) string) error {
 	if err != nil {
 		return fmt.Errorf("auth: %w", err)
 	}
+	edge, err := boot.Edge(ctx, getenv)
+	if err != nil {
+		return fmt.Errorf("edge: %w", err)
+	}
 	rt := api.NewRouter()
 	rt.HandleFunc("GET /api/health", api.Health)
 	usersapi.New(st, svc, rematcher, svc).Register(rt)
-	lambdahttp.Start(api.Wrap(rt))
+	lambdahttp.Start(api.Wrap(rt, edge))
 	return nil
 }

@@ -2,7 +2,10 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -126,7 +129,7 @@ func TestRouter(t *testing.T) {
 	prev := slog.Default()
 	slog.SetDefault(slog.New(slog.NewJSONHandler(&logs, nil)))
 	t.Cleanup(func() { slog.SetDefault(prev) })
-	h := api.Wrap(rt, "/api/hook")
+	h := api.Wrap(rt, api.Edge{PublicURL: apitest.Origin}, "/api/hook")
 
 	tests := []struct {
 		name     string
@@ -154,6 +157,9 @@ func TestRouter(t *testing.T) {
 			if w.Header().Get("X-Request-Id") == "" {
 				t.Error("no X-Request-Id header")
 			}
+			if got := w.Header().Get("X-Content-Type-Options"); got != "nosniff" {
+				t.Errorf("X-Content-Type-Options = %q, want nosniff on a JSON response", got)
+			}
 		})
 	}
 	t.Run("panic message hides the cause and logs it", func(t *testing.T) {
@@ -175,33 +181,182 @@ func TestRouter(t *testing.T) {
 
 func TestSameOrigin(t *testing.T) {
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
-	h := api.SameOrigin(ok, "/api/hook")
+	const public = "https://twin.example"
 	tests := []struct {
 		name    string
+		public  string
 		method  string
-		path    string
+		target  string
 		headers map[string]string
 		want    int
 	}{
-		{"get passes", "GET", "/x", nil, 204},
-		{"post same origin", "POST", "/x", map[string]string{"Origin": "http://example.com"}, 204},
-		{"post fetch metadata", "POST", "/x", map[string]string{"Sec-Fetch-Site": "same-origin"}, 204},
-		{"post cross site", "POST", "/x", map[string]string{"Origin": "https://evil.example"}, 403},
-		{"post cross site metadata wins", "POST", "/x", map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "http://example.com"}, 403},
-		{"post no origin", "POST", "/x", nil, 403},
-		{"post null origin", "DELETE", "/x", map[string]string{"Origin": "null"}, 403},
-		{"exempt webhook", "POST", "/api/hook", nil, 204},
+		{"get passes", public, "GET", "https://twin.example/x", nil, 204},
+		{"get passes without a public origin", "", "GET", "https://twin.example/x", nil, 204},
+		{"post from the public origin", public, "POST", "https://twin.example/x", map[string]string{"Origin": "https://twin.example"}, 204},
+		{"origin with the default port", public, "POST", "https://twin.example/x", map[string]string{"Origin": "https://twin.example:443"}, 204},
+		{"origin in capitals", public, "PUT", "https://twin.example/x", map[string]string{"Origin": "HTTPS://Twin.Example"}, 204},
+		{"public origin with a port", "http://127.0.0.1:8080", "POST", "http://127.0.0.1:8080/x", map[string]string{"Origin": "http://127.0.0.1:8080"}, 204},
+		{"post fetch metadata", public, "POST", "https://twin.example/x", map[string]string{"Sec-Fetch-Site": "same-origin"}, 204},
+		{"same host, other scheme", public, "POST", "https://twin.example/x", map[string]string{"Origin": "http://twin.example"}, 403},
+		{"same host, other port", public, "POST", "https://twin.example/x", map[string]string{"Origin": "https://twin.example:8443"}, 403},
+		{"origin is the request's host, not the public origin", public, "POST", "https://api.internal/x", map[string]string{"Origin": "https://api.internal"}, 403},
+		{"forged forwarded host", public, "POST", "https://twin.example/x", map[string]string{"Origin": "https://evil.example", "X-Forwarded-Host": "evil.example"}, 403},
+		{"forwarded host and host both forged", public, "DELETE", "https://evil.example/x", map[string]string{"Origin": "https://evil.example", "X-Forwarded-Host": "evil.example"}, 403},
+		{"post cross site", public, "POST", "https://twin.example/x", map[string]string{"Origin": "https://evil.example"}, 403},
+		{"sibling subdomain", public, "POST", "https://twin.example/x", map[string]string{"Origin": "https://evil.twin.example"}, 403},
+		{"same-site refused", public, "POST", "https://twin.example/x", map[string]string{"Sec-Fetch-Site": "same-site", "Origin": "https://twin.example"}, 403},
+		{"cross-site metadata wins", public, "POST", "https://twin.example/x", map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://twin.example"}, 403},
+		{"post no origin", public, "POST", "https://twin.example/x", nil, 403},
+		{"post null origin", public, "DELETE", "https://twin.example/x", map[string]string{"Origin": "null"}, 403},
+		{"origin with a path", public, "POST", "https://twin.example/x", map[string]string{"Origin": "https://twin.example/x"}, 403},
+		{"no public origin: fetch metadata refused", "", "POST", "https://twin.example/x", map[string]string{"Sec-Fetch-Site": "same-origin"}, 403},
+		{"no public origin: own origin refused", "", "PATCH", "https://twin.example/x", map[string]string{"Origin": "https://twin.example"}, 403},
+		{"exempt webhook", public, "POST", "https://twin.example/api/hook", nil, 204},
+		{"exempt webhook without a public origin", "", "POST", "https://twin.example/api/hook", nil, 204},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := httptest.NewRequest(tt.method, "http://example.com"+tt.path, nil)
+			r := httptest.NewRequest(tt.method, tt.target, nil)
 			for k, v := range tt.headers {
 				r.Header.Set(k, v)
 			}
-			w := httptest.NewRecorder()
-			h.ServeHTTP(w, r)
+			w, eb := serve(t, api.SameOrigin(ok, tt.public, "/api/hook"), r)
 			if w.Code != tt.want {
-				t.Errorf("status = %d, want %d", w.Code, tt.want)
+				t.Fatalf("status = %d, want %d", w.Code, tt.want)
+			}
+			if tt.want == 403 && eb.Error.Code != api.CodePermissionDenied {
+				t.Errorf("code = %q, want %q", eb.Error.Code, api.CodePermissionDenied)
+			}
+		})
+	}
+}
+
+func TestEdgeSecret(t *testing.T) {
+	const secret = "edge-secret-0123456789"
+	var seen []string // the X-Origin-Verify values the handler saw
+	rt := api.NewRouter()
+	for _, pattern := range []string{"GET /api/health", "POST /api/hook", "POST /api/things"} {
+		rt.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) error {
+			seen = append(seen, r.Header.Get(api.OriginVerifyHeader))
+			w.WriteHeader(http.StatusNoContent)
+			return nil
+		})
+	}
+	tests := []struct {
+		name   string
+		secret string
+		method string
+		path   string
+		verify []string // X-Origin-Verify values sent
+		want   int
+	}{
+		{"right secret", secret, "GET", "/api/health", []string{secret}, 204},
+		{"right secret, unsafe method", secret, "POST", "/api/things", []string{secret}, 204},
+		{"right secret, webhook", secret, "POST", "/api/hook", []string{secret}, 204},
+		{"no header", secret, "GET", "/api/health", nil, 403},
+		{"no header, webhook", secret, "POST", "/api/hook", nil, 403},
+		{"no header, unknown route", secret, "GET", "/api/nope", nil, 403},
+		{"wrong secret", secret, "GET", "/api/health", []string{"edge-secret-0123456788"}, 403},
+		{"prefix of the secret", secret, "GET", "/api/health", []string{secret[:10]}, 403},
+		{"secret with more", secret, "GET", "/api/health", []string{secret + "x"}, 403},
+		{"empty value", secret, "GET", "/api/health", []string{""}, 403},
+		{"twice, once right", secret, "GET", "/api/health", []string{"wrong", secret}, 403},
+		{"no edge configured", "", "GET", "/api/health", nil, 204},
+		{"no edge configured, header passed on as sent", "", "GET", "/api/health", []string{"anything"}, 204},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			seen = nil
+			h := api.Wrap(rt, api.Edge{PublicURL: apitest.Origin, Secret: tt.secret}, "/api/hook")
+			r := apitest.Request(tt.method, tt.path, "", "")
+			for _, v := range tt.verify {
+				r.Header.Add(api.OriginVerifyHeader, v)
+			}
+			w, eb := serve(t, h, r)
+			if w.Code != tt.want {
+				t.Fatalf("status = %d, want %d (%s)", w.Code, tt.want, w.Body)
+			}
+			if tt.want == 403 {
+				if eb.Error.Code != api.CodePermissionDenied {
+					t.Errorf("code = %q, want %q", eb.Error.Code, api.CodePermissionDenied)
+				}
+				if len(seen) != 0 {
+					t.Errorf("the handler ran for a refused request")
+				}
+				return
+			}
+			if len(seen) != 1 {
+				t.Fatalf("handler ran %d times, want 1", len(seen))
+			}
+			if tt.secret != "" && seen[0] != "" {
+				t.Errorf("the handler saw X-Origin-Verify %q; it must be removed", seen[0])
+			}
+		})
+	}
+}
+
+func TestCanceledRequest(t *testing.T) {
+	tests := []struct {
+		name       string
+		err        error
+		cancel     bool   // the client went away before the handler returned
+		wantStatus int    // in the access log and on the response
+		wantLevel  string // the level of the failure's own log line
+	}{
+		{"client gone, context error", context.Canceled, true, api.StatusClientClosed, "INFO"},
+		{"client gone, wrapped store error", fmt.Errorf("query: %w", context.Canceled), true, api.StatusClientClosed, "INFO"},
+		{"client gone, another failure", errors.New("connection reset"), true, api.StatusClientClosed, "INFO"},
+		{"client gone, a client error stays", api.Invalid("name", "required"), true, api.StatusClientClosed, ""},
+		{"client here, canceled internally is a fault", context.Canceled, false, 500, "ERROR"},
+		{"client here, internal error", errors.New("boom"), false, 500, "ERROR"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			prev := slog.Default()
+			slog.SetDefault(slog.New(slog.NewJSONHandler(&logs, nil)))
+			t.Cleanup(func() { slog.SetDefault(prev) })
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			rt := api.NewRouter()
+			rt.HandleFunc("GET /api/slow", func(w http.ResponseWriter, r *http.Request) error {
+				if tt.cancel {
+					cancel()
+				}
+				return tt.err
+			})
+			w := httptest.NewRecorder()
+			api.Wrap(rt, api.Edge{PublicURL: apitest.Origin}).ServeHTTP(w, apitest.Request("GET", "/api/slow", "", "").WithContext(ctx))
+			if w.Code != tt.wantStatus && !(tt.wantLevel == "" && w.Code == 400) {
+				t.Errorf("response status = %d, want %d", w.Code, tt.wantStatus)
+			}
+			var access map[string]any
+			levels := map[string]bool{}
+			for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+				var rec map[string]any
+				if err := json.Unmarshal([]byte(line), &rec); err != nil {
+					t.Fatalf("log line %q: %v", line, err)
+				}
+				if rec["path"] == "/api/slow" && rec["bytes"] != nil {
+					access = rec
+				} else {
+					levels[fmt.Sprint(rec["level"])] = true
+				}
+			}
+			if access == nil {
+				t.Fatalf("no access log line in %s", logs.String())
+			}
+			if got := int(access["status"].(float64)); got != tt.wantStatus {
+				t.Errorf("access log status = %d, want %d (%v)", got, tt.wantStatus, access)
+			}
+			if tt.cancel && access["msg"] != "request canceled" {
+				t.Errorf("access log message = %q, want \"request canceled\"", access["msg"])
+			}
+			if levels["ERROR"] != (tt.wantLevel == "ERROR") {
+				t.Errorf("ERROR logged = %v, want %v:\n%s", levels["ERROR"], tt.wantLevel == "ERROR", logs.String())
+			}
+			if tt.wantLevel != "" && !levels[tt.wantLevel] {
+				t.Errorf("no %s line for the failure:\n%s", tt.wantLevel, logs.String())
 			}
 		})
 	}

@@ -104,9 +104,13 @@ func (f Fields) Err() error {
 	return &Error{Code: CodeInvalidArgument, Message: msg, Fields: f}
 }
 
+// StatusClientClosed is the status logged for a request whose client went away before the answer
+// (nginx's 499). The client never sees it.
+const StatusClientClosed = 499
+
 // FromError converts any error into the *Error a client sees. Store sentinels map to their codes;
-// a cancelled request maps to a 499-like internal error that is never logged as a fault; anything
-// else becomes internal, and its cause is for the log only.
+// anything else becomes internal, and its cause is for the log only. (A request whose client went
+// away is WriteError's to tell: a cancel, answered 499 and never logged as a fault.)
 func FromError(err error) *Error {
 	var e *Error
 	switch {
@@ -124,6 +128,12 @@ func FromError(err error) *Error {
 		return &Error{Code: CodeUpstreamUnavailable, Message: "timed out", Status: http.StatusServiceUnavailable}
 	}
 	return &Error{Code: CodeInternal, Message: "internal error"}
+}
+
+// clientGone reports whether the client of r went away: its context was canceled (net/http cancels
+// it when the connection closes).
+func clientGone(r *http.Request) bool {
+	return errors.Is(r.Context().Err(), context.Canceled)
 }
 
 // retryAfterHeader formats seconds for the Retry-After header.

@@ -96,10 +96,11 @@ func jsonKind(k string) string {
 	return "of another type"
 }
 
-// WriteJSON writes v as JSON with a status.
+// WriteJSON writes v as JSON with a status, never cached and never sniffed as another type.
 func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	if err := json.NewEncoder(w).Encode(v); err != nil {
 		slog.Debug("write response", "err", err)
@@ -107,10 +108,16 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // WriteError writes err as the JSON error of DESIGN §3. Internal causes go to the log, not the client.
+// When the client went away (the request's context is canceled), a failure is a cancel, not a fault:
+// it is logged at INFO and answered 499, which nobody reads.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	e := FromError(err)
 	status := e.HTTPStatus()
-	if status >= 500 {
+	if status >= 500 && clientGone(r) {
+		slog.InfoContext(r.Context(), "request canceled by the client", "method", r.Method, "path", r.URL.Path,
+			"err", err, "request_id", RequestID(r.Context()))
+		e, status = &Error{Code: CodeInternal, Message: "request canceled"}, StatusClientClosed
+	} else if status >= 500 {
 		slog.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path,
 			"status", status, "err", err, "request_id", RequestID(r.Context()))
 	}

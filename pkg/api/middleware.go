@@ -3,12 +3,15 @@ package api
 import (
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"strings"
 	"time"
 )
 
@@ -25,11 +28,25 @@ func RequestID(ctx context.Context) string {
 	return s
 }
 
-// Wrap applies the middleware every function uses, outermost first: request id, access log, panic
-// recovery, and the same-origin check for unsafe methods (except the paths in exempt, which
-// authenticate themselves, such as a signed webhook).
-func Wrap(h http.Handler, exempt ...string) http.Handler {
-	return withRequestID(accessLog(recoverPanics(SameOrigin(h, exempt...))))
+// Edge is what the functions know of the public origin in front of them (docs/platform.md, "One public
+// origin").
+type Edge struct {
+	// PublicURL is the origin browsers use, scheme://host[:port] (https://twin.example). An unsafe
+	// request must come from it; when it is empty every unsafe request is refused.
+	PublicURL string
+	// Secret, when set, is the X-Origin-Verify value the edge adds to every request it forwards; a
+	// request without it did not come through the edge and is refused. Empty: no edge, no check.
+	Secret string
+}
+
+// OriginVerifyHeader carries the edge secret from the edge to the functions.
+const OriginVerifyHeader = "X-Origin-Verify"
+
+// Wrap applies the middleware every function uses, outermost first: request id, access log, the edge
+// check (see Edge.Secret), panic recovery, and the same-origin check for unsafe methods against
+// edge.PublicURL (except the paths in exempt, which authenticate themselves, such as a signed webhook).
+func Wrap(h http.Handler, edge Edge, exempt ...string) http.Handler {
+	return withRequestID(accessLog(FromEdge(edge.Secret, recoverPanics(SameOrigin(h, edge.PublicURL, exempt...)))))
 }
 
 func withRequestID(next http.Handler) http.Handler {
@@ -74,13 +91,38 @@ func (s *statusWriter) Flush() {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
+// accessLog logs one line per request. A request whose client went away (its context canceled) is
+// logged as a cancel with status 499, whatever the handler managed to send.
 func accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
-		slog.InfoContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
+		msg, status := "request", sw.status
+		if clientGone(r) {
+			msg, status = "request canceled", StatusClientClosed
+		}
+		slog.InfoContext(r.Context(), msg, "method", r.Method, "path", r.URL.Path, "status", status,
 			"bytes", sw.bytes, "ms", time.Since(start).Milliseconds(), "request_id", RequestID(r.Context()))
+	})
+}
+
+// FromEdge refuses (403, before anything else runs) every request that does not carry the edge secret
+// in X-Origin-Verify, and removes the header before the handler sees the request. An empty secret
+// turns the check off.
+func FromEdge(secret string, next http.Handler) http.Handler {
+	if secret == "" {
+		return next
+	}
+	want := []byte(secret)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got := r.Header.Values(OriginVerifyHeader)
+		if len(got) != 1 || subtle.ConstantTimeCompare([]byte(got[0]), want) != 1 {
+			WriteError(w, r, Errorf(CodePermissionDenied, "requests go through the public origin"))
+			return
+		}
+		r.Header.Del(OriginVerifyHeader)
+		next.ServeHTTP(w, r)
 	})
 }
 
@@ -100,10 +142,12 @@ func recoverPanics(next http.Handler) http.Handler {
 	})
 }
 
-// SameOrigin refuses (403) a request with an unsafe method unless the browser says it is same-origin:
-// Sec-Fetch-Site: same-origin, or an Origin header whose host is the request's host. Requests to the
-// exempt paths pass.
-func SameOrigin(next http.Handler, exempt ...string) http.Handler {
+// SameOrigin refuses (403) a request with an unsafe method unless the browser says it comes from the
+// public origin: Sec-Fetch-Site: same-origin, or an Origin header equal to publicURL (scheme, host and
+// port). The request's own Host and X-Forwarded-Host are never consulted. An empty publicURL refuses
+// every unsafe request. Requests to the exempt paths pass.
+func SameOrigin(next http.Handler, publicURL string, exempt ...string) http.Handler {
+	public := origin(publicURL)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.Method {
 		case http.MethodGet, http.MethodHead, http.MethodOptions:
@@ -116,7 +160,7 @@ func SameOrigin(next http.Handler, exempt ...string) http.Handler {
 				return
 			}
 		}
-		if !sameOrigin(r) {
+		if !fromOrigin(r, public) {
 			WriteError(w, r, Errorf(CodePermissionDenied, "cross-site request refused"))
 			return
 		}
@@ -124,26 +168,44 @@ func SameOrigin(next http.Handler, exempt ...string) http.Handler {
 	})
 }
 
-func sameOrigin(r *http.Request) bool {
+// fromOrigin reports whether an unsafe request comes from the public origin (normalized by origin;
+// "" when none is configured).
+func fromOrigin(r *http.Request, public string) bool {
+	if public == "" {
+		return false
+	}
 	switch r.Header.Get("Sec-Fetch-Site") {
 	case "same-origin":
 		return true
 	case "same-site", "cross-site":
 		return false
 	}
-	origin := r.Header.Get("Origin")
-	if origin == "" || origin == "null" {
-		return false
+	o := r.Header.Get("Origin")
+	return o != "" && origin(o) == public
+}
+
+// origin normalizes a URL to scheme://host[:port] in lower case, without a default port (80 for http,
+// 443 for https), as browsers send Origin. It returns "" for anything that is not an http(s) origin:
+// "null", a path, a query, user information.
+func origin(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return ""
 	}
-	u, err := url.Parse(origin)
-	if err != nil {
-		return false
+	scheme, host := strings.ToLower(u.Scheme), strings.ToLower(u.Hostname())
+	port := u.Port()
+	switch {
+	case scheme != "http" && scheme != "https":
+		return ""
+	case scheme == "http" && port == "80", scheme == "https" && port == "443":
+		port = ""
 	}
-	host := r.Host
-	if fwd := r.Header.Get("X-Forwarded-Host"); fwd != "" {
-		host = fwd
+	if port != "" {
+		host = net.JoinHostPort(host, port)
+	} else if strings.Contains(host, ":") {
+		host = "[" + host + "]"
 	}
-	return u.Host == host
+	return scheme + "://" + host
 }
 
 // WithUserID returns a context carrying the signed-in person's id.

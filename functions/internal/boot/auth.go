@@ -145,6 +145,7 @@ var secretFields = map[string]string{
 	"SECONDME_CLIENT_SECRET_ARN":  "secondmeClientSecret",
 	"OIDC_CLIENT_SECRET_ARN":      "oidcClientSecret",
 	"SECONDME_WEBHOOK_SECRET_ARN": "secondmeWebhookSecret",
+	"ORIGIN_VERIFY_SECRET_ARN":    "originVerify",
 }
 
 // need says whether a secret must be there.
@@ -157,8 +158,8 @@ const (
 
 // readSecrets reads the wanted secrets, each from the secret its own variable names (a plain string)
 // or else from its field of the application secret SECRETS_ARN (one JSON object). The reads run
-// concurrently and each secret is read once. The result maps each variable found to its value; a
-// required one missing is an error.
+// concurrently and each secret is read once in the process, however many calls want its fields (see
+// secretValues). The result maps each variable found to its value; a required one missing is an error.
 func readSecrets(ctx context.Context, getenv func(string) string, want map[string]need) (map[string]string, error) {
 	keys := slices.Sorted(maps.Keys(want)) // a fixed order, so the same configuration gives the same error
 	arns := map[string]string{}            // secret ARN -> a variable read from it
@@ -180,38 +181,9 @@ func readSecrets(ctx context.Context, getenv func(string) string, want map[strin
 		}
 		arns[arn] = k
 	}
-	if len(names) == 0 {
-		return map[string]string{}, nil
-	}
-	cfg, err := AWSConfig(ctx, getenv)
+	values, err := secretValues(ctx, getenv, names)
 	if err != nil {
 		return nil, err
-	}
-	var (
-		mu     sync.Mutex
-		wg     sync.WaitGroup
-		values = map[string]string{}
-		errs   = map[string]error{}
-	)
-	for _, arn := range names {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			v, err := SecretString(ctx, cfg, arn)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs[arn] = err
-				return
-			}
-			values[arn] = v
-		}()
-	}
-	wg.Wait()
-	for _, arn := range names {
-		if err := errs[arn]; err != nil {
-			return nil, err
-		}
 	}
 	out := map[string]string{}
 	var app map[string]string
@@ -239,4 +211,64 @@ func readSecrets(ctx context.Context, getenv func(string) string, want map[strin
 		out[k] = v
 	}
 	return out, nil
+}
+
+// secretsRead holds the value of every secret this process has read, by ARN: a function whose wiring
+// wants fields of one secret in two places (the sign-in service and the edge) reads it once, at init.
+var secretsRead = struct {
+	sync.Mutex
+	values map[string]string
+}{values: map[string]string{}}
+
+// secretValues returns the values of the secrets arns, reading concurrently those not read before.
+func secretValues(ctx context.Context, getenv func(string) string, arns []string) (map[string]string, error) {
+	values := map[string]string{}
+	var unread []string
+	secretsRead.Lock()
+	for _, arn := range arns {
+		if v, ok := secretsRead.values[arn]; ok {
+			values[arn] = v
+		} else {
+			unread = append(unread, arn)
+		}
+	}
+	secretsRead.Unlock()
+	if len(unread) == 0 {
+		return values, nil
+	}
+	cfg, err := AWSConfig(ctx, getenv)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		errs = map[string]error{}
+	)
+	for _, arn := range unread {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v, err := SecretString(ctx, cfg, arn)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs[arn] = err
+				return
+			}
+			values[arn] = v
+		}()
+	}
+	wg.Wait()
+	for _, arn := range unread {
+		if err := errs[arn]; err != nil {
+			return nil, err
+		}
+	}
+	secretsRead.Lock()
+	for _, arn := range unread {
+		secretsRead.values[arn] = values[arn]
+	}
+	secretsRead.Unlock()
+	return values, nil
 }

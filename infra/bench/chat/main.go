@@ -195,7 +195,7 @@ func serverTime(ctx context.Context, path string, turns, clients int, pace time.
 		times = append(times, d)
 		mu.Unlock()
 	})
-	srv := httptest.NewServer(api.Wrap(timed))
+	srv := httptest.NewServer(api.Wrap(timed, api.Edge{PublicURL: apitest.Origin}))
 	defer srv.Close()
 	client := srv.Client()
 	client.Transport.(*http.Transport).MaxIdleConnsPerHost = clients
@@ -203,7 +203,7 @@ func serverTime(ctx context.Context, path string, turns, clients int, pace time.
 	post := func(user, body string) (string, error) {
 		req, _ := http.NewRequestWithContext(ctx, "POST", srv.URL+"/api/chat", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Origin", srv.URL)
+		req.Header.Set("Origin", apitest.Origin)
 		req.Header.Set(apitest.UserHeader, user)
 		resp, err := client.Do(req)
 		if err != nil {
@@ -377,7 +377,7 @@ func firstToken(ctx context.Context, path string, runs int) (direct, stream time
 	h := chatapi.New(chat.New(st, chat.OneModel{Model: model}, chat.Options{DailyQuota: 1 << 30}), apitest.HeaderAuth{})
 	rt := api.NewRouter()
 	h.RegisterStream(rt)
-	srv := httptest.NewServer(api.Wrap(rt))
+	srv := httptest.NewServer(api.Wrap(rt, api.Edge{PublicURL: apitest.Origin}))
 	defer srv.Close()
 	sessionID := ""
 	var ss []time.Duration
@@ -388,7 +388,7 @@ func firstToken(ctx context.Context, path string, runs int) (direct, stream time
 		}
 		req, _ := http.NewRequestWithContext(ctx, "POST", srv.URL+"/api/chat/stream", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Origin", srv.URL)
+		req.Header.Set("Origin", apitest.Origin)
 		req.Header.Set(apitest.UserHeader, me.ID)
 		start := time.Now()
 		resp, err := srv.Client().Do(req)

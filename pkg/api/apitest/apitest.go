@@ -26,6 +26,10 @@ func (HeaderAuth) Authenticate(w http.ResponseWriter, r *http.Request) (string, 
 	return "", api.Errorf(api.CodeUnauthenticated, "sign in first")
 }
 
+// Origin is the public origin of the requests Request builds (httptest's host, example.com): wrap
+// handlers under test with api.Edge{PublicURL: Origin}.
+const Origin = "http://example.com"
+
 // Request builds a same-origin JSON request as user (none when user is "").
 func Request(method, target, user, body string) *http.Request {
 	var rd io.Reader
@@ -36,7 +40,7 @@ func Request(method, target, user, body string) *http.Request {
 	if body != "" {
 		r.Header.Set("Content-Type", "application/json")
 	}
-	r.Header.Set("Origin", "http://"+r.Host)
+	r.Header.Set("Origin", Origin)
 	if user != "" {
 		r.Header.Set(UserHeader, user)
 	}

@@ -14,7 +14,7 @@ import (
 )
 
 // WebhookPath is the SecondMe webhook route. It authenticates by signature, so it is exempt from the
-// same-origin check: wrap the router with api.Wrap(rt, authapi.WebhookPath).
+// same-origin check (not from the edge check): wrap the router with api.Wrap(rt, edge, authapi.WebhookPath).
 const WebhookPath = "/api/webhooks/secondme"
 
 // maxLoginHint bounds the login_hint parameter.

@@ -139,7 +139,7 @@ func newHarness(t *testing.T, st store.Store) *harness {
 		api.WriteJSON(w, http.StatusOK, map[string]string{"userId": api.UserID(r.Context())})
 		return nil
 	}))
-	handler = api.Wrap(rt, authapi.WebhookPath)
+	handler = api.Wrap(rt, api.Edge{PublicURL: h.srv.URL}, authapi.WebhookPath)
 	return h
 }
 

@@ -48,7 +48,7 @@ func newStack(tb testing.TB, opts chat.Options, steps ...chattest.Step) *stack {
 	rt := api.NewRouter()
 	h.Register(rt)
 	h.RegisterStream(rt)
-	s.h = api.Wrap(rt)
+	s.h = api.Wrap(rt, api.Edge{PublicURL: apitest.Origin})
 	return s
 }
 
@@ -502,7 +502,7 @@ func TestStreamClientDisconnect(t *testing.T) {
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "POST", srv.URL+"/api/chat/stream", strings.NewReader(`{"message":"go"}`))
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Origin", srv.URL)
+	req.Header.Set("Origin", apitest.Origin)
 	req.Header.Set(apitest.UserHeader, s.me)
 	resp, err := srv.Client().Do(req)
 	if err != nil {
@@ -549,7 +549,7 @@ func newGeminiStack(tb testing.TB, opts chat.Options) (*stack, *llmtest.Gemini) 
 	rt := api.NewRouter()
 	h.Register(rt)
 	h.RegisterStream(rt)
-	s.h = api.Wrap(rt)
+	s.h = api.Wrap(rt, api.Edge{PublicURL: apitest.Origin})
 	return s, fake
 }
 

@@ -52,7 +52,7 @@ func setup(t *testing.T) *fixture {
 	rt := api.NewRouter()
 	ref := &refreshes{}
 	matchesapi.New(st, apitest.HeaderAuth{}, ref).Register(rt)
-	return &fixture{st: st, srv: api.Wrap(rt), refresh: ref}
+	return &fixture{st: st, srv: api.Wrap(rt, api.Edge{PublicURL: apitest.Origin}), refresh: ref}
 }
 
 func (f *fixture) person(t *testing.T, nick string, discoverable bool) string {

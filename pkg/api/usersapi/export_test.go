@@ -147,7 +147,7 @@ func TestPanicIsAnInternalError(t *testing.T) {
 		panic("the cause: a nil map")
 	})
 	w := httptest.NewRecorder()
-	api.Wrap(rt).ServeHTTP(w, apitest.Request("GET", "/test/panic", e.ana, ""))
+	api.Wrap(rt, api.Edge{PublicURL: apitest.Origin}).ServeHTTP(w, apitest.Request("GET", "/test/panic", e.ana, ""))
 	if w.Code != http.StatusInternalServerError {
 		t.Fatalf("status = %d, want 500", w.Code)
 	}

@@ -20,5 +20,5 @@ func main() {
 		})
 		return nil
 	})
-	lambdahttp.Start(api.Wrap(rt))
+	lambdahttp.Start(api.Wrap(rt, api.Edge{}))
 }
