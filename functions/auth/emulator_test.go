@@ -57,6 +57,9 @@ func newSecretsServer(t *testing.T, values map[string]string) *secretsServer {
 const (
 	arnPrefix     = "arn:aws:secretsmanager:us-east-1:123456789012:secret:"
 	webhookSecret = "whsec_emulator"
+	// edgeSecret is the application secret's originVerify, which the edge sends in X-Origin-Verify
+	// (every fixture carries it, as CloudFront adds it).
+	edgeSecret = "emulator-edge-secret"
 )
 
 // TestUnderEmulator runs the auth bootstrap under the Runtime Interface Emulator with real API
@@ -68,6 +71,7 @@ func TestUnderEmulator(t *testing.T) {
 		"sealingKey":            strings.Repeat("ab", 32),
 		"secondmeClientSecret":  "secondme-client-secret",
 		"secondmeWebhookSecret": webhookSecret,
+		"originVerify":          edgeSecret,
 	})
 	secrets := newSecretsServer(t, map[string]string{arnPrefix + "app": string(app)})
 	emu := lambdatest.Start(t, bootstrap, []string{
@@ -75,6 +79,7 @@ func TestUnderEmulator(t *testing.T) {
 		"TABLE_NAME=twin-emulator",
 		"DYNAMO_ENDPOINT=http://127.0.0.1:9",
 		"SECRETS_ARN=" + arnPrefix + "app",
+		"PUBLIC_URL=https://twin.example",
 		"SECONDME_CLIENT_ID=client_emulator",
 		"SECONDME_REDIRECT_URL=https://twin.example/api/auth/callback",
 		"SECONDME_AUTHORIZE_URL=https://go.second.me/oauth/",
@@ -142,17 +147,33 @@ func TestUnderEmulator(t *testing.T) {
 			t.Errorf("webhook: %d %s, want 401", resp.StatusCode, resp.Body)
 		}
 	})
+	signed := func(ev string) string {
+		var e events.APIGatewayV2HTTPRequest
+		_ = json.Unmarshal([]byte(ev), &e)
+		m := hmac.New(sha256.New, []byte(webhookSecret))
+		m.Write([]byte(e.Body))
+		ev = strings.Replace(ev, "{{SIGNATURE}}", hex.EncodeToString(m.Sum(nil)), 1)
+		return strings.Replace(ev, "{{TIMESTAMP}}", strconv.FormatInt(time.Now().Unix(), 10), 1)
+	}
 	t.Run("webhook test delivery signed with the secret", func(t *testing.T) {
-		resp := invoke(t, "apigw_webhook_test_delivery.json", func(ev string) string {
-			var e events.APIGatewayV2HTTPRequest
-			_ = json.Unmarshal([]byte(ev), &e)
-			m := hmac.New(sha256.New, []byte(webhookSecret))
-			m.Write([]byte(e.Body))
-			ev = strings.Replace(ev, "{{SIGNATURE}}", hex.EncodeToString(m.Sum(nil)), 1)
-			return strings.Replace(ev, "{{TIMESTAMP}}", strconv.FormatInt(time.Now().Unix(), 10), 1)
-		})
+		resp := invoke(t, "apigw_webhook_test_delivery.json", signed)
 		if resp.StatusCode != 200 {
 			t.Errorf("webhook: %d %s, want 200", resp.StatusCode, resp.Body)
+		}
+	})
+	t.Run("around the edge", func(t *testing.T) {
+		noEdge := func(ev string) string {
+			return strings.Replace(ev, `"x-origin-verify": "`+edgeSecret+`",`, "", 1)
+		}
+		for name, edit := range map[string]func(string) string{
+			"apigw_health.json":                noEdge,
+			"apigw_login_secondme.json":        noEdge,
+			"apigw_webhook_test_delivery.json": func(ev string) string { return noEdge(signed(ev)) },
+		} {
+			resp := invoke(t, name, edit)
+			if resp.StatusCode != 403 || !strings.Contains(resp.Body, `"permission_denied"`) {
+				t.Errorf("%s without X-Origin-Verify: %d %s, want 403 permission_denied", name, resp.StatusCode, resp.Body)
+			}
 		}
 	})
 	t.Run("cross-site logout", func(t *testing.T) {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/secondme/twin/pkg/auth"
+	"github.com/secondme/twin/pkg/awstest"
 	"github.com/secondme/twin/pkg/id"
 	"github.com/secondme/twin/pkg/lambdatest"
 	"github.com/secondme/twin/pkg/llm"
@@ -19,9 +21,14 @@ import (
 	"github.com/secondme/twin/pkg/store/dynamostore/dynamotest"
 )
 
+// edgeSecret is the application secret's originVerify, which the edge sends in X-Origin-Verify (every
+// fixture carries it, as CloudFront adds it).
+const edgeSecret = "emulator-edge-secret"
+
 // TestUnderEmulator runs the chat bootstrap under the Runtime Interface Emulator with real API
 // Gateway v2 events, on a fresh table of the DynamoDB test server, signed in by a login session
-// stored there, with the offline model.
+// stored there, with the offline model, behind the public origin https://twin.example whose edge
+// secret is read from the application secret.
 func TestUnderEmulator(t *testing.T) {
 	ctx := context.Background()
 	endpoint := dynamotest.Endpoint(t)
@@ -40,7 +47,14 @@ func TestUnderEmulator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	app, _ := json.Marshal(map[string]string{"originVerify": edgeSecret})
+	const appARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:app"
+	secrets := httptest.NewServer(awstest.NewSecrets(map[string]string{appARN: string(app)}))
+	t.Cleanup(secrets.Close)
 	emu := lambdatest.Start(t, lambdatest.Build(t, "./functions/chat"), []string{
+		"SECRETS_ARN=" + appARN,
+		"AWS_ENDPOINT_URL_SECRETS_MANAGER=" + secrets.URL,
+		"PUBLIC_URL=https://twin.example",
 		"TABLE_NAME=" + table,
 		"DYNAMO_ENDPOINT=" + endpoint,
 		"AWS_REGION=us-east-1",
@@ -132,6 +146,19 @@ func TestUnderEmulator(t *testing.T) {
 	t.Run("signed out", func(t *testing.T) {
 		if resp := invoke(t, "apigw_chat_signed_out.json"); resp.StatusCode != 401 {
 			t.Errorf("status = %d, want 401", resp.StatusCode)
+		}
+	})
+	t.Run("around the edge", func(t *testing.T) {
+		for _, name := range []string{"apigw_health.json", "apigw_chat.json"} {
+			ev, err := os.ReadFile("testdata/" + name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := strings.Replace(string(ev), `"x-origin-verify": "`+edgeSecret+`",`, "", 1)
+			resp := emu.InvokeHTTP(t, []byte(strings.ReplaceAll(s, "SESSION_TOKEN", token)))
+			if resp.StatusCode != 403 || !strings.Contains(resp.Body, `"permission_denied"`) {
+				t.Errorf("%s without X-Origin-Verify: %d %s, want 403 permission_denied", name, resp.StatusCode, resp.Body)
+			}
 		}
 	})
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/secondme/twin/pkg/auth"
+	"github.com/secondme/twin/pkg/awstest"
 	"github.com/secondme/twin/pkg/lambdatest"
 	"github.com/secondme/twin/pkg/rematch"
 	"github.com/secondme/twin/pkg/rematch/rematchtest"
@@ -26,9 +28,14 @@ const (
 	other = "01M8A4CY456EYERJS3HV87X3QV"
 )
 
+// edgeSecret is the application secret's originVerify, which the edge sends in X-Origin-Verify (every
+// fixture carries it, as CloudFront adds it).
+const edgeSecret = "emulator-edge-secret"
+
 // TestUnderEmulator runs the matches bootstrap under the Runtime Interface Emulator with real API
 // Gateway v2 events, on a fresh table of the DynamoDB test server, signed in by a login session stored
-// there, refreshing through a fake SQS.
+// there, refreshing through a fake SQS, behind the public origin https://twin.example whose edge secret
+// is read from the application secret.
 func TestUnderEmulator(t *testing.T) {
 	ctx := context.Background()
 	endpoint, table := dynamotest.Endpoint(t), dynamotest.Table(t)
@@ -53,9 +60,16 @@ func TestUnderEmulator(t *testing.T) {
 		t.Fatal(err)
 	}
 	sqs := rematchtest.NewSQS(t)
+	app, _ := json.Marshal(map[string]string{"originVerify": edgeSecret})
+	const appARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:app"
+	secrets := httptest.NewServer(awstest.NewSecrets(map[string]string{appARN: string(app)}))
+	t.Cleanup(secrets.Close)
 	emu := lambdatest.Start(t, lambdatest.Build(t, "./functions/matches"), append(sqs.Env(),
 		"TABLE_NAME="+table,
 		"DYNAMO_ENDPOINT="+endpoint,
+		"SECRETS_ARN="+appARN,
+		"AWS_ENDPOINT_URL_SECRETS_MANAGER="+secrets.URL,
+		"PUBLIC_URL=https://twin.example",
 	))
 	invoke := func(t *testing.T, name string) (events.APIGatewayV2HTTPResponse, map[string]any) {
 		t.Helper()
@@ -111,4 +125,17 @@ func TestUnderEmulator(t *testing.T) {
 			}
 		})
 	}
+	t.Run("around the edge", func(t *testing.T) {
+		for _, name := range []string{"apigw_health.json", "apigw_refresh.json"} {
+			ev, err := os.ReadFile(filepath.Join("testdata", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := strings.Replace(string(ev), `"x-origin-verify": "`+edgeSecret+`",`, "", 1)
+			resp := emu.InvokeHTTP(t, []byte(strings.ReplaceAll(s, "SESSION_TOKEN", token)))
+			if resp.StatusCode != 403 || !strings.Contains(resp.Body, `"permission_denied"`) {
+				t.Errorf("%s without X-Origin-Verify: %d %s, want 403 permission_denied", name, resp.StatusCode, resp.Body)
+			}
+		}
+	})
 }
