@@ -1,13 +1,14 @@
 // Package sqlitestore implements store.Store on an SQLite file with modernc.org/sqlite (pure Go, no cgo).
 //
 // It is the store of the local stack. The database runs in WAL mode: one connection writes, a small
-// pool of connections reads, so readers never wait for the writer. Times are stored as UTC
-// milliseconds; every listing is an indexed range query.
+// pool of connections reads, so readers never wait for the writer, and the write-ahead log stays bounded
+// (see checkpointLoop). Times are stored as UTC milliseconds; every listing is an indexed range query.
 package sqlitestore
 
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -37,13 +38,30 @@ type Store struct {
 	w *pool // one connection: every write goes through it, in order
 	r *pool // several connections for reads
 	// ckpt is the connection that copies the write-ahead log into the database file in the background,
-	// so that no request waits for that (and its fsync); stop ends it.
+	// so that requests seldom wait for that (and its fsync); stop ends it.
 	ckpt *sql.DB
 	stop func()
 }
 
-// checkpointEvery is how often the background checkpoint runs.
-const checkpointEvery = time.Second
+// Bounds of the write-ahead log (docs/storage-sqlite.md).
+const (
+	// checkpointEvery is how often the background checkpoint looks at the log; a look that finds no
+	// commit since the previous one counts as idle.
+	checkpointEvery = 250 * time.Millisecond
+	// restartFrames is how many frames the log may hold while writes go on before the background
+	// checkpoint empties it on the writer connection (8 MB of 4 KB pages).
+	restartFrames = 2048
+	// autoCheckpointPages is the writer's wal_autocheckpoint, a backstop for when the background
+	// checkpoint falls behind: past this many pages in the log, a commit copies the log itself.
+	autoCheckpointPages = 4096
+	// walSizeLimit is journal_size_limit: when the log starts again, a larger file is cut to this size.
+	walSizeLimit = 16 << 20
+	// busyTimeout is how long a connection waits for a lock held by another.
+	busyTimeout = 10 * time.Second
+	// truncateWait is how long emptying the log waits for readers of older snapshots before it gives up
+	// until the next look; the writer is held meanwhile.
+	truncateWait = 100 * time.Millisecond
+)
 
 var _ store.Store = (*Store)(nil)
 
@@ -56,8 +74,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("open sqlite store: create directory: %w", err)
 	}
-	const pragmas = "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
-	w, err := sql.Open("sqlite", path+pragmas+"&_pragma=journal_mode(WAL)&_pragma=wal_autocheckpoint(0)&_txlock=immediate")
+	pragmas := fmt.Sprintf("?_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)", busyTimeout.Milliseconds())
+	w, err := sql.Open("sqlite", path+pragmas+"&_pragma=journal_mode(WAL)"+
+		fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)&_pragma=journal_size_limit(%d)", autoCheckpointPages, walSizeLimit)+
+		"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
 	}
@@ -91,8 +111,13 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	return s, nil
 }
 
-// checkpointLoop checkpoints the write-ahead log every checkpointEvery until the returned stop is called.
-// A passive checkpoint never blocks readers or the writer.
+// checkpointLoop keeps the write-ahead log small until the returned stop is called. Every
+// checkpointEvery it reads PRAGMA data_version, which changes when another connection committed:
+//   - after commits (busy), a passive checkpoint on its own connection copies what it can of the log
+//     into the database without blocking readers or the writer. It cannot empty the log: writes add
+//     frames meanwhile, and a reader of an older snapshot keeps the log from starting again. So when
+//     the log holds more than restartFrames, the log is emptied on the writer connection (truncateLog);
+//   - after a quiet look (idle) following commits, the log is emptied too, down to zero bytes.
 func (s *Store) checkpointLoop() (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -100,14 +125,16 @@ func (s *Store) checkpointLoop() (stop func()) {
 		defer close(done)
 		tick := time.NewTicker(checkpointEvery)
 		defer tick.Stop()
+		var version int64
+		dirty := true // a log may be left from before Open
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-tick.C:
-				if _, err := s.ckpt.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`); err != nil && ctx.Err() == nil {
-					slog.WarnContext(ctx, "sqlite checkpoint", "err", err)
-				}
+			}
+			if err := s.checkpoint(ctx, &version, &dirty); err != nil && ctx.Err() == nil {
+				slog.WarnContext(ctx, "sqlite checkpoint", "err", err)
 			}
 		}
 	}()
@@ -115,6 +142,55 @@ func (s *Store) checkpointLoop() (stop func()) {
 		cancel()
 		<-done
 	}
+}
+
+// checkpoint is one look of checkpointLoop; version is the data_version of the previous look and
+// dirty whether the log may hold frames.
+func (s *Store) checkpoint(ctx context.Context, version *int64, dirty *bool) error {
+	var v int64
+	if err := s.ckpt.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&v); err != nil {
+		return err
+	}
+	busy := v != *version
+	*version = v
+	if busy {
+		*dirty = true
+		var blocked, frames, copied int
+		if err := s.ckpt.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&blocked, &frames, &copied); err != nil {
+			return err
+		}
+		if frames <= restartFrames {
+			return nil
+		}
+	}
+	if !*dirty {
+		return nil
+	}
+	emptied, err := s.truncateLog(ctx)
+	*dirty = !emptied
+	return err
+}
+
+// truncateLog runs wal_checkpoint(TRUNCATE) on the writer connection, where no write can add frames
+// meanwhile, with a busy timeout of truncateWait: it copies the rest of the log, waits for the readers
+// of older snapshots (new readers then read the database file and do not hold the log), and cuts the
+// file to zero bytes. It reports whether the log was emptied (false when readers kept it in use).
+func (s *Store) truncateLog(ctx context.Context) (bool, error) {
+	conn, err := s.w.db.Conn(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA busy_timeout = %d`, truncateWait.Milliseconds())); err != nil {
+		return false, err
+	}
+	var busy, logFrames, copied int
+	err = conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &copied)
+	if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA busy_timeout = %d`, busyTimeout.Milliseconds())); rerr != nil {
+		conn.Raw(func(any) error { return driver.ErrBadConn }) // never reuse it with the short timeout
+		return false, errors.Join(err, rerr)
+	}
+	return err == nil && busy == 0, err
 }
 
 // Close closes the database. SQLite checkpoints the log as the last connection closes.
