@@ -136,6 +136,24 @@ type Behavior struct {
 	ForwardAll  bool
 	ForwardHost bool // AllViewer: the viewer's Host reaches the origin
 	Cached      bool // the cache policy caches (the gateway does not)
+	// ResponseHeaders are what the response headers policy adds to every answer.
+	ResponseHeaders []responseHeader
+}
+
+// responseHeader is a header a response headers policy adds: always when Override, else only when
+// the origin's answer has none.
+type responseHeader struct {
+	Name, Value string
+	Override    bool
+}
+
+// securityHeaders are the headers of the managed SecurityHeadersPolicy.
+var securityHeaders = []responseHeader{
+	{"Referrer-Policy", "strict-origin-when-cross-origin", false},
+	{"Strict-Transport-Security", "max-age=31536000", false},
+	{"X-Content-Type-Options", "nosniff", true},
+	{"X-Frame-Options", "SAMEORIGIN", false},
+	{"X-XSS-Protection", "1; mode=block", false},
 }
 
 // templateInputs are the local values the template resolves to.
@@ -170,6 +188,7 @@ const (
 	cachingOptimized          = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 	allViewer                 = "216adef6-5c7f-47e4-b989-5492eafa07d3"
 	allViewerExceptHostHeader = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+	securityHeadersPolicy     = "67f7725c-6f97-4210-82d7-5512b31e9d03"
 )
 
 // loader turns a decoded template into a Template.
@@ -980,6 +999,11 @@ func (l *loader) behavior(what string, m map[string]any, withPath bool) Behavior
 			default:
 				l.fail("%s: OriginRequestPolicyId %v is not a managed policy the gateway knows (AllViewer, AllViewerExceptHostHeader)", what, v)
 			}
+		case "ResponseHeadersPolicyId":
+			if str(v) != securityHeadersPolicy {
+				l.fail("%s: ResponseHeadersPolicyId %v is not a managed policy the gateway knows (SecurityHeadersPolicy)", what, v)
+			}
+			b.ResponseHeaders = securityHeaders
 		default:
 			l.fail("%s: %s is not supported by the gateway", what, k)
 		}
