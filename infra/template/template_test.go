@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -196,6 +197,158 @@ func TestSAMTranslator(t *testing.T) {
 			}
 		}
 	})
+
+	t.Run("every HTTP function knows the public origin and reads the application secret, and no other", func(t *testing.T) {
+		httpFns := httpFunctions(c)
+		if len(httpFns) == 0 {
+			t.Fatal("no HTTP function (none invoked by API Gateway or through a Function URL)")
+		}
+		for _, fn := range httpFns {
+			vars, _ := dig(c.Resources[fn].Properties, "Environment", "Variables").(map[string]any)
+			for _, v := range []struct{ name, param string }{{"PUBLIC_URL", "PublicUrl"}, {"SECRETS_ARN", "SecretsArn"}} {
+				if got := refTarget(vars[v.name]); got != v.param {
+					t.Errorf("%s: %s = %v, want !Ref %s", fn, v.name, vars[v.name], v.param)
+				}
+			}
+			readsApp := false
+			role := getAttTarget(c.Resources[fn].Properties["Role"])
+			for _, pol := range list(c.Resources[role].Properties["Policies"]) {
+				for _, st := range list(dig(pol, "PolicyDocument", "Statement")) {
+					if !slices.Contains(strs(dig(st, "Action")), "secretsmanager:GetSecretValue") {
+						continue
+					}
+					res := dig(st, "Resource")
+					if l := list(res); l != nil {
+						if len(l) != 1 {
+							t.Errorf("%s may read the secrets %v; one secret a statement", role, l)
+							continue
+						}
+						res = l[0]
+					}
+					switch refTarget(res) {
+					case "SecretsArn":
+						readsApp = true
+					case "ModelKeySecretArn":
+					default:
+						t.Errorf("%s may read the secret %v; only SecretsArn and ModelKeySecretArn are named", role, res)
+					}
+				}
+			}
+			if !readsApp {
+				t.Errorf("%s (role %s) may not read SecretsArn, where the edge secret is", fn, role)
+			}
+		}
+	})
+
+	t.Run("the public origin: the stream to the Function URL, the rest to the HTTP API, both with the edge secret", func(t *testing.T) {
+		dists := c.of("AWS::CloudFront::Distribution")
+		if len(dists) != 1 {
+			t.Fatalf("distributions %v, want one: the public origin", dists)
+		}
+		cfg := dig(c.Resources[dists[0]].Properties, "DistributionConfig")
+		origins := map[string]any{} // origin id -> origin
+		for _, o := range list(dig(cfg, "Origins")) {
+			origins[str(dig(o, "Id"))] = o
+			if got := str(dig(o, "CustomOriginConfig", "OriginProtocolPolicy")); got != "https-only" {
+				t.Errorf("origin %s: OriginProtocolPolicy %q, want https-only", str(dig(o, "Id")), got)
+			}
+			if !hasEdgeSecret(o) {
+				t.Errorf("origin %s does not send X-Origin-Verify from {{resolve:secretsmanager:${SecretsArn}:SecretString:originVerify}}",
+					str(dig(o, "Id")))
+			}
+		}
+		// originOf returns the type of the resource an origin's domain names: the HTTP API or a Function URL.
+		originOf := func(id string) (typ, ref string) {
+			for _, r := range refsIn(dig(origins[id], "DomainName")) {
+				switch t := c.Resources[r].Type; t {
+				case "AWS::ApiGatewayV2::Api", "AWS::Lambda::Url":
+					return t, r
+				}
+			}
+			return "", ""
+		}
+		behaviours := map[string]any{"": dig(cfg, "DefaultCacheBehavior")} // path pattern -> behaviour
+		for _, b := range list(dig(cfg, "CacheBehaviors")) {
+			behaviours[str(dig(b, "PathPattern"))] = b
+		}
+		for _, w := range []struct {
+			pattern, origin, cache string
+			viewerHeaders          bool // the origin request policy passes cookies, query and headers
+		}{
+			{"", "AWS::ApiGatewayV2::Api", cachingDisabled, true},
+			{"/api/chat/stream", "AWS::Lambda::Url", cachingDisabled, true},
+			{"/assets/*", "AWS::ApiGatewayV2::Api", cachingOptimized, false},
+		} {
+			name := "the default behaviour"
+			if w.pattern != "" {
+				name = "behaviour " + w.pattern
+			}
+			b, ok := behaviours[w.pattern]
+			if !ok || b == nil {
+				t.Errorf("%s is missing", name)
+				continue
+			}
+			typ, ref := originOf(str(dig(b, "TargetOriginId")))
+			if typ != w.origin {
+				t.Errorf("%s goes to origin %q (%s), want the %s", name, str(dig(b, "TargetOriginId")), typ, w.origin)
+			}
+			if typ == "AWS::Lambda::Url" {
+				if mode := str(dig(c.Resources[ref].Properties, "InvokeMode")); mode != "RESPONSE_STREAM" {
+					t.Errorf("%s goes to %s in InvokeMode %q, want RESPONSE_STREAM", name, ref, mode)
+				}
+			}
+			if got := str(dig(b, "CachePolicyId")); got != w.cache {
+				t.Errorf("%s: CachePolicyId %q, want %q", name, got, w.cache)
+			}
+			if got := str(dig(b, "OriginRequestPolicyId")); w.viewerHeaders && got != allViewerExceptHostHeader {
+				t.Errorf("%s: OriginRequestPolicyId %q, want AllViewerExceptHostHeader %q", name, got, allViewerExceptHostHeader)
+			}
+			if got := str(dig(b, "ViewerProtocolPolicy")); got != "redirect-to-https" && got != "https-only" {
+				t.Errorf("%s: ViewerProtocolPolicy %q, want HTTPS", name, got)
+			}
+		}
+	})
+}
+
+// CloudFront's managed policies the public origin uses.
+const (
+	cachingDisabled           = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+	cachingOptimized          = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+	allViewerExceptHostHeader = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+)
+
+// httpFunctions returns the functions browsers reach: those API Gateway may invoke and those behind a
+// Function URL, sorted.
+func httpFunctions(c cfn) []string {
+	set := map[string]bool{}
+	for _, id := range c.of("AWS::Lambda::Permission") {
+		p := c.Resources[id].Properties
+		if str(p["Principal"]) == "apigateway.amazonaws.com" {
+			set[refTarget(p["FunctionName"])] = true
+		}
+	}
+	for _, id := range c.of("AWS::Lambda::Url") {
+		set[refTarget(c.Resources[id].Properties["TargetFunctionArn"])] = true
+	}
+	return slices.Sorted(maps.Keys(set))
+}
+
+// hasEdgeSecret reports whether a distribution origin sends X-Origin-Verify with the originVerify
+// field of the application secret.
+func hasEdgeSecret(origin any) bool {
+	for _, h := range list(dig(origin, "OriginCustomHeaders")) {
+		if !strings.EqualFold(str(dig(h, "HeaderName")), "X-Origin-Verify") {
+			continue
+		}
+		v := dig(h, "HeaderValue")
+		if sub := dig(v, "Fn::Sub"); sub != nil {
+			v = sub
+		}
+		if str(v) == "{{resolve:secretsmanager:${SecretsArn}:SecretString:originVerify}}" {
+			return true
+		}
+	}
+	return false
 }
 
 // functionDir maps a function's logical id to its package, as the Makefile's build-% rule does:
