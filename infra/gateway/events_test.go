@@ -29,7 +29,9 @@ func fixtureRequest(t *testing.T, path string) (*http.Request, map[string]any) {
 		RawPath, RawQueryString, Body string
 		Cookies                       []string
 		Headers                       map[string]string
-		RequestContext                struct{ HTTP struct{ Method, SourceIP string } }
+		RequestContext                struct {
+			HTTP struct{ Method, SourceIP string }
+		}
 	}
 	if err := json.Unmarshal(b, &ev); err != nil {
 		t.Fatal(err)
@@ -372,4 +374,6 @@ func TestFunctionURLErrors(t *testing.T) {
 
 type invokerFunc func(ctx context.Context, payload []byte) (*Response, error)
 
-func (f invokerFunc) Invoke(ctx context.Context, payload []byte) (*Response, error) { return f(ctx, payload) }
+func (f invokerFunc) Invoke(ctx context.Context, payload []byte) (*Response, error) {
+	return f(ctx, payload)
+}
