@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/secondme/twin/pkg/auth"
+	"github.com/secondme/twin/pkg/awstest"
 	"github.com/secondme/twin/pkg/lambdatest"
 	"github.com/secondme/twin/pkg/profile"
 	"github.com/secondme/twin/pkg/rematch"
@@ -27,23 +27,17 @@ const (
 	maya         = "01J9Z3M8Q4W6T2R5Y7P1K3N5B0"
 	token        = "emulator-session-token"
 	appSecretARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:app"
+	// edgeSecret is the application secret's originVerify, which the edge sends in X-Origin-Verify
+	// (every fixture carries it, as CloudFront adds it).
+	edgeSecret = "emulator-edge-secret"
 )
 
 // secretsManager is a Secrets Manager on 127.0.0.1 that answers GetSecretValue for the application
 // secret (the sealing key the sign-in service needs at init).
 func secretsManager(tb testing.TB) string {
 	tb.Helper()
-	app, _ := json.Marshal(map[string]string{"sealingKey": strings.Repeat("ab", 32)})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var in struct{ SecretId string }
-		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-		if r.Header.Get("X-Amz-Target") != "secretsmanager.GetSecretValue" || json.NewDecoder(r.Body).Decode(&in) != nil || in.SecretId != appSecretARN {
-			w.WriteHeader(http.StatusBadRequest)
-			_, _ = w.Write([]byte(`{"__type":"ResourceNotFoundException","message":"no such secret"}`))
-			return
-		}
-		_ = json.NewEncoder(w).Encode(map[string]any{"ARN": in.SecretId, "Name": "app", "SecretString": string(app), "VersionId": "v1"})
-	}))
+	app, _ := json.Marshal(map[string]string{"sealingKey": strings.Repeat("ab", 32), "originVerify": edgeSecret})
+	srv := httptest.NewServer(awstest.NewSecrets(map[string]string{appSecretARN: string(app)}))
 	tb.Cleanup(srv.Close)
 	return srv.URL
 }
@@ -78,6 +72,7 @@ func TestUnderEmulator(t *testing.T) {
 		"TABLE_NAME="+table,
 		"DYNAMO_ENDPOINT="+endpoint,
 		"SECRETS_ARN="+appSecretARN,
+		"PUBLIC_URL=https://twin.example",
 		"AWS_ENDPOINT_URL_SECRETS_MANAGER="+secretsManager(t),
 	))
 
@@ -169,4 +164,20 @@ func TestUnderEmulator(t *testing.T) {
 			tt.check(t, resp.Body)
 		})
 	}
+	t.Run("around the edge", func(t *testing.T) {
+		for _, fixture := range []string{"apigw_health.json", "apigw_put_shades.json"} {
+			for _, verify := range []string{"", `"x-origin-verify": "guess",`} {
+				ev, err := os.ReadFile(filepath.Join("testdata", fixture))
+				if err != nil {
+					t.Fatal(err)
+				}
+				ev = bytes.Replace(ev, []byte(`"x-origin-verify": "`+edgeSecret+`",`), []byte(verify), 1)
+				resp := emu.InvokeHTTP(t, bytes.ReplaceAll(ev, []byte("SESSION_TOKEN"), []byte(token)))
+				if resp.StatusCode != 403 {
+					t.Fatalf("%s with X-Origin-Verify %q: status %d, want 403: %s", fixture, verify, resp.StatusCode, resp.Body)
+				}
+				wantError("permission_denied", "")(t, resp.Body)
+			}
+		}
+	})
 }
