@@ -24,13 +24,13 @@ const sqsJSON = "application/x-amz-json-1.0"
 
 // SQS limits, as documented in the SQS API reference.
 const (
-	// MaxMessageSize is the largest message SQS takes, body and message attributes together; it is
+	// maxMessageSize is the largest message SQS takes, body and message attributes together; it is
 	// also the most a SendMessageBatch request may carry.
-	MaxMessageSize = 256 << 10
-	// MaxBatch is the most entries of one batch request.
-	MaxBatch = 10
-	// MaxWait is the longest long poll (ReceiveMessage's WaitTimeSeconds).
-	MaxWait = 20 * time.Second
+	maxMessageSize = 256 << 10
+	// maxBatch is the most entries of one batch request.
+	maxBatch = 10
+	// maxWait is the longest long poll (ReceiveMessage's WaitTimeSeconds).
+	maxWait = 20 * time.Second
 	// defaultVisibility is a queue's visibility timeout when its configuration gives none.
 	defaultVisibility = 30 * time.Second
 	// maxVisibility is the longest visibility timeout, 12 hours.
@@ -103,7 +103,7 @@ type queue struct {
 // message is one message of a queue.
 type message struct {
 	id, body string
-	attrs    map[string]MessageAttribute
+	attrs    map[string]messageAttribute
 	senderID string
 	sent     time.Time
 	// visibleAt is when the message can be received: its delay or its visibility timeout ends.
@@ -116,9 +116,9 @@ type message struct {
 	dlqSource string
 }
 
-// MessageAttribute is a message attribute as the SQS JSON protocol carries it. StringListValues and
+// messageAttribute is a message attribute as the SQS JSON protocol carries it. StringListValues and
 // BinaryListValues are reserved by SQS and refused.
-type MessageAttribute struct {
+type messageAttribute struct {
 	DataType         string   `json:"DataType"`
 	StringValue      *string  `json:"StringValue,omitempty"`
 	BinaryValue      []byte   `json:"BinaryValue,omitempty"`
@@ -296,7 +296,7 @@ type sendEntry struct {
 	Id                string
 	MessageBody       *string
 	DelaySeconds      *int
-	MessageAttributes map[string]MessageAttribute
+	MessageAttributes map[string]messageAttribute
 }
 
 type sendResult struct {
@@ -362,9 +362,9 @@ func (s *SQS) sendMessageBatch(c call) (any, *apiError) {
 		size, e := checkMessage(en)
 		checks[i], total = e, total+size
 	}
-	if total > MaxMessageSize {
+	if total > maxMessageSize {
 		return nil, sqsError("BatchRequestTooLong", "AWS.SimpleQueueService.BatchRequestTooLong",
-			"Batch requests cannot be longer than %d bytes. You have sent %d bytes.", MaxMessageSize, total)
+			"Batch requests cannot be longer than %d bytes. You have sent %d bytes.", maxMessageSize, total)
 	}
 	out := struct {
 		Successful []sendResult
@@ -438,8 +438,8 @@ func checkMessage(en sendEntry) (int, *apiError) {
 			return size, e
 		}
 	}
-	if size > MaxMessageSize {
-		return size, invalidParameter("One or more parameters are invalid. Reason: Message must be shorter than %d bytes.", MaxMessageSize)
+	if size > maxMessageSize {
+		return size, invalidParameter("One or more parameters are invalid. Reason: Message must be shorter than %d bytes.", maxMessageSize)
 	}
 	return size, nil
 }
@@ -449,7 +449,7 @@ func validMessageRune(r rune) bool {
 }
 
 // checkAttribute checks one message attribute.
-func checkAttribute(name string, a MessageAttribute) *apiError {
+func checkAttribute(name string, a messageAttribute) *apiError {
 	if name == "" || len(name) > 256 || strings.HasPrefix(strings.ToLower(name), "aws.") || strings.HasPrefix(strings.ToLower(name), "amazon.") {
 		return invalidParameter("Message attribute name '%s' is invalid.", name)
 	}
@@ -477,9 +477,9 @@ func checkBatch(ids []string) *apiError {
 	switch {
 	case len(ids) == 0:
 		return sqsError("EmptyBatchRequest", "AWS.SimpleQueueService.EmptyBatchRequest", "There should be at least one SendMessageBatchRequestEntry in the request.")
-	case len(ids) > MaxBatch:
+	case len(ids) > maxBatch:
 		return sqsError("TooManyEntriesInBatchRequest", "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
-			"Maximum number of entries per request are %d. You have sent %d.", MaxBatch, len(ids))
+			"Maximum number of entries per request are %d. You have sent %d.", maxBatch, len(ids))
 	}
 	seen := map[string]bool{}
 	for _, id := range ids {
@@ -503,7 +503,7 @@ func md5Hex(s string) string {
 // md5OfAttributes is SQS's MD5 of message attributes: over the attributes sorted by name, each
 // encoded as its name, its data type, a transport byte (1 for string values, 2 for binary) and its
 // value, with every string or value preceded by its length as 4 bytes, big endian. It is "" for none.
-func md5OfAttributes(attrs map[string]MessageAttribute) string {
+func md5OfAttributes(attrs map[string]messageAttribute) string {
 	if len(attrs) == 0 {
 		return ""
 	}
@@ -542,7 +542,7 @@ type receivedMessage struct {
 	Body                   string
 	Attributes             map[string]string           `json:",omitempty"`
 	MD5OfMessageAttributes string                      `json:",omitempty"`
-	MessageAttributes      map[string]MessageAttribute `json:",omitempty"`
+	MessageAttributes      map[string]messageAttribute `json:",omitempty"`
 }
 
 // systemAttributes are the message system attributes of a standard queue the fake knows; those of
@@ -572,7 +572,7 @@ func (s *SQS) receiveMessage(ctx context.Context, c call) (any, *apiError) {
 	}
 	limit, visibility, wait := 1, q.VisibilityTimeout, time.Duration(0)
 	if n := in.MaxNumberOfMessages; n != nil {
-		if *n < 1 || *n > MaxBatch {
+		if *n < 1 || *n > maxBatch {
 			return nil, invalidParameter("Value %d for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.", *n)
 		}
 		limit = *n
@@ -584,7 +584,7 @@ func (s *SQS) receiveMessage(ctx context.Context, c call) (any, *apiError) {
 		visibility = time.Duration(*v) * time.Second
 	}
 	if t := in.WaitTimeSeconds; t != nil {
-		if *t < 0 || time.Duration(*t)*time.Second > MaxWait {
+		if *t < 0 || time.Duration(*t)*time.Second > maxWait {
 			return nil, invalidParameter("Value %d for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided.", *t)
 		}
 		wait = time.Duration(*t) * time.Second
@@ -700,7 +700,7 @@ func (m *message) answer(system map[string]bool, names []string) receivedMessage
 			prefix, wild := strings.CutSuffix(want, ".*")
 			if want == "All" || want == n || wild && strings.HasPrefix(n, prefix) {
 				if r.MessageAttributes == nil {
-					r.MessageAttributes = map[string]MessageAttribute{}
+					r.MessageAttributes = map[string]messageAttribute{}
 				}
 				r.MessageAttributes[n] = a
 				break
@@ -907,7 +907,7 @@ func (s *SQS) getQueueAttributes(c call) (any, *apiError) {
 		"CreatedTimestamp":                      strconv.FormatInt(q.created.Unix(), 10),
 		"LastModifiedTimestamp":                 strconv.FormatInt(q.created.Unix(), 10),
 		"DelaySeconds":                          "0",
-		"MaximumMessageSize":                    strconv.Itoa(MaxMessageSize),
+		"MaximumMessageSize":                    strconv.Itoa(maxMessageSize),
 		"MessageRetentionPeriod":                "345600",
 		"QueueArn":                              q.arn,
 		"ReceiveMessageWaitTimeSeconds":         "0",

@@ -76,7 +76,7 @@ func TestSQSRefusesWhatSQSRefuses(t *testing.T) {
 			return err
 		}, "MissingParameter"},
 		{"a body over 256 KiB", func() error {
-			_, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &url, MessageBody: aws.String(strings.Repeat("x", MaxMessageSize+1))})
+			_, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &url, MessageBody: aws.String(strings.Repeat("x", maxMessageSize+1))})
 			return err
 		}, "InvalidParameterValue"},
 		{"a control character in the body", func() error {
