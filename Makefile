@@ -18,13 +18,16 @@ FUNCTIONS := $(patsubst functions/%/main.go,%,$(wildcard functions/*/main.go))
 LAMBDA_ENV   := CGO_ENABLED=0 GOOS=linux GOARCH=arm64
 LAMBDA_FLAGS := -tags lambda.norpc,grpcnotrace -trimpath -ldflags "-s -w"
 
-.PHONY: help run test build lint bench fuzz rematch screenshots clean deploy
+.PHONY: help run gateway test build lint bench fuzz rematch screenshots clean deploy
 
 help: ## list the targets
 	@awk -F':.*## ' '/^[a-z%-]+:.*## / { printf "  make %-10s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 run: ## the local stack on http://127.0.0.1:8080 (PORT to change), data in ./.data
 	$(GO) run ./infra/local
+
+gateway: ## the deployed shape from template.yaml: every function's bootstrap behind its Lambda Runtime API, on http://127.0.0.1:8080
+	$(GO) run ./infra/gateway
 
 test: ## go vet, then every test with dynalite, the Lambda emulator and the template checks
 	infra/scripts/test.sh

@@ -412,7 +412,7 @@ func (in *instance) recordAnswer() {
 		in.p.mu.Lock()
 		in.p.cold = append(in.p.cold, d)
 		in.p.mu.Unlock()
-		slog.Debug("cold start", "function", in.p.fn.Name, "instance", in.name, "ms", d.Milliseconds())
+		slog.Info("cold start", "instance", in.name, "ms", d.Milliseconds())
 	}
 }
 

@@ -15,8 +15,8 @@ import (
 	"time"
 )
 
-// moduleRoot is the module's root, seen from this package.
-const moduleRoot = "../.."
+// testRoot is the module's root, seen from this package.
+const testRoot = "../.."
 
 var (
 	fnOnce sync.Once
@@ -42,7 +42,7 @@ func testFunction(t *testing.T) string {
 		}
 		f := &Function{Name: "TestFunction", Code: "infra/gateway/testdata/fn"}
 		var paths map[string]string
-		paths, fnErr = buildFunctions(context.Background(), moduleRoot, fnDir, []*Function{f}, io.Discard)
+		paths, fnErr = buildFunctions(context.Background(), testRoot, fnDir, []*Function{f}, io.Discard)
 		fnPath = paths[f.Name]
 	})
 	if fnErr != nil {
