@@ -32,9 +32,10 @@ import (
 // maxSize is the target size of a bootstrap, 15 MB.
 const maxSize = 15_000_000
 
-// healthEvent is an API Gateway v2 event for GET /api/health.
+// healthEvent is an API Gateway v2 event for GET /api/health, as the edge forwards it (with the edge
+// secret of the application secret).
 const healthEvent = `{"version":"2.0","routeKey":"GET /api/health","rawPath":"/api/health","rawQueryString":"",
-"headers":{"accept":"application/json","host":"bench.execute-api.us-east-1.amazonaws.com"},
+"headers":{"accept":"application/json","host":"bench.execute-api.us-east-1.amazonaws.com","x-origin-verify":"bench-edge-secret"},
 "requestContext":{"accountId":"123456789012","apiId":"bench","domainName":"bench.execute-api.us-east-1.amazonaws.com",
 "http":{"method":"GET","path":"/api/health","protocol":"HTTP/1.1","sourceIp":"203.0.113.10","userAgent":"bench"},
 "requestId":"bench","routeKey":"GET /api/health","stage":"$default","time":"12/Mar/2024:18:20:50 +0000","timeEpoch":1710267650123},
@@ -51,16 +52,17 @@ func functionEnv(secretsManager string) []string {
 		"SQS_ENDPOINT=http://127.0.0.1:9",
 		"SECRETS_ARN=" + benchSecretARN,
 		"AWS_ENDPOINT_URL_SECRETS_MANAGER=" + secretsManager,
+		"PUBLIC_URL=https://bench.example",
 	}
 }
 
 // benchSecretARN is the application secret the function reads at init.
 const benchSecretARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:bench"
 
-// fakeSecretsManager serves the application secret, holding a sealing key, from a Secrets Manager
-// fake on 127.0.0.1.
+// fakeSecretsManager serves the application secret, holding a sealing key and the edge secret, from a
+// Secrets Manager fake on 127.0.0.1.
 func fakeSecretsManager() *httptest.Server {
-	secret, _ := json.Marshal(map[string]string{"sealingKey": strings.Repeat("ab", 32)})
+	secret, _ := json.Marshal(map[string]string{"sealingKey": strings.Repeat("ab", 32), "originVerify": "bench-edge-secret"})
 	return httptest.NewServer(awstest.NewSecrets(map[string]string{benchSecretARN: string(secret)}))
 }
 
