@@ -349,24 +349,27 @@ func mutations(src string, original cfn, in inputs) ([]mutation, error) {
 	return append(ms, stream), nil
 }
 
-// functionURLRE finds the chat stream's Function URL configuration.
-var functionURLRE = regexp.MustCompile(`(?m)^ {6}FunctionUrlConfig:\n(?: {8,}.*\n)+`)
-
-// streamMutation removes what sends POST /api/chat/stream to the chat stream function.
+// streamMutation removes the distribution's cache behaviour that sends /api/chat/stream to the
+// chat stream's Function URL: the stream then reaches the HTTP API, which has no such route.
 func streamMutation(src string) (mutation, error) {
-	loc := functionURLRE.FindStringIndex(src)
-	if loc == nil {
-		return mutation{}, fmt.Errorf("template.yaml has no FunctionUrlConfig block")
+	lines := strings.SplitAfter(src, "\n")
+	for i, line := range lines {
+		item, ok := strings.CutSuffix(strings.TrimRight(line, "\n"), "- PathPattern: "+streamPath)
+		if !ok || strings.TrimLeft(item, " ") != "" {
+			continue
+		}
+		end := i + 1
+		for end < len(lines) && strings.HasPrefix(lines[end], item+"  ") {
+			end++
+		}
+		return mutation{
+			name: "remove the cache behaviour of " + streamPath,
+			text: strings.Join(lines[:i], "") + strings.Join(lines[end:], ""),
+			want: map[string][]string{
+				checkClient: {"the client sends POST " + streamPath},
+				checkGroups: {`"POST ` + streamPath + `" in ChatStreamFunction,`},
+			},
+		}, nil
 	}
-	text := src[:loc[0]] + src[loc[1]:]
-	// The outputs name the Function URL; without it they would not translate.
-	text = regexp.MustCompile(`(?m)^  ChatStreamUrl:\n(?:    .*\n)+`).ReplaceAllString(text, "")
-	return mutation{
-		name: "remove the chat stream's Function URL",
-		text: text,
-		want: map[string][]string{
-			checkClient: {"the client sends POST " + streamPath},
-			checkGroups: {`"POST ` + streamPath + `" in ChatStreamFunction,`},
-		},
-	}, nil
+	return mutation{}, fmt.Errorf("template.yaml has no cache behaviour `- PathPattern: %s`", streamPath)
 }

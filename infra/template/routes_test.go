@@ -221,7 +221,7 @@ type publicOrigin struct {
 	urls         map[string]string // Function URL -> its function
 }
 
-// streamPath is the chat stream, served by the Function URL.
+// streamPath is the chat stream, which the distribution sends to the Function URL.
 const streamPath = "/api/chat/stream"
 
 // target is where a request ends: the function and the route that sends it there.
@@ -341,13 +341,7 @@ func refsIn(v any) []string {
 // from the client, which match only path parameters.
 func (o publicOrigin) resolve(method, path string) (target, error) {
 	if o.distribution == "" {
-		// Until the template has its distribution, the chat stream is the Function URL's function.
-		if path == streamPath {
-			for _, fn := range o.urls {
-				return target{function: fn, via: "the Function URL of " + fn}, nil
-			}
-		}
-		return o.route("", method, path)
+		return target{}, fmt.Errorf("template.yaml has no CloudFront distribution, the public origin")
 	}
 	concrete := strings.ReplaceAll(path, "{}", "p1")
 	for _, b := range o.behaviours {

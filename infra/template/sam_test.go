@@ -203,6 +203,39 @@ func TestSAMEnvJSON(t *testing.T) {
 	if len(env) == 0 {
 		t.Error("env.json sets nothing")
 	}
+	// What sam local cannot make local by itself must be in env.json: an empty value (the endpoint
+	// variables), a stack resource (the table's name, the queue's URL: sam local resolves them to
+	// logical ids), a parameter with no default (SecretsArn).
+	for _, fn := range c.of("AWS::Lambda::Function") {
+		vars, _ := dig(c.Resources[fn].Properties, "Environment", "Variables").(map[string]any)
+		for k, v := range vars {
+			if _, set := env[fn][k]; set || !needsLocalValue(c, v) {
+				continue
+			}
+			if _, set := env["Parameters"][k]; !set {
+				t.Errorf("env.json does not set %s for %s: sam local would pass %v", k, fn, v)
+			}
+		}
+	}
+}
+
+// needsLocalValue reports whether sam local, given a variable's template value, cannot give it a
+// value that works locally.
+func needsLocalValue(c cfn, v any) bool {
+	if v == "" {
+		return true
+	}
+	for _, ref := range refsIn(v) {
+		if _, isResource := c.Resources[ref]; isResource {
+			return true
+		}
+		if p, isParam := c.Parameters[ref]; isParam {
+			if _, ok := p["Default"]; !ok {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // dropURLConstants removes the fields a Function URL request carries with fixed values that

@@ -34,7 +34,8 @@ func TestCfnLint(t *testing.T) {
 
 // cfn is the part of a CloudFormation template the checks read.
 type cfn struct {
-	Resources map[string]resource
+	Parameters map[string]map[string]any
+	Resources  map[string]resource
 }
 
 type resource struct {
