@@ -45,6 +45,11 @@ type config struct {
 	rematchNow bool
 	// scheduleInterval, when set, delivers every schedule at that interval (-schedule-interval).
 	scheduleInterval time.Duration
+	// offlinePace is OFFLINE_PACE, the offline model's pause between streamed words, given to every
+	// function (as make run takes it), so that a reply is seen being written.
+	offlinePace string
+	// logs receives the functions' output (the gateway's stderr).
+	logs io.Writer
 }
 
 func configFrom(args []string, getenv func(string) string) (config, error) {
@@ -60,7 +65,13 @@ func configFrom(args []string, getenv func(string) string) (config, error) {
 	if *interval < 0 {
 		return config{}, fmt.Errorf("-schedule-interval %s: want a positive duration", *interval)
 	}
-	c := config{addr: getenv("ADDR"), dataDir: getenv("DATA_DIR"), rematchNow: *rematchNow, scheduleInterval: *interval}
+	c := config{addr: getenv("ADDR"), dataDir: getenv("DATA_DIR"), rematchNow: *rematchNow, scheduleInterval: *interval,
+		offlinePace: getenv("OFFLINE_PACE"), logs: os.Stderr}
+	if c.offlinePace != "" {
+		if _, err := time.ParseDuration(c.offlinePace); err != nil {
+			return config{}, fmt.Errorf("OFFLINE_PACE %q: want a duration such as 25ms", c.offlinePace)
+		}
+	}
 	if c.addr == "" {
 		port := getenv("PORT")
 		if port == "" {
@@ -201,7 +212,10 @@ func start(ctx context.Context, cfg config, stdout io.Writer) (g *gateway, err e
 	serveLocal(g, secretsLn, awstest.NewSecrets(map[string]string{secretARN: mustJSON(secret)}))
 	sqsClient := sqs.NewFromConfig(awsCfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(sqsEndpoint) })
 
-	env := runtimeEnv{DynamoEndpoint: dynamoEndpoint, SQSEndpoint: sqsEndpoint, SecretsEndpoint: secretsEndpoint, Logs: os.Stderr}
+	env := runtimeEnv{DynamoEndpoint: dynamoEndpoint, SQSEndpoint: sqsEndpoint, SecretsEndpoint: secretsEndpoint, Logs: cfg.logs}
+	if cfg.offlinePace != "" {
+		env.Local = append(env.Local, "OFFLINE_PACE="+cfg.offlinePace)
+	}
 	invokers := map[string]invoker{}
 	for _, f := range tm.Functions {
 		p := newPool(f, bins[f.Name], env)

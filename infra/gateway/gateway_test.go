@@ -28,6 +28,8 @@ func TestConfigFrom(t *testing.T) {
 		{"PORT and DATA_DIR", nil, map[string]string{"PORT": "9000", "DATA_DIR": "/tmp/x"}, config{addr: "127.0.0.1:9000", dataDir: "/tmp/x"}, ""},
 		{"ADDR wins", nil, map[string]string{"ADDR": "0.0.0.0:7000", "PORT": "9000"}, config{addr: "0.0.0.0:7000", dataDir: ".data"}, ""},
 		{"flags", []string{"-rematch-now", "-schedule-interval", "1m"}, nil, config{addr: "127.0.0.1:8080", dataDir: ".data", rematchNow: true, scheduleInterval: time.Minute}, ""},
+		{"offline pace", nil, map[string]string{"OFFLINE_PACE": "25ms"}, config{addr: "127.0.0.1:8080", dataDir: ".data", offlinePace: "25ms"}, ""},
+		{"bad offline pace", nil, map[string]string{"OFFLINE_PACE": "fast"}, config{}, "OFFLINE_PACE"},
 		{"bad PORT", nil, map[string]string{"PORT": "http"}, config{}, "PORT"},
 		{"negative interval", []string{"-schedule-interval", "-1s"}, nil, config{}, "-schedule-interval"},
 		{"stray argument", []string{"now"}, nil, config{}, "unexpected"},
@@ -40,6 +42,7 @@ func TestConfigFrom(t *testing.T) {
 				}
 				return
 			}
+			got.logs = nil
 			if err != nil || got != tc.want {
 				t.Errorf("configFrom = %+v, %v; want %+v", got, err, tc.want)
 			}

@@ -72,6 +72,9 @@ type runtimeEnv struct {
 	DynamoEndpoint  string
 	SQSEndpoint     string
 	SecretsEndpoint string
+	// Local are settings of this machine for every function, NAME=value, that the template does not
+	// set (OFFLINE_PACE).
+	Local []string
 	// Logs receives the functions' output, each line prefixed with the function's name.
 	Logs io.Writer
 }
@@ -340,6 +343,11 @@ func (p *pool) environ(api string) []string {
 	}
 	if f.LogLevel != "" {
 		env = append(env, "AWS_LAMBDA_LOG_LEVEL="+f.LogLevel)
+	}
+	for _, kv := range p.env.Local {
+		if k, _, _ := strings.Cut(kv, "="); f.Env[k] == "" {
+			env = append(env, kv)
+		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(f.Env)) {
 		env = append(env, k+"="+f.Env[k])
