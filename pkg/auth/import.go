@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/oklog/ulid/v2"
@@ -12,6 +11,7 @@ import (
 	"github.com/secondme/twin/pkg/profile"
 	"github.com/secondme/twin/pkg/secondme"
 	"github.com/secondme/twin/pkg/store"
+	"github.com/secondme/twin/pkg/text"
 )
 
 // maxMemories bounds the key memories imported per person.
@@ -154,24 +154,16 @@ func topics(in []string) []string {
 	return out
 }
 
-// clipText makes s valid UTF-8 without control characters (newlines and tabs stay when multiline,
-// else they become spaces), trims it and clips it to max characters.
+// clipText makes s keep the text rule (package text: a body when multiline, else a name, whose newlines
+// and tabs become spaces), trims it and clips it to max characters. A name with nothing visible is "".
 func clipText(s string, max int, multiline bool) string {
-	s = strings.ToValidUTF8(s, "")
-	s = strings.Map(func(r rune) rune {
-		switch {
-		case multiline && (r == '\n' || r == '\t'):
-			return r
-		case r == '\n' || r == '\t' || r == '\r':
-			return ' '
-		case unicode.IsControl(r):
-			return -1
-		}
-		return r
-	}, s)
-	s = strings.TrimSpace(s)
+	kind := text.Name
+	if multiline {
+		kind = text.Body
+	}
+	s = strings.TrimSpace(text.Clean(s, kind))
 	if utf8.RuneCountInString(s) > max {
-		s = strings.TrimSpace(string([]rune(s)[:max]))
+		s = strings.TrimSpace(text.Clean(string([]rune(s)[:max]), kind))
 	}
 	return s
 }

@@ -13,7 +13,7 @@ import (
 func TestShadesFromFitTheAPI(t *testing.T) {
 	long := strings.Repeat("é", 3000)
 	in := []secondme.Shade{
-		{ID: "1", Name: "Tinkerer\nat night", NamePublic: "Maker", Icon: "http://insecure.example/x.png", IconPublic: "https://ok.example/i.png",
+		{ID: "1", Name: "Tinkerer\nat night", NamePublic: "Ma\u202eker", Icon: "http://insecure.example/x.png", IconPublic: "https://ok.example/i.png",
 			ConfidenceLevel: "very_high", Description: "I", DescriptionThirdView: "She", DescriptionPublic: "Makes",
 			DescriptionThirdViewPublic: "She makes", Content: long, SourceTopics: []string{"a", "A", "", strings.Repeat("t", 60), "b\x00c"},
 			SourceTopicsPublic: []string{"a"}, HasPublicContent: true},
@@ -59,6 +59,12 @@ func TestProfileFrom(t *testing.T) {
 	}
 	if nick, _, _ := profileFrom(secondme.UserInfo{}); nick == "" {
 		t.Error("empty name gives an empty nickname")
+	}
+	if nick, _, _ := profileFrom(secondme.UserInfo{Name: "\u200b\u3164"}); nick != "SecondMe user" {
+		t.Errorf("an invisible name gives the nickname %q, want the fallback", nick)
+	}
+	if nick, _, _ := profileFrom(secondme.UserInfo{Name: "abc\u202edcba"}); nick != "abcdcba" {
+		t.Errorf("a name with a right-to-left override gives %q, want it without the override", nick)
 	}
 	p := profile.Patch{Nickname: &nick, Avatar: &avatar, Bio: &bio}
 	if _, err := p.Validate(); err != nil {

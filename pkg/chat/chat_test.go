@@ -618,3 +618,13 @@ func testRetryWhileTheTurnRuns(t *testing.T, open func(testing.TB, chat.Options,
 		t.Errorf("retry after the turn: got %+v, %v; want the replayed reply", again, err)
 	}
 }
+
+// TestTitleIsAName checks that a session's title, taken from its first message, keeps the rule of a
+// name (package text): one line, without bidirectional overrides.
+func TestTitleIsAName(t *testing.T) {
+	e := newEnv(t, chat.Options{})
+	res := e.turn(t, chat.TurnRequest{UserID: e.me.ID, Message: "abc\u202edcba\n\tsecond line"})
+	if got, want := e.session(t, res.SessionID).Title, "abcdcba second line"; got != want {
+		t.Errorf("title: got %q, want %q", got, want)
+	}
+}

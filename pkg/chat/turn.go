@@ -15,6 +15,7 @@ import (
 	"github.com/secondme/twin/pkg/id"
 	"github.com/secondme/twin/pkg/llm"
 	"github.com/secondme/twin/pkg/store"
+	"github.com/secondme/twin/pkg/text"
 	"github.com/secondme/twin/pkg/twin"
 )
 
@@ -101,7 +102,7 @@ func (s *Service) Turn(ctx context.Context, req TurnRequest, ev Events) (TurnRes
 			twinID = req.UserID
 		}
 		sess = store.ChatSession{ID: id.At(now), OwnerID: req.UserID, TwinID: twinID,
-			Title: truncate(req.Message, titleRunes), CreatedAt: now, UpdatedAt: now}
+			Title: truncate(text.Clean(req.Message, text.Name), titleRunes), CreatedAt: now, UpdatedAt: now}
 		isNew = true
 	}
 

@@ -5,11 +5,11 @@ import (
 	"net/url"
 	"sort"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/secondme/twin/pkg/id"
 	"github.com/secondme/twin/pkg/store"
+	"github.com/secondme/twin/pkg/text"
 )
 
 // Limits of a profile (DESIGN §3), counted in characters (Unicode code points) after trimming.
@@ -68,11 +68,11 @@ func (c checker) err() error {
 	return &ValidationError{Fields: c}
 }
 
-// text trims s and checks it: valid UTF-8, between lo and hi characters, and no control characters
-// (apart from newlines and tabs when multiline).
+// text trims s and checks it: valid UTF-8, between lo and hi characters, and the rule of package text
+// for its kind (multiline: a body, which may hold newlines and tabs; else a name).
 func (c checker) text(field, s string, lo, hi int, multiline bool) string {
 	if !utf8.ValidString(s) {
-		c.add(field, "not valid UTF-8")
+		c.add(field, text.NotUTF8)
 		return s
 	}
 	s = strings.TrimSpace(s)
@@ -85,11 +85,12 @@ func (c checker) text(field, s string, lo, hi int, multiline bool) string {
 	case n > hi:
 		c.add(field, fmt.Sprintf("at most %d characters", hi))
 	}
-	for _, r := range s {
-		if unicode.IsControl(r) && !(multiline && (r == '\n' || r == '\t' || r == '\r')) {
-			c.add(field, "contains control characters")
-			break
-		}
+	kind := text.Name
+	if multiline {
+		kind = text.Body
+	}
+	if why := text.Check(s, kind); why != "" {
+		c.add(field, why)
 	}
 	return s
 }

@@ -181,3 +181,61 @@ func TestValidationErrorMessage(t *testing.T) {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
 }
+
+// TestTextRule checks the one rule for person-visible text on every kind of profile field: control
+// characters other than newline and tab are refused; names must show a visible character and hold no
+// bidirectional override or isolate.
+func TestTextRule(t *testing.T) {
+	str := func(s string) *string { return &s }
+	tests := []struct {
+		name  string
+		patch Patch
+		shade func(*Shade)
+		field string // "" when valid
+	}{
+		{name: "nickname of a zero-width space", patch: Patch{Nickname: str("\u200b")}, field: "nickname"},
+		{name: "nickname of zero-width characters", patch: Patch{Nickname: str("\u200b\u200c\u2060\ufeff")}, field: "nickname"},
+		{name: "nickname of a Hangul filler", patch: Patch{Nickname: str("\u3164")}, field: "nickname"},
+		{name: "nickname of a combining mark", patch: Patch{Nickname: str("\u0301")}, field: "nickname"},
+		{name: "nickname with a right-to-left override", patch: Patch{Nickname: str("abc\u202edcba")}, field: "nickname"},
+		{name: "nickname with an isolate", patch: Patch{Nickname: str("abc\u2067dcba\u2069")}, field: "nickname"},
+		{name: "nickname with ESC", patch: Patch{Nickname: str("a\x1b[31mb")}, field: "nickname"},
+		{name: "nickname with a tab", patch: Patch{Nickname: str("a\tb")}, field: "nickname"},
+		{name: "nickname in Arabic", patch: Patch{Nickname: str("سارة")}},
+		{name: "nickname with a joiner inside", patch: Patch{Nickname: str("👩\u200d💻 Ana")}},
+		{name: "bio with NUL", patch: Patch{Bio: str("before\x00after")}, field: "bio"},
+		{name: "bio with a C1 control", patch: Patch{Bio: str("next\u0085line")}, field: "bio"},
+		{name: "bio with a carriage return", patch: Patch{Bio: str("one\r\ntwo")}, field: "bio"},
+		{name: "bio with newlines and tabs", patch: Patch{Bio: str("one\n\ttwo")}},
+		{name: "bio with a right-to-left override", patch: Patch{Bio: str("quoted \u202eotouq")}},
+		{name: "shade name of a zero-width space", shade: func(s *Shade) { s.Name = "\u200b" }, field: "shades[0].name"},
+		{name: "shade name with an override", shade: func(s *Shade) { s.Name = "gpj.\u202eexe" }, field: "shades[0].name"},
+		{name: "public name with an isolate", shade: func(s *Shade) { s.Public.Name = "a\u2066b" }, field: "shades[0].public.name"},
+		{name: "public name of a zero-width space", shade: func(s *Shade) { s.Public.Name = "\u200b" }, field: "shades[0].public.name"},
+		{name: "topic with an override", shade: func(s *Shade) { s.Topics = []string{"\u202dchess"} }, field: "shades[0].topics[0]"},
+		{name: "description with ESC", shade: func(s *Shade) { s.Description = "\x1b[2J" }, field: "shades[0].description"},
+		{name: "public content with DEL", shade: func(s *Shade) { s.Public.Content = "a\x7fb" }, field: "shades[0].public.content"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var err error
+			if tt.shade != nil {
+				s := goodShade()
+				tt.shade(&s)
+				_, err = ValidateShades([]Shade{s})
+			} else {
+				_, err = tt.patch.Validate()
+			}
+			var verr *ValidationError
+			switch {
+			case tt.field == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tt.field == "":
+			case !errors.As(err, &verr):
+				t.Fatalf("got %v, want a ValidationError naming %s", err, tt.field)
+			case verr.Fields[tt.field] == "" || len(verr.Fields) != 1:
+				t.Errorf("fields %v, want only %s", verr.Fields, tt.field)
+			}
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"github.com/secondme/twin/pkg/api"
 	"github.com/secondme/twin/pkg/chat"
 	"github.com/secondme/twin/pkg/id"
+	"github.com/secondme/twin/pkg/text"
 )
 
 // Limits of a chat request (DESIGN §3).
@@ -52,7 +53,8 @@ func parseChat(body []byte) (chat.TurnRequest, error) {
 	return req.validate()
 }
 
-// validate checks every field, naming each one at fault: message 1-4000 characters after trimming;
+// validate checks every field, naming each one at fault: message 1-4000 characters after trimming,
+// without control characters other than newline and tab (package text);
 // sessionId and twinId ids in our format when present; clientMessageId 1-64 of [A-Za-z0-9_-] when present.
 func (c chatRequest) validate() (chat.TurnRequest, error) {
 	var t chat.TurnRequest
@@ -68,6 +70,8 @@ func (c chatRequest) validate() (chat.TurnRequest, error) {
 			f.Add("message", "must not be empty")
 		} else if n > MaxMessageRunes {
 			f.Add("message", "longer than 4000 characters")
+		} else if why := text.Check(t.Message, text.Body); why != "" {
+			f.Add("message", why)
 		}
 	}
 	if c.SessionID != nil {

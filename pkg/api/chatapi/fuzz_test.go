@@ -8,10 +8,11 @@ import (
 
 	"github.com/secondme/twin/pkg/api"
 	"github.com/secondme/twin/pkg/id"
+	"github.com/secondme/twin/pkg/text"
 )
 
 // FuzzParseChat feeds the chat request decoder arbitrary bodies: it never panics, refuses with a
-// 400 or 413 that names a field, and what it accepts keeps every limit.
+// 400 or 413 that names a field, and what it accepts keeps every limit and the text rule.
 func FuzzParseChat(f *testing.F) {
 	f.Add([]byte(`{"message":"hello","clientMessageId":"abc-1"}`))
 	f.Add([]byte(`{"message":"hi","sessionId":"` + id.New() + `","twinId":"` + id.New() + `"}`))
@@ -37,6 +38,9 @@ func FuzzParseChat(f *testing.F) {
 		n := utf8.RuneCountInString(req.Message)
 		if n < 1 || n > MaxMessageRunes || !utf8.ValidString(req.Message) || strings.TrimSpace(req.Message) != req.Message {
 			t.Fatalf("accepted message of %d runes: %q", n, req.Message)
+		}
+		if why := text.Check(req.Message, text.Body); why != "" {
+			t.Fatalf("accepted message %q that breaks the text rule: %s", req.Message, why)
 		}
 		if req.SessionID != "" && !id.Valid(req.SessionID) || req.TwinID != "" && !id.Valid(req.TwinID) {
 			t.Fatalf("accepted ids %q %q", req.SessionID, req.TwinID)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/secondme/twin/pkg/api"
 	"github.com/secondme/twin/pkg/profile"
+	"github.com/secondme/twin/pkg/text"
 )
 
 // checkRefusal fails unless err is a client error of the API or a profile validation error.
@@ -19,6 +20,14 @@ func checkRefusal(t *testing.T, err error) {
 	var aerr *api.Error
 	if !errors.As(err, &aerr) || aerr.HTTPStatus() >= 500 {
 		t.Fatalf("refusal %v is not a client error", err)
+	}
+}
+
+// keepsRule fails unless accepted text keeps the text rule for its kind.
+func keepsRule(t *testing.T, s string, k text.Kind) {
+	t.Helper()
+	if why := text.Check(s, k); why != "" {
+		t.Fatalf("accepted %q, which breaks the text rule: %s", s, why)
 	}
 }
 
@@ -43,6 +52,12 @@ func FuzzPatchInfo(f *testing.F) {
 		again, err := n.Validate()
 		if err != nil || !reflect.DeepEqual(again, n) {
 			t.Fatalf("a valid patch changes when validated again: %+v -> %+v, %v", n, again, err)
+		}
+		if n.Nickname != nil {
+			keepsRule(t, *n.Nickname, text.Name)
+		}
+		if n.Bio != nil {
+			keepsRule(t, *n.Bio, text.Body)
 		}
 	})
 }
@@ -71,6 +86,22 @@ func FuzzPutShades(f *testing.F) {
 		again, err := profile.ValidateShades(n)
 		if err != nil || !reflect.DeepEqual(again, n) {
 			t.Fatalf("valid shades change when validated again: %+v -> %+v, %v", n, again, err)
+		}
+		for _, s := range n {
+			keepsRule(t, s.Name, text.Name)
+			keepsRule(t, s.Description, text.Body)
+			keepsRule(t, s.Content, text.Body)
+			for _, topic := range s.Topics {
+				keepsRule(t, topic, text.Name)
+			}
+			if p := s.Public; p != nil {
+				keepsRule(t, p.Name, text.Name)
+				keepsRule(t, p.Description, text.Body)
+				keepsRule(t, p.Content, text.Body)
+				for _, topic := range p.Topics {
+					keepsRule(t, topic, text.Name)
+				}
+			}
 		}
 	})
 }
