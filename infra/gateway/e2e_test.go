@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,7 +22,9 @@ func startGateway(t *testing.T) (*gateway, *syncBuffer) {
 	t.Helper()
 	needDynalite(t)
 	logs := &syncBuffer{}
-	cfg := config{addr: "127.0.0.1:0", dataDir: t.TempDir(), offlinePace: "30ms", logs: logs}
+	// The bootstraps are kept between test runs: go build relinks only what changed.
+	cfg := config{addr: "127.0.0.1:0", dataDir: t.TempDir(), offlinePace: "30ms", logs: logs,
+		binDir: filepath.Join(os.TempDir(), "secondme-gateway-test", "bin")}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	start := time.Now()

@@ -50,6 +50,9 @@ type config struct {
 	offlinePace string
 	// logs receives the functions' output (the gateway's stderr).
 	logs io.Writer
+	// binDir is where the bootstraps are built, DATA_DIR/gateway/bin unless set. go build relinks
+	// only a bootstrap whose inputs changed.
+	binDir string
 }
 
 func configFrom(args []string, getenv func(string) string) (config, error) {
@@ -91,6 +94,7 @@ func configFrom(args []string, getenv func(string) string) (config, error) {
 // gateway is the running gateway: what shutdown stops, in order.
 type gateway struct {
 	url      string
+	dataDir  string
 	srv      *http.Server
 	pools    map[string]*pool
 	bgStop   context.CancelFunc
@@ -123,7 +127,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 
 // start builds and starts everything the template declares.
 func start(ctx context.Context, cfg config, stdout io.Writer) (g *gateway, err error) {
-	g = &gateway{pools: map[string]*pool{}, serveErr: make(chan error, 1)}
+	g = &gateway{dataDir: cfg.dataDir, pools: map[string]*pool{}, serveErr: make(chan error, 1)}
 	defer func() {
 		if err != nil {
 			g.shutdown()
@@ -186,7 +190,11 @@ func start(ctx context.Context, cfg config, stdout io.Writer) (g *gateway, err e
 		slog.Info("declared in template.yaml without effect on this machine: " + strings.Join(tm.Notes, "; "))
 	}
 
-	bins, err := buildFunctions(ctx, root, filepath.Join(state, "bin"), tm.Functions, stdout)
+	binDir := cfg.binDir
+	if binDir == "" {
+		binDir = filepath.Join(state, "bin")
+	}
+	bins, err := buildFunctions(ctx, root, binDir, tm.Functions, stdout)
 	if err != nil {
 		return nil, err
 	}

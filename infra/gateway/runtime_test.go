@@ -126,9 +126,10 @@ func invoke(t *testing.T, p *pool, cmd string) (echo, error) {
 
 func TestRuntimeEnvironmentAndWarmth(t *testing.T) {
 	p, logs := testPool(t, &Function{Env: map[string]string{"X": "from the template"}, LogLevel: "INFO"})
+	p.env.Local = []string{"OFFLINE_PACE=25ms", "X=local"}
 	e, err := invoke(t, p, `{"env":["AWS_LAMBDA_FUNCTION_NAME","AWS_LAMBDA_FUNCTION_MEMORY_SIZE","AWS_LAMBDA_FUNCTION_VERSION",
 		"AWS_LAMBDA_LOG_FORMAT","AWS_LAMBDA_LOG_LEVEL","AWS_REGION","AWS_DEFAULT_REGION","TZ","_HANDLER","DYNAMO_ENDPOINT",
-		"SQS_ENDPOINT","AWS_ENDPOINT_URL_SECRETS_MANAGER","AWS_EC2_METADATA_DISABLED","AWS_ACCESS_KEY_ID","X","HOME"]}`)
+		"SQS_ENDPOINT","AWS_ENDPOINT_URL_SECRETS_MANAGER","AWS_EC2_METADATA_DISABLED","AWS_ACCESS_KEY_ID","X","HOME","OFFLINE_PACE"]}`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +138,7 @@ func TestRuntimeEnvironmentAndWarmth(t *testing.T) {
 		"AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": "INFO", "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
 		"TZ": ":UTC", "_HANDLER": "bootstrap", "DYNAMO_ENDPOINT": "http://127.0.0.1:1", "SQS_ENDPOINT": "http://127.0.0.1:2",
 		"AWS_ENDPOINT_URL_SECRETS_MANAGER": "http://127.0.0.1:3", "AWS_EC2_METADATA_DISABLED": "true", "AWS_ACCESS_KEY_ID": "gateway",
-		"X": "from the template", "HOME": "",
+		"X": "from the template", "HOME": "", "OFFLINE_PACE": "25ms",
 	}
 	for k, v := range want {
 		if e.Env[k] != v {
