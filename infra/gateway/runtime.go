@@ -61,12 +61,6 @@ const (
 	errTypeStopped = "Runtime.Stopped"
 )
 
-// isTimeout reports whether err is an invocation that ran past the function's timeout.
-func isTimeout(err error) bool {
-	var fe *FunctionError
-	return errors.As(err, &fe) && fe.Type == errTypeTimeout
-}
-
 // runtimeEnv is what every function's process sees besides the template's variables.
 type runtimeEnv struct {
 	DynamoEndpoint  string

@@ -218,7 +218,7 @@ func (l *loader) load(doc map[string]any) (*Template, error) {
 		case "AWSTemplateFormatVersion", "Description", "Metadata", "Outputs":
 		case "Transform":
 			if t := str(doc[k]); t != "AWS::Serverless-2016-10-31" {
-				return nil, fmt.Errorf("Transform %v: the gateway reads SAM templates (AWS::Serverless-2016-10-31) only", doc[k])
+				return nil, fmt.Errorf("template section Transform %v: the gateway reads SAM templates (AWS::Serverless-2016-10-31) only", doc[k])
 			}
 		case "Parameters", "Conditions", "Mappings", "Globals", "Resources":
 		default:
@@ -372,7 +372,7 @@ func (l *loader) readGlobals(v any) error {
 	for k, sec := range g {
 		m, ok := sec.(map[string]any)
 		if !ok {
-			return fmt.Errorf("Globals.%s: not a mapping", k)
+			return fmt.Errorf("template section Globals.%s: not a mapping", k)
 		}
 		switch k {
 		case "Function":
@@ -380,7 +380,7 @@ func (l *loader) readGlobals(v any) error {
 		case "HttpApi":
 			l.apiGlobal = m
 		default:
-			return fmt.Errorf("Globals.%s: the gateway does not support it", k)
+			return fmt.Errorf("template section Globals.%s: the gateway does not support it", k)
 		}
 	}
 	return nil
