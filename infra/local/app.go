@@ -185,7 +185,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			}
 			return s.nightly(ctx)
 		}
-		srv := &http.Server{Handler: api.Wrap(s.router, api.Edge{PublicURL: s.baseURL}, webhookPath), ReadHeaderTimeout: 10 * time.Second}
+		srv := newServer(api.Wrap(s.router, api.Edge{PublicURL: s.baseURL}, webhookPath), localTimeouts)
 		go func() { serveErr <- srv.Serve(ln) }()
 		fmt.Fprintf(stdout, "Second Me is running at %s\n", s.baseURL)
 		select {

@@ -604,3 +604,27 @@ func TestGeminiFailuresAreRetryable(t *testing.T) {
 		t.Errorf("history: %+v", page.Messages)
 	}
 }
+
+// TestStreamOutlivesTheWriteTimeout serves the stream from a server whose write timeout passes before
+// the model's first word: each event moves the write deadline on, so the whole stream arrives.
+func TestStreamOutlivesTheWriteTimeout(t *testing.T) {
+	s := newStack(t, chat.Options{}, chattest.Step{FirstDelay: 600 * time.Millisecond, Deltas: []string{"late ", "words"}})
+	srv := httptest.NewUnstartedServer(s.h)
+	srv.Config.WriteTimeout = 200 * time.Millisecond
+	srv.Start()
+	defer srv.Close()
+	r := apitest.Request("POST", srv.URL+"/api/chat/stream", s.me, `{"message":"slow model"}`)
+	r.RequestURI = ""
+	res, err := srv.Client().Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var names []string
+	for _, e := range readEvents(t, res.Body, nil) {
+		names = append(names, e.Name)
+	}
+	if got, want := strings.Join(names, ","), "session,delta,delta,done"; got != want {
+		t.Errorf("events: got %s, want %s", got, want)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/secondme/twin/pkg/api"
 	"github.com/secondme/twin/pkg/chat"
@@ -21,6 +22,11 @@ const (
 	// EventError carries {code, message} when the turn fails after the stream began.
 	EventError = "error"
 )
+
+// eventWriteTimeout is how long writing one event may take. The server's write timeout bounds a whole
+// answer, which a stream outlives (its model deadline is longer), so each event moves the connection's
+// write deadline on instead: a client that stops reading is still dropped.
+const eventWriteTimeout = 30 * time.Second
 
 // sseWriter writes Server-Sent Events, starting the 200 event stream on the first one and flushing each.
 type sseWriter struct {
@@ -49,6 +55,10 @@ func (s *sseWriter) send(event string, v any) error {
 	buf = append(buf, "\ndata: "...)
 	buf = append(buf, data...)
 	buf = append(buf, "\n\n"...)
+	// A writer without deadlines (a Lambda Function URL stream, a test recorder) has no timeout to lift.
+	if err := s.rc.SetWriteDeadline(time.Now().Add(eventWriteTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return err
+	}
 	if _, err := s.w.Write(buf); err != nil {
 		return err
 	}
