@@ -18,7 +18,7 @@ FUNCTIONS := $(patsubst functions/%/main.go,%,$(wildcard functions/*/main.go))
 LAMBDA_ENV   := CGO_ENABLED=0 GOOS=linux GOARCH=arm64
 LAMBDA_FLAGS := -tags lambda.norpc,grpcnotrace -trimpath -ldflags "-s -w"
 
-.PHONY: help run gateway test build lint bench fuzz rematch screenshots clean deploy
+.PHONY: help run gateway test build lint bench soak fuzz rematch screenshots clean deploy
 
 help: ## list the targets
 	@awk -F':.*## ' '/^[a-z%-]+:.*## / { printf "  make %-10s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -56,6 +56,9 @@ lint: ## gofmt, go vet and staticcheck (pinned as a Go tool)
 
 bench: ## run every infra/bench/<topic> and write docs/benchmarks.md
 	infra/scripts/bench.sh
+
+soak: ## 10,000 chat turns from 64 clients, retries, kill -9 and SIGTERM under load on the local stack; the Soak section of docs/benchmarks.md
+	$(GO) run ./infra/soak
 
 fuzz: ## every Fuzz target for FUZZTIME each (default 10s)
 	FUZZTIME=$(FUZZTIME) infra/scripts/fuzz.sh

@@ -2,7 +2,8 @@
 # bench.sh is `make bench`: it runs every benchmark program infra/bench/<topic> (each prints one
 # Markdown section) one after another, so that they do not compete for the CPU, and writes
 # docs/benchmarks.md with the machine and the date on top. BENCH_TOPICS="lambda chat" runs some only.
-# A topic that fails is marked FAILED in the file and makes the script exit non-zero.
+# A topic that fails is marked FAILED in the file and makes the script exit non-zero. The Soak section
+# (make soak) is carried over as it is.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
@@ -47,6 +48,12 @@ for topic in "${topics[@]}"; do
 	fi
 	echo "bench: $topic took $(($(date +%s) - start)) s" >&2
 done
+
+# The Soak section is written by make soak (infra/soak), which make bench does not run: keep it.
+if [ -f "$out" ] && grep -qx '## Soak' "$out"; then
+	echo >>"$tmp"
+	awk '/^## / { keep = ($0 == "## Soak") } keep' "$out" >>"$tmp"
+fi
 
 cp "$tmp" "$out"
 echo "bench: wrote $out" >&2
