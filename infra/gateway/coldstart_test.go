@@ -15,7 +15,8 @@ import (
 )
 
 // TestColdStarts measures each function's cold start under the gateway (process start to first
-// answer, with a cheap event: GET /api/health, an empty SQS batch, the scheduled event) on
+// answer, with a cheap event: GET /api/health, an empty SQS batch, the scheduled event; and its init,
+// process start to the first request for an event) on
 // GATEWAY_COLD_STARTS fresh instances each, and logs the median. It runs only when asked:
 //
 //	GATEWAY_COLD_STARTS=5 go test -run TestColdStarts -v ./infra/gateway/
@@ -36,7 +37,7 @@ func TestColdStarts(t *testing.T) {
 	for _, name := range slices.Sorted(maps.Keys(g.pools)) {
 		warm := g.pools[name]
 		event := coldStartEvent(t, warm.fn, secret["originVerify"])
-		var cold []time.Duration
+		var cold, inits []time.Duration
 		for range n {
 			p := newPool(warm.fn, warm.bootstrap, warm.env)
 			resp, err := p.Invoke(context.Background(), event)
@@ -46,11 +47,13 @@ func TestColdStarts(t *testing.T) {
 			io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
 			cold = append(cold, p.ColdStarts()...)
+			inits = append(inits, p.InitDurations()...)
 			p.Close()
 		}
 		slices.Sort(cold)
-		t.Logf("%-22s cold start median %4d ms (min %d, max %d, n=%d)", name, cold[len(cold)/2].Milliseconds(),
-			cold[0].Milliseconds(), cold[len(cold)-1].Milliseconds(), len(cold))
+		slices.Sort(inits)
+		t.Logf("%-22s cold start median %4d ms (min %d, max %d, n=%d); init median %d ms", name, cold[len(cold)/2].Milliseconds(),
+			cold[0].Milliseconds(), cold[len(cold)-1].Milliseconds(), len(cold), inits[len(inits)/2].Milliseconds())
 	}
 }
 

@@ -86,6 +86,7 @@ type pool struct {
 	idle   []*instance
 	live   map[*instance]bool
 	cold   []time.Duration // each instance's cold start: process start to its first answer
+	inits  []time.Duration // each instance's init: process start to its first call of /next
 	closed bool
 	seq    int
 }
@@ -108,6 +109,14 @@ func (p *pool) ColdStarts() []time.Duration {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return slices.Clone(p.cold)
+}
+
+// InitDurations returns the init of every instance started so far, process start to its first
+// request for an event (what Lambda reports as Init Duration), in the order they happened.
+func (p *pool) InitDurations() []time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.inits)
 }
 
 // Response is a function's answer being received: Body streams it as the function posts it. Close
@@ -236,6 +245,7 @@ type instance struct {
 	mu       sync.Mutex
 	current  *invocation
 	answered bool // the instance has answered once (its cold start is recorded)
+	polled   bool // the instance has asked for an event once (its init is recorded)
 	reason   *FunctionError
 	initErr  *FunctionError
 }
@@ -523,6 +533,16 @@ func residentBytes(pid int) (int64, error) {
 
 // handleNext hands the function its next event, waiting for one as long as it takes.
 func (in *instance) handleNext(w http.ResponseWriter, r *http.Request) {
+	in.mu.Lock()
+	first := !in.polled
+	in.polled = true
+	in.mu.Unlock()
+	if first {
+		d := time.Since(in.started)
+		in.p.mu.Lock()
+		in.p.inits = append(in.p.inits, d)
+		in.p.mu.Unlock()
+	}
 	var inv *invocation
 	select {
 	case inv = <-in.next:

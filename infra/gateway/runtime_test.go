@@ -158,8 +158,8 @@ func TestRuntimeEnvironmentAndWarmth(t *testing.T) {
 	if again.PID != e.PID || again.RequestID == e.RequestID {
 		t.Errorf("second invocation: pid %d (first %d), request id %s (first %s); want the warm instance and a new id", again.PID, e.PID, again.RequestID, e.RequestID)
 	}
-	if cs := p.ColdStarts(); len(cs) != 1 || cs[0] <= 0 {
-		t.Errorf("cold starts = %v, want one", cs)
+	if cs, inits := p.ColdStarts(), p.InitDurations(); len(cs) != 1 || len(inits) != 1 || inits[0] <= 0 || inits[0] > cs[0] {
+		t.Errorf("cold starts = %v, inits = %v; want one each, the init within the cold start", cs, inits)
 	}
 	if !strings.Contains(logs.String(), "TestFunction | fn: init") {
 		t.Errorf("logs are not prefixed with the function name:\n%s", logs.String())
