@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -34,8 +35,11 @@ const (
 	AlgHMACSHA256Base64 = "hmac-sha256-base64"
 	// WebhookWindow is how far a delivery's timestamp may be from now, either way.
 	WebhookWindow = 5 * time.Minute
-	// eventRetention is how long a delivered eventId is remembered to refuse replays.
+	// eventRetention is how long a delivered eventId is remembered to refuse replays. The identity a
+	// revocation applied to remembers its eventId for longer (Identity.RevokedBy, maxRevokedBy of them).
 	eventRetention = 30 * 24 * time.Hour
+	// maxRevokedBy is how many revocation event ids an identity keeps, the newest.
+	maxRevokedBy = 32
 )
 
 // Webhook event names and reasons.
@@ -162,8 +166,12 @@ func DecodeEvent(body []byte) (Event, error) {
 // (401 when missing or wrong, compared in constant time), the timestamp (401 when outside the
 // 5-minute window either way), the event (400 when malformed), then the eventId (409 when seen
 // before: a replay changes nothing). A test delivery answers 200 and changes nothing. A revocation
-// deletes the identity's tokens, marks it revoked and ends the person's login sessions, then
-// answers 200; a failure before that is a 5xx, so SecondMe retries.
+// deletes the identity's tokens, marks it revoked, records the eventId on the identity and ends the
+// person's login sessions, then answers 200; a failure before that is a 5xx, so SecondMe retries.
+//
+// The timestamp is not signed, so a captured delivery can be sent again with a fresh one. Its event
+// record refuses it for eventRetention; after that, the identity's record of the revocations applied
+// to it does (409 as well), so that a replay never revokes the grant the person made since.
 func (h *Webhook) Handle(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	if len(h.cfg.Secret) == 0 {
@@ -203,7 +211,11 @@ func (h *Webhook) Handle(w http.ResponseWriter, r *http.Request) error {
 		}
 		return fmt.Errorf("claim webhook event: %w", err)
 	}
-	userID, err := h.revoke(ctx, ev.AppScopedUserID, now)
+	userID, err := h.revoke(ctx, ev, now)
+	if errors.Is(err, errRevokedBefore) {
+		slog.WarnContext(ctx, "secondme webhook replay refused: the identity was revoked by this event before", "event_id", ev.EventID)
+		return api.Errorf(api.CodeConflict, "event %s was already received", ev.EventID)
+	}
 	if err != nil {
 		return err
 	}
@@ -212,16 +224,26 @@ func (h *Webhook) Handle(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// revoke deletes the tokens of the SecondMe identity, marks it revoked and ends the person's login
-// sessions. An unknown identity has nothing to revoke.
-func (h *Webhook) revoke(ctx context.Context, subject string, now time.Time) (string, error) {
-	ident, err := h.st.GetIdentity(ctx, store.ProviderSecondMe, subject)
+// errRevokedBefore means that the event's revocation was applied to the identity before.
+var errRevokedBefore = errors.New("the identity was revoked by this event before")
+
+// revoke deletes the tokens of the SecondMe identity of the event, marks it revoked, records the
+// event on it and ends the person's login sessions. An unknown identity has nothing to revoke; an
+// identity the event revoked before is errRevokedBefore, and nothing changes: its tokens, if any,
+// come from a grant made since.
+func (h *Webhook) revoke(ctx context.Context, ev Event, now time.Time) (string, error) {
+	ident, err := h.st.GetIdentity(ctx, store.ProviderSecondMe, ev.AppScopedUserID)
 	if errors.Is(err, store.ErrNotFound) {
 		return "", nil
 	}
 	if err != nil {
 		return "", fmt.Errorf("get revoked identity: %w", err)
 	}
+	if slices.Contains(ident.RevokedBy, ev.EventID) {
+		return ident.UserID, errRevokedBefore
+	}
+	ident.RevokedBy = append(ident.RevokedBy, ev.EventID)
+	ident.RevokedBy = ident.RevokedBy[max(0, len(ident.RevokedBy)-maxRevokedBy):]
 	ident.SealedTokens, ident.TokenExpiresAt, ident.Revoked, ident.UpdatedAt = nil, time.Time{}, true, now.UTC()
 	if err := h.st.PutIdentity(ctx, ident); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return "", fmt.Errorf("revoke identity: %w", err)

@@ -1,11 +1,20 @@
 package auth
 
 import (
+	"bytes"
+	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/secondme/twin/pkg/api"
+	"github.com/secondme/twin/pkg/id"
+	"github.com/secondme/twin/pkg/store"
+	"github.com/secondme/twin/pkg/store/sqlitestore"
 )
 
 func TestDecodeEvent(t *testing.T) {
@@ -105,5 +114,72 @@ func TestWebhookSignature(t *testing.T) {
 	}
 	if _, err := NewWebhook(nil, WebhookConfig{Algorithm: "md5"}); err == nil {
 		t.Error("unknown algorithm accepted")
+	}
+}
+
+// TestReplayAfterTheEventRecordIsGone delivers a revocation, lets the person sign in again a month
+// later, and replays the captured delivery with a fresh timestamp (the timestamp is not signed) once the
+// event's record has expired: the replay does not revoke the grant made after the first delivery.
+func TestReplayAfterTheEventRecordIsGone(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlitestore.Open(ctx, filepath.Join(t.TempDir(), "twin.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	now := time.Now()
+	clock := now.Add(-eventRetention - 24*time.Hour) // the first delivery: its record has expired by now
+	h, err := NewWebhook(st, WebhookConfig{Secret: []byte("k"), Now: func() time.Time { return clock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(`{"event":"authorization.revoked","eventId":"evt-1","appScopedUserId":"asu_1","reason":"user_revoked"}`)
+	deliver := func() int {
+		r := httptest.NewRequest(http.MethodPost, "/api/webhooks/secondme", bytes.NewReader(body))
+		r.Header.Set(DefaultSignatureHeader, h.Sign(body))
+		r.Header.Set(DefaultTimestampHeader, strconv.FormatInt(clock.Unix(), 10))
+		w := httptest.NewRecorder()
+		if err := h.Handle(w, r); err != nil {
+			return api.FromError(err).HTTPStatus()
+		}
+		return w.Code
+	}
+	userID := id.New()
+	ident := store.Identity{Provider: store.ProviderSecondMe, Subject: "asu_1", UserID: userID, SealedTokens: []byte("first grant"),
+		TokenExpiresAt: clock.Add(time.Hour), CreatedAt: clock, UpdatedAt: clock}
+	if err := st.CreateIdentity(ctx, ident); err != nil {
+		t.Fatal(err)
+	}
+	if code := deliver(); code != http.StatusOK {
+		t.Fatalf("first delivery: %d, want 200", code)
+	}
+	if got, _ := st.GetIdentity(ctx, ident.Provider, ident.Subject); !got.Revoked || got.SealedTokens != nil {
+		t.Fatalf("after the first delivery: revoked=%v tokens=%q, want revoked without tokens", got.Revoked, got.SealedTokens)
+	}
+
+	// A month later the person signs in again, as Service does: fresh tokens, the revoked mark cleared.
+	clock = now
+	again, err := st.GetIdentity(ctx, ident.Provider, ident.Subject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again.SealedTokens, again.TokenExpiresAt, again.Revoked, again.UpdatedAt = []byte("second grant"), now.Add(time.Hour), false, now
+	if err := st.PutIdentity(ctx, again); err != nil {
+		t.Fatal(err)
+	}
+	login := store.LoginSession{TokenHash: "hash-" + userID, UserID: userID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if err := st.CreateLoginSession(ctx, login); err != nil {
+		t.Fatal(err)
+	}
+
+	if code := deliver(); code == http.StatusOK {
+		t.Errorf("replay after the event record expired: 200, want it refused")
+	}
+	got, err := st.GetIdentity(ctx, ident.Provider, ident.Subject)
+	if err != nil || got.Revoked || string(got.SealedTokens) != "second grant" {
+		t.Errorf("after the replay: revoked=%v tokens=%q (%v), want the second grant untouched", got.Revoked, got.SealedTokens, err)
+	}
+	if _, err := st.GetLoginSession(ctx, login.TokenHash); err != nil {
+		t.Errorf("the replay ended the person's login session: %v", err)
 	}
 }

@@ -105,8 +105,11 @@ type Identity struct {
 	// TokenExpiresAt is when the access token inside SealedTokens expires.
 	TokenExpiresAt time.Time
 	Revoked        bool
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// RevokedBy holds the ids of the webhook events whose revocations were applied to the identity,
+	// oldest first: a revocation delivered again, even after its event record expired, is known by them.
+	RevokedBy []string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // LoginSession is a signed-in browser. Only the SHA-256 hash of the cookie token is stored.

@@ -20,6 +20,7 @@ type identityItem struct {
 	SealedTokens   []byte
 	TokenExpiresAt string
 	Revoked        bool
+	RevokedBy      []string
 	CreatedAt      string
 	UpdatedAt      string
 }
@@ -38,6 +39,7 @@ func toIdentityItem(i store.Identity) identityItem {
 		SealedTokens:   i.SealedTokens,
 		TokenExpiresAt: fmtTime(i.TokenExpiresAt),
 		Revoked:        i.Revoked,
+		RevokedBy:      i.RevokedBy,
 		CreatedAt:      fmtTime(i.CreatedAt),
 		UpdatedAt:      fmtTime(i.UpdatedAt),
 	}
@@ -51,6 +53,7 @@ func (it identityItem) identity() store.Identity {
 		SealedTokens:   it.SealedTokens,
 		TokenExpiresAt: storedTime(it.TokenExpiresAt),
 		Revoked:        it.Revoked,
+		RevokedBy:      it.RevokedBy,
 		CreatedAt:      storedTime(it.CreatedAt),
 		UpdatedAt:      storedTime(it.UpdatedAt),
 	}

@@ -3,6 +3,7 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -10,13 +11,17 @@ import (
 	"github.com/secondme/twin/pkg/store"
 )
 
-const identityCols = `provider, subject, user_id, sealed_tokens, token_expires_at, revoked, created_at, updated_at`
+const identityCols = `provider, subject, user_id, sealed_tokens, token_expires_at, revoked, created_at, updated_at, revoked_by`
 
 func scanIdentity(sc scanner) (store.Identity, error) {
 	var i store.Identity
 	var expires, created, updated int64
-	if err := sc.Scan(&i.Provider, &i.Subject, &i.UserID, &i.SealedTokens, &expires, &i.Revoked, &created, &updated); err != nil {
+	var revokedBy string
+	if err := sc.Scan(&i.Provider, &i.Subject, &i.UserID, &i.SealedTokens, &expires, &i.Revoked, &created, &updated, &revokedBy); err != nil {
 		return store.Identity{}, err
+	}
+	if err := json.Unmarshal([]byte(revokedBy), &i.RevokedBy); err != nil {
+		return store.Identity{}, fmt.Errorf("revoked_by: %w", err)
 	}
 	if len(i.SealedTokens) == 0 {
 		i.SealedTokens = nil
@@ -27,8 +32,12 @@ func scanIdentity(sc scanner) (store.Identity, error) {
 
 // CreateIdentity stores a new identity; ErrConflict if (Provider, Subject) exists.
 func (s *Store) CreateIdentity(ctx context.Context, i store.Identity) error {
-	res, err := s.w.exec(ctx, `INSERT INTO identities (`+identityCols+`) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING`,
-		i.Provider, i.Subject, i.UserID, i.SealedTokens, ms(i.TokenExpiresAt), boolInt(i.Revoked), ms(i.CreatedAt), ms(i.UpdatedAt))
+	revokedBy, err := toJSON(i.RevokedBy)
+	if err != nil {
+		return fmt.Errorf("create identity %s: %w", i.Provider, err)
+	}
+	res, err := s.w.exec(ctx, `INSERT INTO identities (`+identityCols+`) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING`,
+		i.Provider, i.Subject, i.UserID, i.SealedTokens, ms(i.TokenExpiresAt), boolInt(i.Revoked), ms(i.CreatedAt), ms(i.UpdatedAt), revokedBy)
 	if err != nil {
 		return fmt.Errorf("create identity %s: %w", i.Provider, err)
 	}
@@ -53,9 +62,14 @@ func (s *Store) GetIdentity(ctx context.Context, provider, subject string) (stor
 
 // PutIdentity replaces an existing identity; ErrNotFound if there is none.
 func (s *Store) PutIdentity(ctx context.Context, i store.Identity) error {
+	revokedBy, err := toJSON(i.RevokedBy)
+	if err != nil {
+		return fmt.Errorf("put identity %s: %w", i.Provider, err)
+	}
 	res, err := s.w.exec(ctx, `UPDATE identities SET user_id = ?, sealed_tokens = ?, token_expires_at = ?, revoked = ?,
-		created_at = ?, updated_at = ? WHERE provider = ? AND subject = ?`,
-		i.UserID, i.SealedTokens, ms(i.TokenExpiresAt), boolInt(i.Revoked), ms(i.CreatedAt), ms(i.UpdatedAt), i.Provider, i.Subject)
+		created_at = ?, updated_at = ?, revoked_by = ? WHERE provider = ? AND subject = ?`,
+		i.UserID, i.SealedTokens, ms(i.TokenExpiresAt), boolInt(i.Revoked), ms(i.CreatedAt), ms(i.UpdatedAt), revokedBy,
+		i.Provider, i.Subject)
 	if err != nil {
 		return fmt.Errorf("put identity %s: %w", i.Provider, err)
 	}

@@ -53,6 +53,7 @@ func testIdentities(t *testing.T, s store.Store) {
 		i := newIdentity(store.ProviderSecondMe, id.New())
 		check(t, s.CreateIdentity(ctx, i), "CreateIdentity")
 		i.SealedTokens, i.TokenExpiresAt, i.Revoked, i.UpdatedAt = []byte("new sealed"), at(7200_000), true, at(50)
+		i.RevokedBy = []string{"evt-1", "evt-2"}
 		check(t, s.PutIdentity(ctx, i), "PutIdentity")
 		got, err := s.GetIdentity(ctx, i.Provider, i.Subject)
 		check(t, err, "GetIdentity")

@@ -148,7 +148,7 @@ func normUser(u store.User) store.User {
 }
 
 func normIdentity(i store.Identity) store.Identity {
-	i.SealedTokens = nilIfEmpty(i.SealedTokens)
+	i.SealedTokens, i.RevokedBy = nilIfEmpty(i.SealedTokens), nilIfEmpty(i.RevokedBy)
 	i.TokenExpiresAt, i.CreatedAt, i.UpdatedAt = ms(i.TokenExpiresAt), ms(i.CreatedAt), ms(i.UpdatedAt)
 	return i
 }
