@@ -1,7 +1,6 @@
 package tmplcheck
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"go/ast"
@@ -301,14 +300,4 @@ func envProblems(c cfn, reads envReads) []string {
 		}
 	}
 	return problems
-}
-
-// templateLines returns the lines of a text, for the mutations below.
-func templateLines(src string) []string {
-	var lines []string
-	sc := bufio.NewScanner(strings.NewReader(src))
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-	}
-	return lines
 }

@@ -557,9 +557,9 @@ func groupRouteProblems(o publicOrigin, groups []routeGroup, s served) []string 
 			problems = append(problems, fmt.Sprintf("%s behaviour %s goes to %s, whose route groups have no pattern for it: %v", o.distribution, b.pattern, fn, s.patterns[fn]))
 		}
 	}
-	for fn, url := range o.urls {
-		if o.distribution != "" && !slices.ContainsFunc(o.behaviours, func(b behaviour) bool { return o.origins[b.origin].function == url }) {
-			problems = append(problems, fmt.Sprintf("the Function URL %s of %s is behind no behaviour of %s", fn, url, o.distribution))
+	for url, fn := range o.urls {
+		if !slices.ContainsFunc(o.behaviours, func(b behaviour) bool { return o.origins[b.origin].function == fn }) {
+			problems = append(problems, fmt.Sprintf("the Function URL %s of %s is behind no behaviour of the distribution", url, fn))
 		}
 	}
 	return problems
