@@ -3,7 +3,6 @@ package e2e_test
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -13,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/secondme/twin/pkg/testenv"
 )
 
 // A stack is one way the whole product runs on this machine: "local" is `make run` (one process,
@@ -39,22 +40,13 @@ func startStack(tb testing.TB, kind string) string {
 	if out, err := build.CombinedOutput(); err != nil {
 		tb.Fatalf("build the %s stack: %v\n%s", kind, err, out)
 	}
-	env := []string{"PORT=0", "DATA_DIR=" + filepath.Join(dir, "data")}
-	var args []string
-	switch kind {
-	case "local":
-		env = append(env, "OFFLINE_PACE="+offlinePace)
-	case "gateway":
-		// The functions see only the template's variables; like `sam local invoke --env-vars`, a file
-		// adds the local-only ones.
-		vars := filepath.Join(dir, "env.json")
-		b, _ := json.Marshal(map[string]map[string]string{"Parameters": {"OFFLINE_PACE": offlinePace}})
-		if err := os.WriteFile(vars, b, 0o600); err != nil {
-			tb.Fatal(err)
-		}
-		args = append(args, "-env-vars", vars)
+	// Both pass OFFLINE_PACE on to the offline model (the gateway to every function that does not set it).
+	env := []string{"PORT=0", "DATA_DIR=" + filepath.Join(dir, "data"), "OFFLINE_PACE=" + offlinePace}
+	if kind == "gateway" {
+		_, err := os.Stat(filepath.Join(moduleRoot(tb), "infra/dynalite/node_modules/.bin/dynalite"))
+		testenv.Need(tb, err == nil, "dynalite for make gateway (npm ci --prefix infra/dynalite)")
 	}
-	cmd := exec.Command(bin, args...)
+	cmd := exec.Command(bin)
 	cmd.Dir = moduleRoot(tb)
 	cmd.Env = append(os.Environ(), env...)
 	stdout, err := cmd.StdoutPipe()
