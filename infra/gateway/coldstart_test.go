@@ -2,82 +2,30 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"io"
-	"maps"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
-	"slices"
-	"strconv"
+	"strings"
 	"testing"
-	"time"
 )
 
-// TestColdStarts measures each function's cold start under the gateway (process start to first
-// answer, with a cheap event: GET /api/health, an empty SQS batch, the scheduled event; and its init,
-// process start to the first request for an event) on
-// GATEWAY_COLD_STARTS fresh instances each, and logs the median. It runs only when asked:
-//
-//	GATEWAY_COLD_STARTS=5 go test -run TestColdStarts -v ./infra/gateway/
-func TestColdStarts(t *testing.T) {
-	n, _ := strconv.Atoi(os.Getenv("GATEWAY_COLD_STARTS"))
-	if n <= 0 {
-		t.Skip("set GATEWAY_COLD_STARTS=<instances per function> to measure cold starts")
-	}
+// TestMeasure measures every function of template.yaml once cold and twice warm, as make bench does
+// with larger counts, and checks the table names each with its figures.
+func TestMeasure(t *testing.T) {
 	g, _ := startGateway(t)
-	b, err := os.ReadFile(filepath.Join(g.dataDir, "gateway", "secret.json"))
+	ms, err := g.measure(context.Background(), 1, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var secret map[string]string
-	if err := json.Unmarshal(b, &secret); err != nil {
-		t.Fatal(err)
+	if len(ms) != len(g.pools) {
+		t.Fatalf("%d functions measured, want %d", len(ms), len(g.pools))
 	}
-	for _, name := range slices.Sorted(maps.Keys(g.pools)) {
-		warm := g.pools[name]
-		event := coldStartEvent(t, warm.fn, secret["originVerify"])
-		var cold, inits []time.Duration
-		for range n {
-			p := newPool(warm.fn, warm.bootstrap, warm.env)
-			resp, err := p.Invoke(context.Background(), event)
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			cold = append(cold, p.ColdStarts()...)
-			inits = append(inits, p.InitDurations()...)
-			p.Close()
+	var table strings.Builder
+	writeMeasurements(&table, ms, 1, 2)
+	for _, m := range ms {
+		if len(m.cold) != 1 || len(m.inits) != 1 || len(m.warm) != 2 || m.cold[0] <= 0 || m.inits[0] > m.cold[0] {
+			t.Errorf("%s: cold %v, inits %v, warm %v", m.name, m.cold, m.inits, m.warm)
 		}
-		slices.Sort(cold)
-		slices.Sort(inits)
-		t.Logf("%-22s cold start median %4d ms (min %d, max %d, n=%d); init median %d ms", name, cold[len(cold)/2].Milliseconds(),
-			cold[0].Milliseconds(), cold[len(cold)-1].Milliseconds(), len(cold), inits[len(inits)/2].Milliseconds())
+		if !strings.Contains(table.String(), "| "+m.name+" | ") {
+			t.Errorf("the table has no row for %s:\n%s", m.name, table.String())
+		}
 	}
-}
-
-// coldStartEvent is a cheap event for the function.
-func coldStartEvent(t *testing.T, f *Function, edgeSecret string) []byte {
-	t.Helper()
-	switch {
-	case len(f.SQS) > 0:
-		return []byte(`{"Records":[]}`)
-	case len(f.Schedules) > 0:
-		s, _ := newScheduler([]*Function{f}, nil)
-		return s.event(s.events[f.Schedules[0].Event])
-	}
-	r := httptest.NewRequest("GET", "/api/health", nil)
-	r.Header.Set("X-Origin-Verify", edgeSecret)
-	key := "$default"
-	if f.URL == nil {
-		key = "GET /api/health"
-	}
-	ev := newHTTPEvent(r, nil, key, "cold", time.Now())
-	addForwardedHeaders(ev, r, time.Now())
-	b, err := json.Marshal(ev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	t.Logf("\n%s", table.String())
 }

@@ -50,6 +50,10 @@ type config struct {
 	offlinePace string
 	// logs receives the functions' output (the gateway's stderr).
 	logs io.Writer
+	// measureCold and measureWarm, when measureCold > 0, make the gateway measure every function's
+	// cold starts and warm invocations, print them as Markdown and exit (-measure-cold, -measure-warm;
+	// make bench).
+	measureCold, measureWarm int
 	// binDir is where the bootstraps are built, DATA_DIR/gateway/bin unless set. go build relinks
 	// only a bootstrap whose inputs changed.
 	binDir string
@@ -59,16 +63,22 @@ func configFrom(args []string, getenv func(string) string) (config, error) {
 	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
 	rematchNow := fs.Bool("rematch-now", false, "run the template's schedules (the nightly rematch) once, as soon as the gateway is ready")
 	interval := fs.Duration("schedule-interval", 0, "run the template's schedules at this interval (default: only on demand)")
+	measureCold := fs.Int("measure-cold", 0, "measure this many cold starts of every function and -measure-warm warm invocations, print them as Markdown, then exit")
+	measureWarm := fs.Int("measure-warm", 200, "warm invocations per function with -measure-cold")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
 	if fs.NArg() > 0 {
 		return config{}, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
+	if *measureCold < 0 || *measureWarm < 1 {
+		return config{}, fmt.Errorf("-measure-cold %d -measure-warm %d: want counts of at least 0 and 1", *measureCold, *measureWarm)
+	}
 	if *interval < 0 {
 		return config{}, fmt.Errorf("-schedule-interval %s: want a positive duration", *interval)
 	}
 	c := config{addr: getenv("ADDR"), dataDir: getenv("DATA_DIR"), rematchNow: *rematchNow, scheduleInterval: *interval,
+		measureCold: *measureCold, measureWarm: *measureWarm,
 		offlinePace: getenv("OFFLINE_PACE"), logs: os.Stderr}
 	if c.offlinePace != "" {
 		if _, err := time.ParseDuration(c.offlinePace); err != nil {
@@ -93,14 +103,16 @@ func configFrom(args []string, getenv func(string) string) (config, error) {
 
 // gateway is the running gateway: what shutdown stops, in order.
 type gateway struct {
-	url      string
-	dataDir  string
-	srv      *http.Server
-	pools    map[string]*pool
-	bgStop   context.CancelFunc
-	bg       sync.WaitGroup
-	closers  []func() error // run last, in reverse order
-	serveErr chan error
+	url     string
+	dataDir string
+	// edgeSecret is what the distribution sends in X-Origin-Verify.
+	edgeSecret string
+	srv        *http.Server
+	pools      map[string]*pool
+	bgStop     context.CancelFunc
+	bg         sync.WaitGroup
+	closers    []func() error // run last, in reverse order
+	serveErr   chan error
 }
 
 // run starts the gateway and serves until ctx ends, then shuts down gracefully. It prints the ready
@@ -109,6 +121,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	cfg, err := configFrom(args, getenv)
 	if err != nil {
 		return err
+	}
+	if cfg.measureCold > 0 {
+		return measureAndExit(ctx, cfg, stdout)
 	}
 	g, err := start(ctx, cfg, stdout)
 	if err != nil {
@@ -123,6 +138,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	slog.Info("shutting down: draining requests, pollers and functions")
 	return g.shutdown()
+}
+
+// measureAndExit starts the gateway, measures every function and prints the figures as Markdown on
+// stdout (the builds are reported on stderr), then shuts down.
+func measureAndExit(ctx context.Context, cfg config, stdout io.Writer) error {
+	g, err := start(ctx, cfg, os.Stderr)
+	if err != nil {
+		return err
+	}
+	ms, err := g.measure(ctx, cfg.measureCold, cfg.measureWarm)
+	if err == nil {
+		writeMeasurements(stdout, ms, cfg.measureCold, cfg.measureWarm)
+	}
+	return errors.Join(err, g.shutdown())
 }
 
 // start builds and starts everything the template declares.
@@ -172,6 +201,7 @@ func start(ctx context.Context, cfg config, stdout io.Writer) (g *gateway, err e
 	if err != nil {
 		return nil, fmt.Errorf("the application secret: %w", err)
 	}
+	g.edgeSecret = secret["originVerify"]
 
 	src, err := os.ReadFile(filepath.Join(root, "template.yaml"))
 	if err != nil {

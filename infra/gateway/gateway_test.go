@@ -24,15 +24,17 @@ func TestConfigFrom(t *testing.T) {
 		want    config
 		wantErr string
 	}{
-		{"defaults", nil, nil, config{addr: "127.0.0.1:8080", dataDir: ".data"}, ""},
-		{"PORT and DATA_DIR", nil, map[string]string{"PORT": "9000", "DATA_DIR": "/tmp/x"}, config{addr: "127.0.0.1:9000", dataDir: "/tmp/x"}, ""},
-		{"ADDR wins", nil, map[string]string{"ADDR": "0.0.0.0:7000", "PORT": "9000"}, config{addr: "0.0.0.0:7000", dataDir: ".data"}, ""},
-		{"flags", []string{"-rematch-now", "-schedule-interval", "1m"}, nil, config{addr: "127.0.0.1:8080", dataDir: ".data", rematchNow: true, scheduleInterval: time.Minute}, ""},
-		{"offline pace", nil, map[string]string{"OFFLINE_PACE": "25ms"}, config{addr: "127.0.0.1:8080", dataDir: ".data", offlinePace: "25ms"}, ""},
+		{"defaults", nil, nil, config{measureWarm: 200, addr: "127.0.0.1:8080", dataDir: ".data"}, ""},
+		{"PORT and DATA_DIR", nil, map[string]string{"PORT": "9000", "DATA_DIR": "/tmp/x"}, config{measureWarm: 200, addr: "127.0.0.1:9000", dataDir: "/tmp/x"}, ""},
+		{"ADDR wins", nil, map[string]string{"ADDR": "0.0.0.0:7000", "PORT": "9000"}, config{measureWarm: 200, addr: "0.0.0.0:7000", dataDir: ".data"}, ""},
+		{"flags", []string{"-rematch-now", "-schedule-interval", "1m"}, nil, config{measureWarm: 200, addr: "127.0.0.1:8080", dataDir: ".data", rematchNow: true, scheduleInterval: time.Minute}, ""},
+		{"offline pace", nil, map[string]string{"OFFLINE_PACE": "25ms"}, config{measureWarm: 200, addr: "127.0.0.1:8080", dataDir: ".data", offlinePace: "25ms"}, ""},
 		{"bad offline pace", nil, map[string]string{"OFFLINE_PACE": "fast"}, config{}, "OFFLINE_PACE"},
 		{"bad PORT", nil, map[string]string{"PORT": "http"}, config{}, "PORT"},
 		{"negative interval", []string{"-schedule-interval", "-1s"}, nil, config{}, "-schedule-interval"},
 		{"stray argument", []string{"now"}, nil, config{}, "unexpected"},
+		{"measure", []string{"-measure-cold", "5", "-measure-warm", "20"}, nil, config{addr: "127.0.0.1:8080", dataDir: ".data", measureCold: 5, measureWarm: 20}, ""},
+		{"bad measure", []string{"-measure-cold", "5", "-measure-warm", "0"}, nil, config{}, "-measure-warm"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := configFrom(tc.args, func(k string) string { return tc.env[k] })
