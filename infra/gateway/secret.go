@@ -14,7 +14,8 @@ import (
 const secretARN = "arn:aws:secretsmanager:" + region + ":" + accountID + ":secret:secondme-gateway-AbCdEf"
 
 // loadSecret returns the application secret kept in path (a JSON object of strings, mode 0600): the
-// sealing key (64 hex characters) and the edge secret (originVerify) are made once and kept; the
+// sealing key (64 hex characters), the edge secret (originVerify) and the SecondMe webhook's signing
+// secret (secondmeWebhookSecret, for signing test deliveries) are made once and kept; the
 // OIDC client secret is the local provider's, which changes at every start.
 func loadSecret(path, oidcClientSecret string) (map[string]string, error) {
 	sec := map[string]string{}
@@ -33,6 +34,9 @@ func loadSecret(path, oidcClientSecret string) (map[string]string, error) {
 	}
 	if len(sec["originVerify"]) < 32 {
 		sec["originVerify"] = randomHex(32)
+	}
+	if sec["secondmeWebhookSecret"] == "" {
+		sec["secondmeWebhookSecret"] = randomHex(32)
 	}
 	sec["oidcClientSecret"] = oidcClientSecret
 	out, err := json.MarshalIndent(sec, "", "  ")
