@@ -28,6 +28,8 @@ type Offline struct {
 	// Pace, when set, is the pause between streamed words, so a person sees the reply being written
 	// (the local stack's OFFLINE_PACE). Zero streams at once.
 	Pace time.Duration
+
+	personas personaCache
 }
 
 var _ Model = (*Offline)(nil)
@@ -49,7 +51,7 @@ func (o *Offline) Generate(ctx context.Context, req Request, onDelta func(string
 		}
 		pieces = []string{string(b)}
 	} else {
-		pieces = strings.SplitAfter(chatReply(req), " ")
+		pieces = strings.SplitAfter(chatReply(req, o.personas.get(req.System)), " ")
 	}
 	if onDelta == nil {
 		reply.Text = strings.Join(pieces, "")
@@ -74,13 +76,12 @@ func (o *Offline) Generate(ctx context.Context, req Request, onDelta func(string
 	return reply, nil
 }
 
-// chatReply composes the offline reply to the last message of req.
-func chatReply(req Request) string {
+// chatReply composes the offline reply of a twin with persona p to the last message of req.
+func chatReply(req Request, p persona) string {
 	msg := ""
 	if n := len(req.Messages); n > 0 {
 		msg = req.Messages[n-1].Content
 	}
-	p := parsePersona(req.System)
 	terms := termSet(msg)
 	picked := pickFacts(p.facts, terms, maxOfflineFacts)
 

@@ -2,6 +2,7 @@ package llm
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -35,17 +36,22 @@ type persona struct {
 // "Key: text | text | topics: a, b" (pkg/twin's "Name:", "About me:", "Facet:", "Memory:") are
 // understood; anything else is read as plain sentences.
 func parsePersona(system string) persona {
-	var p persona
-	lines := strings.Split(system, "\n")
+	return personaOf(personaLines(system))
+}
+
+// personaLines returns the lines of a system prompt that parsePersona reads, unquoted and without
+// list markers.
+func personaLines(system string) []string {
+	var out []string
 	quoted := false
-	for _, l := range lines {
+	for l := range strings.Lines(system) {
 		if strings.HasPrefix(strings.TrimSpace(l), ">") {
 			quoted = true
 			break
 		}
 	}
 	skip := false
-	for _, raw := range lines {
+	for raw := range strings.Lines(system) {
 		l := strings.TrimSpace(raw)
 		if l == "" {
 			continue
@@ -62,8 +68,49 @@ func parsePersona(system string) persona {
 		} else if isHeading(l) || isInstruction(l) {
 			continue
 		}
-		p.addLine(stripBullet(l))
+		out = append(out, stripBullet(l))
 	}
+	return out
+}
+
+// personaOf reads a persona out of the lines personaLines returned.
+func personaOf(lines []string) persona {
+	var p persona
+	for _, l := range lines {
+		p.addLine(l)
+	}
+	return p
+}
+
+// maxCachedPersonas bounds personaCache; past it the cache starts again empty.
+const maxCachedPersonas = 256
+
+// personaCache keeps the personas read out of system prompts by the lines they were read from. A
+// twin's persona lines are the same from one turn to the next (the summary and the conversation,
+// which change, are not among them), so each is read once. It is safe for concurrent use; a persona
+// it returns is shared and must not be changed.
+type personaCache struct {
+	mu sync.Mutex
+	m  map[string]persona
+}
+
+// get returns the persona of a system prompt, read once per distinct set of persona lines.
+func (c *personaCache) get(system string) persona {
+	lines := personaLines(system)
+	key := strings.Join(lines, "\n")
+	c.mu.Lock()
+	p, ok := c.m[key]
+	c.mu.Unlock()
+	if ok {
+		return p
+	}
+	p = personaOf(lines)
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= maxCachedPersonas {
+		c.m = make(map[string]persona)
+	}
+	c.m[key] = p
+	c.mu.Unlock()
 	return p
 }
 

@@ -1,6 +1,7 @@
 package llm
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 )
@@ -81,5 +82,26 @@ func TestParsePersona(t *testing.T) {
 	}
 	if want := []string{"I love jazz.", "I play chess."}; !reflect.DeepEqual(texts, want) {
 		t.Errorf("unquoted facts = %q, want %q", texts, want)
+	}
+}
+
+// TestPersonaCache checks that the offline model reads a persona once however its summary changes,
+// reads a changed profile afresh, gives what parsePersona gives, and stays bounded.
+func TestPersonaCache(t *testing.T) {
+	profile := "The profile (quoted data):\n> Name: Ada\n> About me: Builds looms.\n"
+	var c personaCache
+	first := c.get(profile + "\nSummary of the earlier conversation (quoted data):\n> Person: chess?\n")
+	again := c.get(profile + "\nSummary of the earlier conversation (quoted data):\n> Person: chess?\n> Twin: no.\n")
+	if len(c.m) != 1 || !reflect.DeepEqual(first, again) || !reflect.DeepEqual(first, parsePersona(profile)) {
+		t.Errorf("the same profile with two summaries: %d entries, %+v then %+v", len(c.m), first, again)
+	}
+	if changed := c.get(profile + "> Memory: Charles | Works with Charles.\n"); len(c.m) != 2 || len(changed.facts) != 2 {
+		t.Errorf("a changed profile: %d entries, facts %+v", len(c.m), changed.facts)
+	}
+	for i := range maxCachedPersonas + 1 {
+		c.get(fmt.Sprintf("> Name: Person %d\n", i))
+	}
+	if len(c.m) > maxCachedPersonas {
+		t.Errorf("%d personas cached, want at most %d", len(c.m), maxCachedPersonas)
 	}
 }
