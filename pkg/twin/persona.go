@@ -124,18 +124,37 @@ func (p Persona) lines() []string {
 
 // oneLine folds runs of white space (new lines included) into single spaces, so that a text cannot
 // break out of the quoted block it is placed in. A text that is one line already is returned as it is,
-// without allocating.
+// without allocating; another is written once into a string of its own.
 func oneLine(s string) string {
 	prevSpace := true // a leading space is folded away
 	for _, r := range s {
 		space := unicode.IsSpace(r)
 		if space && (prevSpace || r != ' ') {
-			return strings.Join(strings.Fields(s), " ")
+			return foldSpace(s)
 		}
 		prevSpace = space
 	}
 	if prevSpace && s != "" { // a trailing space
-		return strings.Join(strings.Fields(s), " ")
+		return foldSpace(s)
 	}
 	return s
+}
+
+// foldSpace is strings.Join(strings.Fields(s), " ") in one allocation.
+func foldSpace(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	gap := false
+	for _, r := range s {
+		if unicode.IsSpace(r) {
+			gap = b.Len() > 0
+			continue
+		}
+		if gap {
+			b.WriteByte(' ')
+			gap = false
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

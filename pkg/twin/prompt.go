@@ -57,6 +57,9 @@ func (c Config) withDefaults() Config {
 // simple and model-free; real tokenizers give 3-5 characters per token for English text.
 func Tokens(s string) int { return (utf8.RuneCountInString(s) + 3) / 4 }
 
+// quotedTokens is Tokens of the line as quote writes it ("> ", the line, a new line), without building it.
+func quotedTokens(l string) int { return (utf8.RuneCountInString(l) + 3 + 3) / 4 }
+
 // Input is what a turn's prompt is built from.
 type Input struct {
 	Persona Persona
@@ -95,13 +98,14 @@ type Prompt struct {
 func Build(in Input, cfg Config) Prompt {
 	cfg = cfg.withDefaults()
 	rules := rulesText(in.Persona)
+	rulesTokens := Tokens(rules)
 	summaryCap := int(float64(cfg.Budget) * cfg.SummaryShare)
 	headings := Tokens(profileHeading) + Tokens(summaryHeading)
 	personaCap := min(int(float64(cfg.Budget)*cfg.PersonaShare),
-		cfg.Budget-Tokens(rules)-headings-summaryCap-minMessageTokens)
+		cfg.Budget-rulesTokens-headings-summaryCap-minMessageTokens)
 	persona := quote(fitLines(in.Persona.lines(), personaCap))
 
-	fixed := Tokens(rules) + headings + Tokens(persona) + summaryCap
+	fixed := rulesTokens + headings + Tokens(persona) + summaryCap
 	msg := in.Message
 	if room := cfg.Budget - fixed - messageOverhead; Tokens(msg) > room {
 		msg = truncateRunes(msg, max(room, 1)*4)
@@ -185,7 +189,7 @@ func quote(lines []string) string {
 func fitLines(lines []string, budget int) []string {
 	var out []string
 	for _, l := range lines {
-		t := Tokens("> " + l + "\n")
+		t := quotedTokens(l)
 		if t <= budget {
 			out = append(out, l)
 			budget -= t
@@ -223,10 +227,10 @@ func fold(summary, through string, older []store.ChatMessage, capTokens int) (st
 	// Each line is quoted in the prompt ("> " and a new line): count that too.
 	size := 0
 	for _, l := range lines {
-		size += Tokens("> " + l + "\n")
+		size += quotedTokens(l)
 	}
 	for len(lines) > 0 && size > capTokens {
-		size -= Tokens("> " + lines[0] + "\n")
+		size -= quotedTokens(lines[0])
 		lines = lines[1:]
 	}
 	return strings.Join(lines, "\n"), through

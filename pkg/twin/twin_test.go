@@ -303,10 +303,20 @@ func TestOneLine(t *testing.T) {
 		{"a\u2028b\u00a0c", "a b c"},
 		{" \n\t ", ""},
 		{"héllo wörld", "héllo wörld"},
+		{"Details about x. Details about y. ", "Details about x. Details about y."},
+		{"\u00a0é\t\tü \u3000", "é ü"},
 	}
 	for _, tt := range tests {
 		if got := oneLine(tt.in); got != tt.want {
 			t.Errorf("oneLine(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestQuotedTokens(t *testing.T) {
+	for _, l := range []string{"", "a", "abcd", "héllo wörld", strings.Repeat("x", 401)} {
+		if got, want := quotedTokens(l), Tokens("> "+l+"\n"); got != want {
+			t.Errorf("quotedTokens(%q) = %d, want %d", l, got, want)
 		}
 	}
 }
