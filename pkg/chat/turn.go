@@ -230,12 +230,11 @@ func (s *Service) start(ctx context.Context, userID string, own bool, twinUser *
 	if own {
 		wg.Go(func() { *twinUser, userErr = s.st.GetUser(ctx, userID) })
 	}
-	wg.Go(func() {
-		msg, startErr = s.st.StartTurn(ctx, msg, claim, s.opts.ModelTimeout+s.opts.SaveTimeout+claimSlack)
-		if startErr == nil {
-			_, quotaErr = s.st.ConsumeQuota(ctx, userID, now.UTC().Format(time.DateOnly), s.opts.DailyQuota)
-		}
-	})
+	// The claim and the quota run on this goroutine: a turn starts one goroutine at most.
+	msg, startErr = s.st.StartTurn(ctx, msg, claim, s.opts.ModelTimeout+s.opts.SaveTimeout+claimSlack)
+	if startErr == nil {
+		_, quotaErr = s.st.ConsumeQuota(ctx, userID, now.UTC().Format(time.DateOnly), s.opts.DailyQuota)
+	}
 	wg.Wait()
 	switch {
 	case errors.Is(startErr, store.ErrConflict):
