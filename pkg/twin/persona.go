@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/secondme/twin/pkg/store"
 )
@@ -127,12 +128,17 @@ func (p Persona) lines() []string {
 // without allocating; another is written once into a string of its own.
 func oneLine(s string) string {
 	prevSpace := true // a leading space is folded away
-	for _, r := range s {
-		space := unicode.IsSpace(r)
+	for i := 0; i < len(s); {
+		r, n := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, n = utf8.DecodeRuneInString(s[i:])
+		}
+		space := isSpace(r)
 		if space && (prevSpace || r != ' ') {
 			return foldSpace(s)
 		}
 		prevSpace = space
+		i += n
 	}
 	if prevSpace && s != "" { // a trailing space
 		return foldSpace(s)
@@ -145,16 +151,30 @@ func foldSpace(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	gap := false
-	for _, r := range s {
-		if unicode.IsSpace(r) {
-			gap = b.Len() > 0
-			continue
+	for i := 0; i < len(s); {
+		r, n := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, n = utf8.DecodeRuneInString(s[i:])
 		}
-		if gap {
+		switch {
+		case isSpace(r):
+			gap = b.Len() > 0
+		case gap:
 			b.WriteByte(' ')
 			gap = false
+			fallthrough
+		default:
+			b.WriteString(s[i : i+n])
 		}
-		b.WriteRune(r)
+		i += n
 	}
 	return b.String()
+}
+
+// isSpace is unicode.IsSpace, with ASCII decided without a call.
+func isSpace(r rune) bool {
+	if r < utf8.RuneSelf {
+		return r == ' ' || uint32(r)-'\t' <= '\r'-'\t'
+	}
+	return unicode.IsSpace(r)
 }

@@ -126,14 +126,16 @@ func Build(in Input, cfg Config) Prompt {
 
 	summary, through := fold(in.Summary, in.SummarizedThrough, in.History[:start], summaryCap)
 
+	var quotedSummary string
+	if summary != "" {
+		quotedSummary = summaryHeading + quote(strings.Split(summary, "\n"))
+	}
 	var sys strings.Builder
+	sys.Grow(len(rules) + len(profileHeading) + len(persona) + len(quotedSummary))
 	sys.WriteString(rules)
 	sys.WriteString(profileHeading)
 	sys.WriteString(persona)
-	if summary != "" {
-		sys.WriteString(summaryHeading)
-		sys.WriteString(quote(strings.Split(summary, "\n")))
-	}
+	sys.WriteString(quotedSummary)
 	req := llm.Request{System: sys.String(), Messages: messages(window, msg)}
 	tokens := Tokens(req.System)
 	for _, m := range req.Messages {
@@ -176,6 +178,11 @@ func rulesText(p Persona) string {
 // part of the instructions.
 func quote(lines []string) string {
 	var b strings.Builder
+	size := 0
+	for _, l := range lines {
+		size += len(l) + 3
+	}
+	b.Grow(size)
 	for _, l := range lines {
 		b.WriteString("> ")
 		b.WriteString(oneLine(l))
@@ -240,7 +247,7 @@ func fold(summary, through string, older []store.ChatMessage, capTokens int) (st
 // role are joined (a turn whose reply failed leaves two user messages in a row), and the conversation
 // starts with the person, as some providers require.
 func messages(window []store.ChatMessage, msg string) []llm.Message {
-	var out []llm.Message
+	out := make([]llm.Message, 0, len(window)+1)
 	add := func(role, text string) {
 		if n := len(out); n > 0 && out[n-1].Role == role {
 			out[n-1].Content += "\n\n" + text

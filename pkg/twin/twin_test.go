@@ -305,6 +305,8 @@ func TestOneLine(t *testing.T) {
 		{"héllo wörld", "héllo wörld"},
 		{"Details about x. Details about y. ", "Details about x. Details about y."},
 		{"\u00a0é\t\tü \u3000", "é ü"},
+		{"a\x01b\x08c\x0ed", "a\x01b\x08c\x0ed"},
+		{"a\vb\fc\rd\u0085e", "a b c d e"},
 	}
 	for _, tt := range tests {
 		if got := oneLine(tt.in); got != tt.want {
