@@ -45,9 +45,10 @@ func scanMessage(sc scanner) (store.ChatMessage, error) {
 	return m, nil
 }
 
-func scanMessages(rows *sql.Rows) ([]store.ChatMessage, error) {
+// scanMessages reads the messages of rows, expecting at most limit of them.
+func scanMessages(rows *sql.Rows, limit int) ([]store.ChatMessage, error) {
 	defer rows.Close()
-	var msgs []store.ChatMessage
+	msgs := make([]store.ChatMessage, 0, min(limit, 1000))
 	for rows.Next() {
 		m, err := scanMessage(rows)
 		if err != nil {
@@ -102,7 +103,7 @@ func (s *Store) LoadConversation(ctx context.Context, sessionID string, n int) (
 		if err != nil {
 			return err
 		}
-		msgs, err = scanMessages(rows)
+		msgs, err = scanMessages(rows, n)
 		return err
 	})
 	if err != nil {
@@ -276,7 +277,7 @@ func (s *Store) ListMessages(ctx context.Context, sessionID, cursor string, limi
 	if err != nil {
 		return store.Page[store.ChatMessage]{}, fmt.Errorf("list messages of %s: %w", sessionID, err)
 	}
-	msgs, err := scanMessages(rows)
+	msgs, err := scanMessages(rows, limit+1)
 	if err != nil {
 		return store.Page[store.ChatMessage]{}, fmt.Errorf("list messages of %s: %w", sessionID, err)
 	}
