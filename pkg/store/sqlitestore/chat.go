@@ -36,13 +36,21 @@ func messageArgs(m store.ChatMessage) []any {
 
 func scanMessage(sc scanner) (store.ChatMessage, error) {
 	var m store.ChatMessage
+	if err := scanMessageInto(sc, &m); err != nil {
+		return store.ChatMessage{}, err
+	}
+	return m, nil
+}
+
+// scanMessageInto reads a message into m, which the caller holds (a slice element: no allocation per row).
+func scanMessageInto(sc scanner, m *store.ChatMessage) error {
 	var created int64
 	if err := sc.Scan(&m.SessionID, &m.ID, &m.Role, &m.Content, &m.ClientMessageID, &m.ReplyTo, &m.Incomplete,
 		&m.Model, &created); err != nil {
-		return store.ChatMessage{}, err
+		return err
 	}
 	m.CreatedAt = fromMS(created)
-	return m, nil
+	return nil
 }
 
 // scanMessages reads the messages of rows, expecting at most limit of them.
@@ -50,11 +58,10 @@ func scanMessages(rows *sql.Rows, limit int) ([]store.ChatMessage, error) {
 	defer rows.Close()
 	msgs := make([]store.ChatMessage, 0, min(limit, 1000))
 	for rows.Next() {
-		m, err := scanMessage(rows)
-		if err != nil {
+		msgs = append(msgs, store.ChatMessage{})
+		if err := scanMessageInto(rows, &msgs[len(msgs)-1]); err != nil {
 			return nil, err
 		}
-		msgs = append(msgs, m)
 	}
 	return msgs, rows.Err()
 }
