@@ -2,8 +2,8 @@
 # bench.sh is `make bench`: it runs every benchmark program infra/bench/<topic> (each prints one
 # Markdown section) one after another, so that they do not compete for the CPU, and writes
 # docs/benchmarks.md with the machine and the date on top. BENCH_TOPICS="lambda chat" runs some only.
-# A topic that fails is marked FAILED in the file and makes the script exit non-zero. The Soak section
-# (make soak) is carried over as it is.
+# A topic that fails is marked FAILED in the file and makes the script exit non-zero. The sections
+# "Soak" (make soak) and "CPU per chat turn" (a record) are carried over as they are.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
@@ -49,11 +49,14 @@ for topic in "${topics[@]}"; do
 	echo "bench: $topic took $(($(date +%s) - start)) s" >&2
 done
 
-# The Soak section is written by make soak (infra/soak), which make bench does not run: keep it.
-if [ -f "$out" ] && grep -qx '## Soak' "$out"; then
-	echo >>"$tmp"
-	awk '/^## / { keep = ($0 == "## Soak") } keep' "$out" >>"$tmp"
-fi
+# Sections no benchmark program writes are kept: Soak (make soak, infra/soak) and CPU per chat turn
+# (a record of a change, with the profiles before and after).
+for kept in "Soak" "CPU per chat turn"; do
+	if [ -f "$out" ] && grep -qxF "## $kept" "$out"; then
+		echo >>"$tmp"
+		awk -v h="## $kept" '/^## / { keep = ($0 == h) } keep' "$out" >>"$tmp"
+	fi
+done
 
 cp "$tmp" "$out"
 echo "bench: wrote $out" >&2
