@@ -56,7 +56,7 @@ func section(w io.Writer, r *Result) {
 	fmt.Fprintf(w, "| retried in flight: one reply and one 409 / both the same reply / a second reply | %d / %d / %d | no second reply %s |\n",
 		r.RaceConflicts, r.RaceSameReply, r.RaceSecondReply, verdict(r.RaceSecondReply == 0))
 	fmt.Fprintf(w, "| kill -9: turns answered before the kill / interrupted | %d / %d | |\n", r.KillAnswered, r.KillInterrupted)
-	fmt.Fprintf(w, "| kill -9: interrupted turns retried after the restart: answered / 409 (the killed try's claim lasts its lease) | %d / %d | |\n", r.KillRetryAnswered, r.KillRetryHeld)
+	fmt.Fprintf(w, "| kill -9: interrupted turns retried after the restart: answered / still held (409) | %d / %d | all answered %s |\n", r.KillRetryAnswered, r.KillRetryHeld, verdict(r.KillRetryHeld == 0))
 	fmt.Fprintf(w, "| restart after kill -9 (process start to healthy) | %s | |\n", msec(r.KillRestart))
 	fmt.Fprintf(w, "| SIGTERM: requests in flight at the signal / answered | %d / %d | all answered %s |\n", r.TermInFlight, r.TermFinished, verdict(r.TermCut == 0 && r.TermInFlight > 0))
 	fmt.Fprintf(w, "| SIGTERM: unanswered, never read by the server (no trace in the store) / cut by the drain | %d / %d | 0 cut %s |\n", r.TermNotReceived, r.TermCut, verdict(r.TermCut == 0))

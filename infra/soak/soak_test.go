@@ -60,6 +60,7 @@ func TestFailures(t *testing.T) {
 		{"an answer the phase does not allow", func(r *Result) { r.Unexpected = []string{"load: 429"} }},
 		{"a retry after the answer not replayed", func(r *Result) { r.RetryAfterReplayed = 1 }},
 		{"a second reply in flight", func(r *Result) { r.RaceSecondReply = 1 }},
+		{"a turn held after kill -9 and a restart", func(r *Result) { r.KillRetryHeld = 1 }},
 		{"no retry overlapped", func(r *Result) { r.Overlapped = 0 }},
 		{"a request cut by the drain", func(r *Result) { r.TermCut = 1 }},
 		{"nothing in flight at SIGTERM", func(r *Result) { r.TermInFlight = 0 }},

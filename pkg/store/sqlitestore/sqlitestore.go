@@ -91,6 +91,13 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
 	}
+	// The file is this process's alone (unix-excl), so a live claim on a chat turn was left by a
+	// process that ended without finishing it (a crash): release it, so that a retry completes the turn
+	// now rather than after the lease.
+	if _, err := w.ExecContext(ctx, `UPDATE chat_messages SET claim = '', claimed_until = 0 WHERE claimed_until > ?`, ms(time.Now())); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite store %s: release the turns of an ended process: %w", path, err)
+	}
 	r, err := sql.Open("sqlite", path+pragmas+"&_pragma=query_only(1)")
 	if err != nil {
 		w.Close()

@@ -148,3 +148,34 @@ func TestUpgradeFromVersion1(t *testing.T) {
 		t.Errorf("schema version = %d, want %d", version, len(names))
 	}
 }
+
+// TestReopenReleasesClaims: the file is one process's at a time, so a turn claimed when the store
+// opens was claimed by a process that ended without finishing it (a crash), and a retry completes it
+// at once instead of waiting out the lease.
+func TestReopenReleasesClaims(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "twin.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := id.New()
+	c := store.ChatSession{ID: id.New(), OwnerID: owner, TwinID: owner, Title: "Chat", CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	if err := s.CreateSession(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	m := store.ChatMessage{ID: id.New(), SessionID: c.ID, Role: "user", Content: "hi", ClientMessageID: "cm-1", CreatedAt: time.Now()}
+	if _, err := s.StartTurn(ctx, m, "try-1", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.StartTurn(ctx, m, "try-2", time.Hour); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("a second try while the first holds the turn = %v, want ErrConflict", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openTemp(t, path)
+	if _, err := s.StartTurn(ctx, m, "try-2", time.Hour); err != nil {
+		t.Errorf("a retry after the store opened again = %v, want the turn claimed", err)
+	}
+}
