@@ -1,0 +1,46 @@
+package tmplcheck
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+)
+
+// TestSamconfigParameters checks every parameter value samconfig.toml gives against the template's
+// AllowedPattern and AllowedValues, so that a deploy from it is not refused by CloudFormation, nor
+// (as a SecretsArn without its 6-character suffix would be) by the functions' IAM policies at start.
+func TestSamconfigParameters(t *testing.T) {
+	c := translate(t)
+	b, err := os.ReadFile(filepath.Join(root, "samconfig.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	overrides := regexp.MustCompile(`(?m)^parameter_overrides = "(.*)"$`).FindAllStringSubmatch(string(b), -1)
+	if len(overrides) == 0 {
+		t.Fatal("samconfig.toml has no parameter_overrides")
+	}
+	pair := regexp.MustCompile(`(\w+)=\\"([^"\\]*)\\"`)
+	for _, o := range overrides {
+		for _, p := range pair.FindAllStringSubmatch(o[1], -1) {
+			name, value := p[1], p[2]
+			decl, ok := c.Parameters[name]
+			if !ok {
+				t.Errorf("samconfig.toml sets %s, which template.yaml does not declare", name)
+				continue
+			}
+			if pat, ok := decl["AllowedPattern"].(string); ok && !regexp.MustCompile(pat).MatchString(value) {
+				t.Errorf("samconfig.toml: %s=%q does not match its AllowedPattern %s", name, value, pat)
+			}
+			if vals, ok := decl["AllowedValues"].([]any); ok {
+				found := false
+				for _, v := range vals {
+					found = found || v == value
+				}
+				if !found {
+					t.Errorf("samconfig.toml: %s=%q is not one of %v", name, value, vals)
+				}
+			}
+		}
+	}
+}
