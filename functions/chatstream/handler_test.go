@@ -18,6 +18,7 @@ import (
 	"github.com/secondme/twin/pkg/api"
 	"github.com/secondme/twin/pkg/chat"
 	"github.com/secondme/twin/pkg/chat/chattest"
+	"github.com/secondme/twin/pkg/fault"
 	"github.com/secondme/twin/pkg/id"
 	"github.com/secondme/twin/pkg/store"
 	"github.com/secondme/twin/pkg/store/sqlitestore"
@@ -30,7 +31,7 @@ type cookieAuth struct{}
 func (cookieAuth) Authenticate(w http.ResponseWriter, r *http.Request) (string, error) {
 	c, err := r.Cookie("sm_session")
 	if err != nil {
-		return "", api.Errorf(api.CodeUnauthenticated, "sign in first")
+		return "", fault.Errorf(fault.CodeUnauthenticated, "sign in first")
 	}
 	return c.Value, nil
 }

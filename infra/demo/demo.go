@@ -17,6 +17,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/secondme/twin/pkg/api"
+	"github.com/secondme/twin/pkg/fault"
 	"github.com/secondme/twin/pkg/id"
 	"github.com/secondme/twin/pkg/profile"
 	"github.com/secondme/twin/pkg/store"
@@ -146,7 +147,7 @@ func PersonaList(personas []store.User) http.Handler {
 	return api.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
-			return api.Errorf(api.CodeMethodNotAllowed, "method %s is not allowed on %s", r.Method, r.URL.Path)
+			return fault.Errorf(fault.CodeMethodNotAllowed, "method %s is not allowed on %s", r.Method, r.URL.Path)
 		}
 		api.WriteJSON(w, http.StatusOK, refs)
 		return nil

@@ -16,6 +16,7 @@ import (
 
 	"github.com/secondme/twin/pkg/api"
 	"github.com/secondme/twin/pkg/api/usersapi"
+	"github.com/secondme/twin/pkg/fault"
 	"github.com/secondme/twin/pkg/queue"
 	"github.com/secondme/twin/pkg/queue/memqueue"
 	"github.com/secondme/twin/pkg/store/sqlitestore"
@@ -123,7 +124,7 @@ func (l *lateAuth) Authenticate(w http.ResponseWriter, r *http.Request) (string,
 	if a := l.s.auth; a != nil && a != api.Authenticator(l) {
 		return a.Authenticate(w, r)
 	}
-	return "", api.Errorf(api.CodeUnauthenticated, "sign-in is not wired into the local stack")
+	return "", fault.Errorf(fault.CodeUnauthenticated, "sign-in is not wired into the local stack")
 }
 
 // lateRematch is s.rematch until the matches group sets it, for a group wired before: each call goes

@@ -14,6 +14,7 @@ import (
 
 	"github.com/secondme/twin/pkg/api"
 	"github.com/secondme/twin/pkg/api/apitest"
+	"github.com/secondme/twin/pkg/fault"
 )
 
 type body struct {
@@ -32,17 +33,17 @@ func TestDecode(t *testing.T) {
 	}{
 		{"valid", "application/json", `{"name":"a","count":1}`, "", ""},
 		{"valid with charset", "application/json; charset=utf-8", `{"name":"a"}`, "", ""},
-		{"no content type", "", `{"name":"a"}`, api.CodeUnsupportedMediaType, ""},
-		{"form content type", "application/x-www-form-urlencoded", `name=a`, api.CodeUnsupportedMediaType, ""},
-		{"malformed", "application/json", `{"name":`, api.CodeInvalidArgument, "body"},
-		{"wrong type", "application/json", `{"count":"three"}`, api.CodeInvalidArgument, "count"},
-		{"wrong element type", "application/json", `{"tags":[1]}`, api.CodeInvalidArgument, "tags"},
-		{"unknown field", "application/json", `{"nmae":"a"}`, api.CodeInvalidArgument, "nmae"},
-		{"trailing data", "application/json", `{"name":"a"} {}`, api.CodeInvalidArgument, "body"},
-		{"empty", "application/json", ``, api.CodeInvalidArgument, "body"},
-		{"not an object", "application/json", `[1,2]`, api.CodeInvalidArgument, "body"},
-		{"invalid utf-8", "application/json", "{\"name\":\"\xff\xfe\"}", api.CodeInvalidArgument, "body"},
-		{"oversized", "application/json", `{"name":"` + strings.Repeat("a", api.MaxBody) + `"}`, api.CodePayloadTooLarge, ""},
+		{"no content type", "", `{"name":"a"}`, fault.CodeUnsupportedMediaType, ""},
+		{"form content type", "application/x-www-form-urlencoded", `name=a`, fault.CodeUnsupportedMediaType, ""},
+		{"malformed", "application/json", `{"name":`, fault.CodeInvalidArgument, "body"},
+		{"wrong type", "application/json", `{"count":"three"}`, fault.CodeInvalidArgument, "count"},
+		{"wrong element type", "application/json", `{"tags":[1]}`, fault.CodeInvalidArgument, "tags"},
+		{"unknown field", "application/json", `{"nmae":"a"}`, fault.CodeInvalidArgument, "nmae"},
+		{"trailing data", "application/json", `{"name":"a"} {}`, fault.CodeInvalidArgument, "body"},
+		{"empty", "application/json", ``, fault.CodeInvalidArgument, "body"},
+		{"not an object", "application/json", `[1,2]`, fault.CodeInvalidArgument, "body"},
+		{"invalid utf-8", "application/json", "{\"name\":\"\xff\xfe\"}", fault.CodeInvalidArgument, "body"},
+		{"oversized", "application/json", `{"name":"` + strings.Repeat("a", api.MaxBody) + `"}`, fault.CodePayloadTooLarge, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -77,8 +78,8 @@ func FuzzDecodeBytes(f *testing.F) {
 		var v body
 		err := api.DecodeBytes(b, &v)
 		if err != nil {
-			if e := api.FromError(err); e.HTTPStatus() != http.StatusBadRequest {
-				t.Fatalf("status %d for %q, want 400", e.HTTPStatus(), b)
+			if e := api.FromError(err); api.Status(e) != http.StatusBadRequest {
+				t.Fatalf("status %d for %q, want 400", api.Status(e), b)
 			}
 		}
 	})
@@ -112,7 +113,7 @@ func TestRouter(t *testing.T) {
 	rt := api.NewRouter()
 	rt.HandleFunc("GET /api/health", api.Health)
 	rt.HandleFunc("GET /api/things/{id}", func(w http.ResponseWriter, r *http.Request) error {
-		return api.NotFound("thing")
+		return fault.NotFound("thing")
 	})
 	rt.HandleFunc("POST /api/things", func(w http.ResponseWriter, r *http.Request) error {
 		var v body
@@ -138,12 +139,12 @@ func TestRouter(t *testing.T) {
 		wantCode string
 	}{
 		{"health", apitest.Request("GET", "/api/health", "", ""), 200, ""},
-		{"unknown route", apitest.Request("GET", "/api/nope", "", ""), 404, api.CodeNotFound},
-		{"wrong method", apitest.Request("DELETE", "/api/health", "", ""), 405, api.CodeMethodNotAllowed},
-		{"handler not found", apitest.Request("GET", "/api/things/1", "", ""), 404, api.CodeNotFound},
+		{"unknown route", apitest.Request("GET", "/api/nope", "", ""), 404, fault.CodeNotFound},
+		{"wrong method", apitest.Request("DELETE", "/api/health", "", ""), 405, fault.CodeMethodNotAllowed},
+		{"handler not found", apitest.Request("GET", "/api/things/1", "", ""), 404, fault.CodeNotFound},
 		{"created", apitest.Request("POST", "/api/things", "", `{"name":"x"}`), 201, ""},
-		{"bad body", apitest.Request("POST", "/api/things", "", `{"name":1}`), 400, api.CodeInvalidArgument},
-		{"panic", apitest.Request("GET", "/api/panic", "", ""), 500, api.CodeInternal},
+		{"bad body", apitest.Request("POST", "/api/things", "", `{"name":1}`), 400, fault.CodeInvalidArgument},
+		{"panic", apitest.Request("GET", "/api/panic", "", ""), 500, fault.CodeInternal},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -224,8 +225,8 @@ func TestSameOrigin(t *testing.T) {
 			if w.Code != tt.want {
 				t.Fatalf("status = %d, want %d", w.Code, tt.want)
 			}
-			if tt.want == 403 && eb.Error.Code != api.CodePermissionDenied {
-				t.Errorf("code = %q, want %q", eb.Error.Code, api.CodePermissionDenied)
+			if tt.want == 403 && eb.Error.Code != fault.CodePermissionDenied {
+				t.Errorf("code = %q, want %q", eb.Error.Code, fault.CodePermissionDenied)
 			}
 		})
 	}
@@ -277,8 +278,8 @@ func TestEdgeSecret(t *testing.T) {
 				t.Fatalf("status = %d, want %d (%s)", w.Code, tt.want, w.Body)
 			}
 			if tt.want == 403 {
-				if eb.Error.Code != api.CodePermissionDenied {
-					t.Errorf("code = %q, want %q", eb.Error.Code, api.CodePermissionDenied)
+				if eb.Error.Code != fault.CodePermissionDenied {
+					t.Errorf("code = %q, want %q", eb.Error.Code, fault.CodePermissionDenied)
 				}
 				if len(seen) != 0 {
 					t.Errorf("the handler ran for a refused request")
@@ -306,7 +307,7 @@ func TestCanceledRequest(t *testing.T) {
 		{"client gone, context error", context.Canceled, true, api.StatusClientClosed, "INFO"},
 		{"client gone, wrapped store error", fmt.Errorf("query: %w", context.Canceled), true, api.StatusClientClosed, "INFO"},
 		{"client gone, another failure", errors.New("connection reset"), true, api.StatusClientClosed, "INFO"},
-		{"client gone, a client error stays", api.Invalid("name", "required"), true, api.StatusClientClosed, ""},
+		{"client gone, a client error stays", fault.Invalid("name", "required"), true, api.StatusClientClosed, ""},
 		{"client here, canceled internally is a fault", context.Canceled, false, 500, "ERROR"},
 		{"client here, internal error", errors.New("boom"), false, 500, "ERROR"},
 	}
@@ -368,7 +369,7 @@ func TestRequireUser(t *testing.T) {
 		return nil
 	})
 	w, eb := serve(t, h, apitest.Request("GET", "/", "", ""))
-	if w.Code != 401 || eb.Error.Code != api.CodeUnauthenticated {
+	if w.Code != 401 || eb.Error.Code != fault.CodeUnauthenticated {
 		t.Errorf("anonymous: status %d code %q, want 401 unauthenticated", w.Code, eb.Error.Code)
 	}
 	w, _ = serve(t, h, apitest.Request("GET", "/", "u1", ""))

@@ -9,9 +9,10 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
-	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/secondme/twin/pkg/fault"
 )
 
 // MaxBody is the largest request body accepted, 64 KiB.
@@ -24,17 +25,17 @@ func Decode(r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || mt != "application/json" {
-			return Errorf(CodeUnsupportedMediaType, "Content-Type must be application/json")
+			return fault.Errorf(fault.CodeUnsupportedMediaType, "Content-Type must be application/json")
 		}
 	} else {
-		return Errorf(CodeUnsupportedMediaType, "Content-Type must be application/json")
+		return fault.Errorf(fault.CodeUnsupportedMediaType, "Content-Type must be application/json")
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
 	if err != nil {
-		return Errorf(CodeInvalidArgument, "could not read the body")
+		return fault.Errorf(fault.CodeInvalidArgument, "could not read the body")
 	}
 	if len(body) > MaxBody {
-		return Errorf(CodePayloadTooLarge, "body is larger than %d bytes", MaxBody)
+		return fault.Errorf(fault.CodePayloadTooLarge, "body is larger than %d bytes", MaxBody)
 	}
 	return DecodeBytes(body, v)
 }
@@ -42,10 +43,10 @@ func Decode(r *http.Request, v any) error {
 // DecodeBytes decodes a JSON document into v with the checks of Decode, apart from size and type.
 func DecodeBytes(body []byte, v any) error {
 	if !utf8.Valid(body) {
-		return Invalid("body", "not valid UTF-8")
+		return fault.Invalid("body", "not valid UTF-8")
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
-		return Invalid("body", "empty; a JSON object is required")
+		return fault.Invalid("body", "empty; a JSON object is required")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -53,7 +54,7 @@ func DecodeBytes(body []byte, v any) error {
 		return jsonError(err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return Invalid("body", "unexpected data after the JSON value")
+		return fault.Invalid("body", "unexpected data after the JSON value")
 	}
 	return nil
 }
@@ -68,16 +69,16 @@ func jsonError(err error) error {
 		if field == "" {
 			field = "body"
 		}
-		return Invalid(field, "must be "+jsonKind(typeErr.Type.Kind().String()))
+		return fault.Invalid(field, "must be "+jsonKind(typeErr.Type.Kind().String()))
 	case errors.As(err, &syntaxErr):
-		return Invalid("body", fmt.Sprintf("malformed JSON at byte %d", syntaxErr.Offset))
+		return fault.Invalid("body", fmt.Sprintf("malformed JSON at byte %d", syntaxErr.Offset))
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return Invalid("body", "truncated JSON")
+		return fault.Invalid("body", "truncated JSON")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return Invalid(field, "unknown field")
+		return fault.Invalid(field, "unknown field")
 	}
-	return Invalid("body", "malformed JSON")
+	return fault.Invalid("body", "malformed JSON")
 }
 
 func jsonKind(k string) string {
@@ -112,11 +113,11 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 // it is logged at INFO and answered 499, which nobody reads.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	e := FromError(err)
-	status := e.HTTPStatus()
+	status := Status(e)
 	if status >= 500 && clientGone(r) {
 		slog.InfoContext(r.Context(), "request canceled by the client", "method", r.Method, "path", r.URL.Path,
 			"err", err, "request_id", RequestID(r.Context()))
-		e, status = &Error{Code: CodeInternal, Message: "request canceled"}, StatusClientClosed
+		e, status = fault.New(fault.CodeInternal, "request canceled"), StatusClientClosed
 	} else if status >= 500 {
 		slog.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path,
 			"status", status, "err", err, "request_id", RequestID(r.Context()))
@@ -124,14 +125,12 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", retryAfterHeader(e.RetryAfter))
 	}
-	WriteJSON(w, status, map[string]*Error{"error": e})
+	WriteJSON(w, status, map[string]errorJSON{"error": {Code: e.Code, Message: e.Message, Fields: e.Fields}})
 }
 
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+// errorJSON is the body of an error answer.
+type errorJSON struct {
+	Code    string            `json:"code"`
+	Message string            `json:"message"`
+	Fields  map[string]string `json:"fields,omitempty"`
 }

@@ -13,6 +13,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+
+	"github.com/secondme/twin/pkg/fault"
 )
 
 type ctxKey int
@@ -118,7 +120,7 @@ func FromEdge(secret string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got := r.Header.Values(OriginVerifyHeader)
 		if len(got) != 1 || subtle.ConstantTimeCompare([]byte(got[0]), want) != 1 {
-			WriteError(w, r, Errorf(CodePermissionDenied, "requests go through the public origin"))
+			WriteError(w, r, fault.Errorf(fault.CodePermissionDenied, "requests go through the public origin"))
 			return
 		}
 		r.Header.Del(OriginVerifyHeader)
@@ -135,7 +137,7 @@ func recoverPanics(next http.Handler) http.Handler {
 				}
 				slog.ErrorContext(r.Context(), "panic", "cause", fmt.Sprint(v), "stack", string(debug.Stack()),
 					"request_id", RequestID(r.Context()))
-				WriteError(w, r, Errorf(CodeInternal, "internal error"))
+				WriteError(w, r, fault.Errorf(fault.CodeInternal, "internal error"))
 			}
 		}()
 		next.ServeHTTP(w, r)
@@ -161,7 +163,7 @@ func SameOrigin(next http.Handler, publicURL string, exempt ...string) http.Hand
 			}
 		}
 		if !fromOrigin(r, public) {
-			WriteError(w, r, Errorf(CodePermissionDenied, "cross-site request refused"))
+			WriteError(w, r, fault.Errorf(fault.CodePermissionDenied, "cross-site request refused"))
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -235,7 +237,7 @@ func RequireUser(a Authenticator, h HandlerFunc) HandlerFunc {
 			return err
 		}
 		if uid == "" {
-			return Errorf(CodeUnauthenticated, "sign in first")
+			return fault.Errorf(fault.CodeUnauthenticated, "sign in first")
 		}
 		return h(w, r.WithContext(WithUserID(r.Context(), uid)))
 	}

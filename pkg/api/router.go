@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/secondme/twin/pkg/fault"
 )
 
 // HandlerFunc is an HTTP handler that returns its error instead of writing it; the router writes it
@@ -51,10 +53,10 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if allow := probe.header.Get("Allow"); allow != "" {
 			w.Header().Set("Allow", allow)
 		}
-		WriteError(w, r, Errorf(CodeMethodNotAllowed, "method %s is not allowed on %s", r.Method, r.URL.Path))
+		WriteError(w, r, fault.Errorf(fault.CodeMethodNotAllowed, "method %s is not allowed on %s", r.Method, r.URL.Path))
 		return
 	}
-	WriteError(w, r, Errorf(CodeNotFound, "no route %s", strings.ToValidUTF8(r.URL.Path, "?")))
+	WriteError(w, r, fault.Errorf(fault.CodeNotFound, "no route %s", strings.ToValidUTF8(r.URL.Path, "?")))
 }
 
 // statusProbe records the status the mux would answer with and discards the body.

@@ -14,7 +14,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
-	"github.com/secondme/twin/pkg/api"
+	"github.com/secondme/twin/pkg/fault"
 )
 
 // OIDCConfig configures sign-in with any OpenID Connect provider (Cognito, Google, Keycloak, the
@@ -82,8 +82,7 @@ func (o *OIDC) discover(ctx context.Context) (*oauth2.Config, *oidc.IDTokenVerif
 	p, err := oidc.NewProvider(oidc.ClientContext(ctx, o.client), o.cfg.Issuer)
 	if err != nil {
 		slog.ErrorContext(ctx, "oidc discovery failed", "issuer", o.cfg.Issuer, "err", err)
-		return nil, nil, nil, &api.Error{Code: api.CodeUpstreamUnavailable, Status: http.StatusServiceUnavailable,
-			Message: "the sign-in provider cannot be reached; try again"}
+		return nil, nil, nil, fault.Unavailable("the sign-in provider cannot be reached; try again")
 	}
 	o.provider = p
 	o.verifier = p.Verifier(&oidc.Config{ClientID: o.cfg.ClientID})
@@ -125,32 +124,32 @@ func (o *OIDC) Exchange(ctx context.Context, code, verifier, nonce string) (OIDC
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode < 500 {
 			slog.WarnContext(ctx, "oidc code refused", "status", re.Response.StatusCode, "error", re.ErrorCode)
-			return OIDCProfile{}, api.Invalid("code", "the sign-in provider refused the code; sign in again")
+			return OIDCProfile{}, fault.Invalid("code", "the sign-in provider refused the code; sign in again")
 		}
 		slog.ErrorContext(ctx, "oidc code exchange failed", "err", err)
-		return OIDCProfile{}, api.Errorf(api.CodeUpstreamUnavailable, "the sign-in provider did not answer; try again")
+		return OIDCProfile{}, fault.Errorf(fault.CodeUpstreamUnavailable, "the sign-in provider did not answer; try again")
 	}
 	raw, _ := tok.Extra("id_token").(string)
 	if raw == "" {
-		return OIDCProfile{}, api.Errorf(api.CodeUpstreamUnavailable, "the sign-in provider sent no ID token")
+		return OIDCProfile{}, fault.Errorf(fault.CodeUpstreamUnavailable, "the sign-in provider sent no ID token")
 	}
 	idt, err := v.Verify(oidc.ClientContext(ctx, o.client), raw)
 	if err != nil {
 		slog.WarnContext(ctx, "oidc id token refused", "err", err)
-		return OIDCProfile{}, api.Errorf(api.CodeUnauthenticated, "the identity token could not be verified; sign in again")
+		return OIDCProfile{}, fault.Errorf(fault.CodeUnauthenticated, "the identity token could not be verified; sign in again")
 	}
 	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(nonce)) != 1 || nonce == "" {
 		slog.WarnContext(ctx, "oidc id token nonce mismatch")
-		return OIDCProfile{}, api.Errorf(api.CodeUnauthenticated, "the identity token is not for this sign-in; sign in again")
+		return OIDCProfile{}, fault.Errorf(fault.CodeUnauthenticated, "the identity token is not for this sign-in; sign in again")
 	}
 	if idt.AccessTokenHash != "" {
 		if err := idt.VerifyAccessToken(tok.AccessToken); err != nil {
-			return OIDCProfile{}, api.Errorf(api.CodeUnauthenticated, "the identity token does not match the access token")
+			return OIDCProfile{}, fault.Errorf(fault.CodeUnauthenticated, "the identity token does not match the access token")
 		}
 	}
 	var c profileClaims
 	if err := idt.Claims(&c); err != nil {
-		return OIDCProfile{}, api.Errorf(api.CodeUnauthenticated, "the identity token has malformed claims")
+		return OIDCProfile{}, fault.Errorf(fault.CodeUnauthenticated, "the identity token has malformed claims")
 	}
 	if c.name() == "" && p.UserInfoEndpoint() != "" {
 		if ui, err := p.UserInfo(oidc.ClientContext(ctx, o.client), oauth2.StaticTokenSource(tok)); err == nil && ui.Subject == idt.Subject {

@@ -15,7 +15,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/sync/singleflight"
 
-	"github.com/secondme/twin/pkg/api"
+	"github.com/secondme/twin/pkg/fault"
 	"github.com/secondme/twin/pkg/id"
 	"github.com/secondme/twin/pkg/secondme"
 	"github.com/secondme/twin/pkg/store"
@@ -61,8 +61,6 @@ func New(st Store, sealer *Sealer, sessions *Sessions, opts Options) *Service {
 		rematch: opts.Rematcher, now: now}
 }
 
-var _ api.Authenticator = (*Service)(nil)
-
 // Authenticate finds the signed-in person through the service's login sessions (Sessions.Authenticate),
 // so that one value can serve as the authenticator, the SecondMe token source and the syncer.
 func (s *Service) Authenticate(w http.ResponseWriter, r *http.Request) (string, error) {
@@ -100,12 +98,12 @@ func (s *Service) Login(w http.ResponseWriter, r *http.Request, req LoginRequest
 	switch req.Provider {
 	case store.ProviderSecondMe:
 		if s.sm == nil {
-			return api.Invalid("provider", "sign-in with SecondMe is not configured here")
+			return fault.Invalid("provider", "sign-in with SecondMe is not configured here")
 		}
 		target = s.sm.AuthCodeURL(st.State)
 	case store.ProviderOIDC:
 		if s.oidc == nil {
-			return api.Invalid("provider", "sign-in with OpenID Connect is not configured here")
+			return fault.Invalid("provider", "sign-in with OpenID Connect is not configured here")
 		}
 		st.Nonce, st.Verifier = randomToken(), oauth2.GenerateVerifier()
 		var err error
@@ -113,7 +111,7 @@ func (s *Service) Login(w http.ResponseWriter, r *http.Request, req LoginRequest
 			return err
 		}
 	default:
-		return api.Invalid("provider", "must be secondme or oidc")
+		return fault.Invalid("provider", "must be secondme or oidc")
 	}
 	writeState(w, r, s.sealer, st)
 	w.Header().Set("Cache-Control", "no-store")
@@ -150,19 +148,19 @@ func (s *Service) Callback(w http.ResponseWriter, r *http.Request) error {
 	}
 	code := q.Get("code")
 	if code == "" {
-		return api.Invalid("code", "required")
+		return fault.Invalid("code", "required")
 	}
 	var userID string
 	var created bool
 	switch st.Provider {
 	case store.ProviderSecondMe:
 		if s.sm == nil {
-			return api.Invalid("provider", "sign-in with SecondMe is not configured here")
+			return fault.Invalid("provider", "sign-in with SecondMe is not configured here")
 		}
 		userID, created, err = s.secondMeSignIn(ctx, code)
 	case store.ProviderOIDC:
 		if s.oidc == nil {
-			return api.Invalid("provider", "sign-in with OpenID Connect is not configured here")
+			return fault.Invalid("provider", "sign-in with OpenID Connect is not configured here")
 		}
 		userID, created, err = s.oidcSignIn(ctx, code, st)
 	default:
@@ -257,7 +255,7 @@ func (s *Service) oidcSignIn(ctx context.Context, code string, st loginState) (s
 		return "", false, err
 	}
 	if p.Subject == "" {
-		return "", false, api.Errorf(api.CodeUnauthenticated, "the identity token has no subject")
+		return "", false, fault.Errorf(fault.CodeUnauthenticated, "the identity token has no subject")
 	}
 	now := s.now().UTC()
 	build := func(userID string) func() (store.User, error) {
@@ -354,10 +352,10 @@ func exchangeError(ctx context.Context, err error) error {
 		if why == "" {
 			why = "not valid"
 		}
-		return api.Invalid("code", "SecondMe says the sign-in code is "+why+" ("+sub+"); sign in again")
+		return fault.Invalid("code", "SecondMe says the sign-in code is "+why+" ("+sub+"); sign in again")
 	case secondme.IsMisconfigured(err):
 		slog.ErrorContext(ctx, "secondme refused this app's configuration", "sub_code", sub, "err", err)
-		return api.Errorf(api.CodeUpstreamUnavailable, "SecondMe refused this app's sign-in settings (%s); the operator must fix the configuration", sub)
+		return fault.Errorf(fault.CodeUpstreamUnavailable, "SecondMe refused this app's sign-in settings (%s); the operator must fix the configuration", sub)
 	}
 	return upstreamError(ctx, "exchange the sign-in code with SecondMe", err)
 }
@@ -365,9 +363,6 @@ func exchangeError(ctx context.Context, err error) error {
 // upstreamError turns a failed SecondMe call into upstream_unavailable (503 when it may pass).
 func upstreamError(ctx context.Context, what string, err error) error {
 	slog.WarnContext(ctx, "secondme call failed", "what", what, "sub_code", secondme.SubCodeOf(err), "err", err)
-	e := &api.Error{Code: api.CodeUpstreamUnavailable, Message: "could not " + what + "; try again"}
-	if secondme.IsTemporary(err) || ctx.Err() != nil {
-		e.Status = http.StatusServiceUnavailable
-	}
-	return e
+	return &fault.Error{Code: fault.CodeUpstreamUnavailable, Message: "could not " + what + "; try again",
+		Temporary: secondme.IsTemporary(err) || ctx.Err() != nil}
 }

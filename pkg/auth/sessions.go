@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/secondme/twin/pkg/api"
+	"github.com/secondme/twin/pkg/fault"
 	"github.com/secondme/twin/pkg/store"
 )
 
@@ -25,8 +25,6 @@ type Sessions struct {
 	ttl time.Duration
 	now func() time.Time
 }
-
-var _ api.Authenticator = (*Sessions)(nil)
 
 // NewSessions returns Sessions over st; ttl 0 means DefaultSessionTTL, now nil means time.Now.
 func NewSessions(st SessionStore, ttl time.Duration, now func() time.Time) *Sessions {
@@ -64,7 +62,7 @@ func (s *Sessions) Start(ctx context.Context, w http.ResponseWriter, r *http.Req
 }
 
 // errSignIn is the answer for a missing, unknown or expired session.
-var errSignIn = api.Errorf(api.CodeUnauthenticated, "sign in first")
+var errSignIn = fault.Errorf(fault.CodeUnauthenticated, "sign in first")
 
 // Authenticate returns the user of the request's live session. With less than half of the lifetime
 // left it renews the session (one store write) and the cookie. No cookie, or an unknown or expired
@@ -79,7 +77,7 @@ func (s *Sessions) Authenticate(w http.ResponseWriter, r *http.Request) (string,
 	now := s.now().UTC()
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !now.Before(ls.ExpiresAt)) {
 		clearCookie(w, r, SessionCookie, "/")
-		return "", api.Errorf(api.CodeUnauthenticated, "your session has ended; sign in again")
+		return "", fault.Errorf(fault.CodeUnauthenticated, "your session has ended; sign in again")
 	}
 	if err != nil {
 		return "", fmt.Errorf("get login session: %w", err)
@@ -89,7 +87,7 @@ func (s *Sessions) Authenticate(w http.ResponseWriter, r *http.Request) (string,
 		switch {
 		case errors.Is(err, store.ErrNotFound): // revoked meanwhile
 			clearCookie(w, r, SessionCookie, "/")
-			return "", api.Errorf(api.CodeUnauthenticated, "your session has ended; sign in again")
+			return "", fault.Errorf(fault.CodeUnauthenticated, "your session has ended; sign in again")
 		case err != nil:
 			return "", fmt.Errorf("renew login session: %w", err)
 		}

@@ -10,7 +10,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/secondme/twin/pkg/api"
+	"github.com/secondme/twin/pkg/fault"
 )
 
 // StateTTL is how long a sign-in may take from the redirect to the callback.
@@ -44,7 +44,7 @@ func writeState(w http.ResponseWriter, r *http.Request, s *Sealer, st loginState
 }
 
 // errNoState is the answer to a callback without a usable login state.
-var errNoState = api.Invalid("state", "no sign-in is in progress in this browser, or it took longer than 10 minutes; start again")
+var errNoState = fault.Invalid("state", "no sign-in is in progress in this browser, or it took longer than 10 minutes; start again")
 
 // readState clears the login-state cookie and returns the state it held, checked against the
 // callback's state parameter: missing, unreadable, expired or different is a 400.
@@ -71,10 +71,10 @@ func readState(w http.ResponseWriter, r *http.Request, s *Sealer, now time.Time)
 	}
 	got := r.URL.Query().Get("state")
 	if got == "" {
-		return loginState{}, api.Invalid("state", "required")
+		return loginState{}, fault.Invalid("state", "required")
 	}
 	if subtle.ConstantTimeCompare([]byte(got), []byte(st.State)) != 1 {
-		return loginState{}, api.Invalid("state", "does not match the sign-in in progress")
+		return loginState{}, fault.Invalid("state", "does not match the sign-in in progress")
 	}
 	return st, nil
 }
@@ -87,4 +87,4 @@ func stateEventID(state string) string {
 }
 
 // errStateUsed is the answer to a replayed callback.
-var errStateUsed = api.Invalid("state", "this sign-in was already completed; start again")
+var errStateUsed = fault.Invalid("state", "this sign-in was already completed; start again")

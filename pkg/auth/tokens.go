@@ -10,7 +10,7 @@ import (
 	"reflect"
 	"time"
 
-	"github.com/secondme/twin/pkg/api"
+	"github.com/secondme/twin/pkg/fault"
 	"github.com/secondme/twin/pkg/secondme"
 	"github.com/secondme/twin/pkg/store"
 )
@@ -74,9 +74,9 @@ func (s *Service) openTokens(ident store.Identity) (storedTokens, error) {
 
 // Errors of the token paths.
 var (
-	errNoSecondMe = api.Errorf(api.CodeConflict, "no SecondMe account linked")
-	errRevoked    = api.Errorf(api.CodeUnauthenticated, "access to your SecondMe was revoked; sign in with SecondMe again")
-	errSignInSM   = api.Errorf(api.CodeUnauthenticated, "your SecondMe sign-in has expired; sign in with SecondMe again")
+	errNoSecondMe = fault.Errorf(fault.CodeConflict, "no SecondMe account linked")
+	errRevoked    = fault.Errorf(fault.CodeUnauthenticated, "access to your SecondMe was revoked; sign in with SecondMe again")
+	errSignInSM   = fault.Errorf(fault.CodeUnauthenticated, "your SecondMe sign-in has expired; sign in with SecondMe again")
 )
 
 // secondMeIdentity returns the person's SecondMe identity, or errNoSecondMe.

@@ -21,7 +21,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/secondme/twin/pkg/api"
+	"github.com/secondme/twin/pkg/fault"
 	"github.com/secondme/twin/pkg/store"
 )
 
@@ -120,24 +120,24 @@ const maxIDLength = 256
 // ignored, so that a field SecondMe adds does not lose a revocation.
 func DecodeEvent(body []byte) (Event, error) {
 	if !utf8.Valid(body) {
-		return Event{}, api.Invalid("body", "not valid UTF-8")
+		return Event{}, fault.Invalid("body", "not valid UTF-8")
 	}
 	if b := bytes.TrimSpace(body); len(b) == 0 || b[0] != '{' {
-		return Event{}, api.Invalid("body", "must be a JSON object")
+		return Event{}, fault.Invalid("body", "must be a JSON object")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	var ev Event
 	if err := dec.Decode(&ev); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
-			return Event{}, api.Invalid(te.Field, "must be a string")
+			return Event{}, fault.Invalid(te.Field, "must be a string")
 		}
-		return Event{}, api.Invalid("body", "malformed JSON")
+		return Event{}, fault.Invalid("body", "malformed JSON")
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return Event{}, api.Invalid("body", "unexpected data after the JSON object")
+		return Event{}, fault.Invalid("body", "unexpected data after the JSON object")
 	}
-	f := api.Fields{}
+	f := fault.Fields{}
 	checkID := func(name, v string, required bool) {
 		switch {
 		case v == "" && required:
@@ -162,66 +162,57 @@ func DecodeEvent(body []byte) (Event, error) {
 	return ev, nil
 }
 
-// Handle serves POST /api/webhooks/secondme. In order: the body (at most 64 KiB), the signature
+// Receive takes a delivery of POST /api/webhooks/secondme (its headers and body; the HTTP layer bounds
+// the body) and returns the status to answer, "ok" or "revoked". In order: the signature
 // (401 when missing or wrong, compared in constant time), the timestamp (401 when outside the
 // 5-minute window either way), the event (400 when malformed), then the eventId (409 when seen
 // before: a replay changes nothing). A test delivery answers 200 and changes nothing. A revocation
 // deletes the identity's tokens, marks it revoked, records the eventId on the identity and ends the
-// person's login sessions, then answers 200; a failure before that is a 5xx, so SecondMe retries.
+// person's login sessions, then returns "revoked"; a failure before that is a 5xx, so SecondMe retries.
 //
 // The timestamp is not signed, so a captured delivery can be sent again with a fresh one. Its event
 // record refuses it for eventRetention; after that, the identity's record of the revocations applied
 // to it does (409 as well), so that a replay never revokes the grant the person made since.
-func (h *Webhook) Handle(w http.ResponseWriter, r *http.Request) error {
-	ctx := r.Context()
+func (h *Webhook) Receive(ctx context.Context, header http.Header, body []byte) (string, error) {
 	if len(h.cfg.Secret) == 0 {
 		slog.ErrorContext(ctx, "secondme webhook received but no webhook secret is configured")
-		return &api.Error{Code: api.CodeUpstreamUnavailable, Status: http.StatusServiceUnavailable, Message: "webhook not configured"}
+		return "", fault.Unavailable("webhook not configured")
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, api.MaxBody+1))
-	if err != nil {
-		return api.Invalid("body", "could not be read")
-	}
-	if len(body) > api.MaxBody {
-		return api.Errorf(api.CodePayloadTooLarge, "body is larger than %d bytes", api.MaxBody)
-	}
-	if !h.validSignature(r.Header.Get(h.cfg.SignatureHeader), body) {
+	if !h.validSignature(header.Get(h.cfg.SignatureHeader), body) {
 		slog.WarnContext(ctx, "secondme webhook refused: bad signature")
-		return api.Errorf(api.CodeUnauthenticated, "invalid webhook signature")
+		return "", fault.Errorf(fault.CodeUnauthenticated, "invalid webhook signature")
 	}
 	now := h.cfg.Now()
-	at, ok := parseTimestamp(r.Header.Get(h.cfg.TimestampHeader))
+	at, ok := parseTimestamp(header.Get(h.cfg.TimestampHeader))
 	if !ok || now.Sub(at).Abs() > WebhookWindow {
 		slog.WarnContext(ctx, "secondme webhook refused: timestamp outside the window")
-		return api.Errorf(api.CodeUnauthenticated, "webhook timestamp missing or outside the %s window", WebhookWindow)
+		return "", fault.Errorf(fault.CodeUnauthenticated, "webhook timestamp missing or outside the %s window", WebhookWindow)
 	}
 	ev, err := DecodeEvent(body)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if ev.Reason == ReasonTestDelivery {
 		slog.InfoContext(ctx, "secondme webhook test delivery", "event_id", ev.EventID)
-		api.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-		return nil
+		return "ok", nil
 	}
 	if err := h.st.ClaimEvent(ctx, "secondme-webhook:"+ev.EventID, now.Add(eventRetention)); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			slog.WarnContext(ctx, "secondme webhook replay refused", "event_id", ev.EventID)
-			return api.Errorf(api.CodeConflict, "event %s was already received", ev.EventID)
+			return "", fault.Errorf(fault.CodeConflict, "event %s was already received", ev.EventID)
 		}
-		return fmt.Errorf("claim webhook event: %w", err)
+		return "", fmt.Errorf("claim webhook event: %w", err)
 	}
 	userID, err := h.revoke(ctx, ev, now)
 	if errors.Is(err, errRevokedBefore) {
 		slog.WarnContext(ctx, "secondme webhook replay refused: the identity was revoked by this event before", "event_id", ev.EventID)
-		return api.Errorf(api.CodeConflict, "event %s was already received", ev.EventID)
+		return "", fault.Errorf(fault.CodeConflict, "event %s was already received", ev.EventID)
 	}
 	if err != nil {
-		return err
+		return "", err
 	}
 	slog.InfoContext(ctx, "secondme authorization revoked", "event_id", ev.EventID, "user_id", userID, "reason", ev.Reason)
-	api.WriteJSON(w, http.StatusOK, map[string]string{"status": "revoked"})
-	return nil
+	return "revoked", nil
 }
 
 // errRevokedBefore means that the event's revocation was applied to the identity before.

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/secondme/twin/pkg/api"
+	"github.com/secondme/twin/pkg/fault"
 	"github.com/secondme/twin/pkg/id"
 	"github.com/secondme/twin/pkg/store"
 	"github.com/secondme/twin/pkg/store/sqlitestore"
@@ -44,8 +44,8 @@ func TestDecodeEvent(t *testing.T) {
 				}
 				return
 			}
-			var e *api.Error
-			if !errors.As(err, &e) || e.Code != api.CodeInvalidArgument || e.Fields[tc.field] == "" {
+			var e *fault.Error
+			if !errors.As(err, &e) || e.Code != fault.CodeInvalidArgument || e.Fields[tc.field] == "" {
 				t.Errorf("DecodeEvent = %v, want invalid_argument naming %s", err, tc.field)
 			}
 		})
@@ -59,8 +59,8 @@ func FuzzDecodeEvent(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		ev, err := DecodeEvent(body)
 		if err != nil {
-			var e *api.Error
-			if !errors.As(err, &e) || e.HTTPStatus() != 400 {
+			var e *fault.Error
+			if !errors.As(err, &e) || e.Code != fault.CodeInvalidArgument {
 				t.Fatalf("error %v is not a 400", err)
 			}
 			return
@@ -134,15 +134,12 @@ func TestReplayAfterTheEventRecordIsGone(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := []byte(`{"event":"authorization.revoked","eventId":"evt-1","appScopedUserId":"asu_1","reason":"user_revoked"}`)
-	deliver := func() int {
+	deliver := func() error {
 		r := httptest.NewRequest(http.MethodPost, "/api/webhooks/secondme", bytes.NewReader(body))
 		r.Header.Set(DefaultSignatureHeader, h.Sign(body))
 		r.Header.Set(DefaultTimestampHeader, strconv.FormatInt(clock.Unix(), 10))
-		w := httptest.NewRecorder()
-		if err := h.Handle(w, r); err != nil {
-			return api.FromError(err).HTTPStatus()
-		}
-		return w.Code
+		_, err := h.Receive(ctx, r.Header, body)
+		return err
 	}
 	userID := id.New()
 	ident := store.Identity{Provider: store.ProviderSecondMe, Subject: "asu_1", UserID: userID, SealedTokens: []byte("first grant"),
@@ -150,8 +147,8 @@ func TestReplayAfterTheEventRecordIsGone(t *testing.T) {
 	if err := st.CreateIdentity(ctx, ident); err != nil {
 		t.Fatal(err)
 	}
-	if code := deliver(); code != http.StatusOK {
-		t.Fatalf("first delivery: %d, want 200", code)
+	if err := deliver(); err != nil {
+		t.Fatalf("first delivery: %v, want it accepted", err)
 	}
 	if got, _ := st.GetIdentity(ctx, ident.Provider, ident.Subject); !got.Revoked || got.SealedTokens != nil {
 		t.Fatalf("after the first delivery: revoked=%v tokens=%q, want revoked without tokens", got.Revoked, got.SealedTokens)
@@ -172,8 +169,8 @@ func TestReplayAfterTheEventRecordIsGone(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if code := deliver(); code == http.StatusOK {
-		t.Errorf("replay after the event record expired: 200, want it refused")
+	if err := deliver(); err == nil {
+		t.Errorf("replay after the event record expired: accepted, want it refused")
 	}
 	got, err := st.GetIdentity(ctx, ident.Provider, ident.Subject)
 	if err != nil || got.Revoked || string(got.SealedTokens) != "second grant" {

@@ -90,8 +90,8 @@ func TestAuthSecrets(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = wh.Handle(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/api/webhooks/secondme", strings.NewReader("{}")))
-		if e := api.FromError(err); e.HTTPStatus() != http.StatusServiceUnavailable {
+		_, err = wh.Receive(ctx, http.Header{}, []byte("{}"))
+		if e := api.FromError(err); api.Status(e) != http.StatusServiceUnavailable {
 			t.Errorf("delivery without a secret: %v, want 503", err)
 		}
 	})

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/secondme/twin/pkg/api"
+	"github.com/secondme/twin/pkg/fault"
 )
 
 // UserHeader is the header HeaderAuth reads the signed-in user id from.
@@ -23,7 +24,7 @@ func (HeaderAuth) Authenticate(w http.ResponseWriter, r *http.Request) (string, 
 	if u := r.Header.Get(UserHeader); u != "" {
 		return u, nil
 	}
-	return "", api.Errorf(api.CodeUnauthenticated, "sign in first")
+	return "", fault.Errorf(fault.CodeUnauthenticated, "sign in first")
 }
 
 // Origin is the public origin of the requests Request builds (httptest's host, example.com): wrap

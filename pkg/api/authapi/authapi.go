@@ -3,6 +3,7 @@
 package authapi
 
 import (
+	"io"
 	"net/http"
 	"strings"
 	"unicode"
@@ -10,12 +11,19 @@ import (
 
 	"github.com/secondme/twin/pkg/api"
 	"github.com/secondme/twin/pkg/auth"
+	"github.com/secondme/twin/pkg/fault"
 	"github.com/secondme/twin/pkg/store"
 )
 
 // WebhookPath is the SecondMe webhook route. It authenticates by signature, so it is exempt from the
 // same-origin check (not from the edge check): wrap the router with api.Wrap(rt, edge, authapi.WebhookPath).
 const WebhookPath = "/api/webhooks/secondme"
+
+// Both of auth's sign-in checks serve api.RequireUser.
+var (
+	_ api.Authenticator = (*auth.Service)(nil)
+	_ api.Authenticator = (*auth.Sessions)(nil)
+)
 
 // maxLoginHint bounds the login_hint parameter.
 const maxLoginHint = 256
@@ -38,7 +46,25 @@ func (h *Handler) Register(rt *api.Router) {
 	rt.HandleFunc("GET /api/auth/login", h.login)
 	rt.HandleFunc("GET /api/auth/callback", h.svc.Callback)
 	rt.HandleFunc("POST /api/auth/logout", h.logout)
-	rt.HandleFunc("POST "+WebhookPath, h.webhook.Handle)
+	rt.HandleFunc("POST "+WebhookPath, h.receiveWebhook)
+}
+
+// receiveWebhook serves POST /api/webhooks/secondme: the body (at most api.MaxBody), then the webhook's
+// verdict on the delivery (auth.Webhook.Receive), answered {"status": "ok"|"revoked"}.
+func (h *Handler) receiveWebhook(w http.ResponseWriter, r *http.Request) error {
+	body, err := io.ReadAll(io.LimitReader(r.Body, api.MaxBody+1))
+	if err != nil {
+		return fault.Invalid("body", "could not be read")
+	}
+	if len(body) > api.MaxBody {
+		return fault.Errorf(fault.CodePayloadTooLarge, "body is larger than %d bytes", api.MaxBody)
+	}
+	status, err := h.webhook.Receive(r.Context(), r.Header, body)
+	if err != nil {
+		return err
+	}
+	api.WriteJSON(w, http.StatusOK, map[string]string{"status": status})
+	return nil
 }
 
 // providers serves GET /api/auth/providers: {"providers": ["secondme", "oidc"]}, the sign-in providers
@@ -52,7 +78,7 @@ func (h *Handler) providers(w http.ResponseWriter, r *http.Request) error {
 func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	req := auth.LoginRequest{Provider: q.Get("provider"), ReturnTo: q.Get("returnTo"), LoginHint: q.Get("login_hint")}
-	f := api.Fields{}
+	f := fault.Fields{}
 	switch req.Provider {
 	case store.ProviderSecondMe, store.ProviderOIDC:
 	case "":

@@ -19,6 +19,7 @@ import (
 	"github.com/secondme/twin/pkg/api"
 	"github.com/secondme/twin/pkg/api/authapi"
 	"github.com/secondme/twin/pkg/auth"
+	"github.com/secondme/twin/pkg/fault"
 	"github.com/secondme/twin/pkg/secondme"
 	"github.com/secondme/twin/pkg/secondme/secondmetest"
 	"github.com/secondme/twin/pkg/store"
@@ -225,9 +226,9 @@ func (h *harness) secondMeIdentity(t *testing.T) store.Identity {
 }
 
 // errorOf decodes the JSON error of an answer.
-func errorOf(t *testing.T, body string) api.Error {
+func errorOf(t *testing.T, body string) fault.Error {
 	t.Helper()
-	var v struct{ Error api.Error }
+	var v struct{ Error fault.Error }
 	if err := json.Unmarshal([]byte(body), &v); err != nil {
 		t.Fatalf("not a JSON error: %s", body)
 	}

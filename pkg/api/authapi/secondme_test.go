@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/secondme/twin/pkg/api"
 	"github.com/secondme/twin/pkg/auth"
+	"github.com/secondme/twin/pkg/fault"
 	"github.com/secondme/twin/pkg/secondme"
 	"github.com/secondme/twin/pkg/secondme/secondmetest"
 	"github.com/secondme/twin/pkg/store"
@@ -304,14 +304,14 @@ func TestRevokedRefreshToken(t *testing.T) {
 			h.clock.Advance(2 * time.Hour)
 			h.sm.Advance(2 * time.Hour)
 			_, err := h.svc.AccessToken(ctx, uid)
-			var e *api.Error
-			if !errors.As(err, &e) || e.Code != api.CodeUnauthenticated || !strings.Contains(e.Message, "sign in") {
+			var e *fault.Error
+			if !errors.As(err, &e) || e.Code != fault.CodeUnauthenticated || !strings.Contains(e.Message, "sign in") {
 				t.Fatalf("AccessToken = %v, want unauthenticated: sign in again", err)
 			}
 			if ident := h.secondMeIdentity(t); len(ident.SealedTokens) != 0 {
 				t.Error("refused tokens kept")
 			}
-			if err := h.svc.Sync(ctx, uid); !errors.As(err, &e) || e.Code != api.CodeUnauthenticated {
+			if err := h.svc.Sync(ctx, uid); !errors.As(err, &e) || e.Code != fault.CodeUnauthenticated {
 				t.Errorf("Sync = %v, want unauthenticated", err)
 			}
 			// Signing in again restores access.
@@ -361,12 +361,12 @@ func TestSyncWithoutSecondMe(t *testing.T) {
 	authURL := h.startLogin(t, c, url.Values{"provider": {"oidc"}})
 	get(t, c, h.oidc.Authorize(t, authURL, "sub-1", "Olive").String())
 	uid, _ := h.me(t, c)
-	var e *api.Error
+	var e *fault.Error
 	for name, err := range map[string]error{"Sync": h.svc.Sync(context.Background(), uid), "AccessToken": func() error {
 		_, err := h.svc.AccessToken(context.Background(), uid)
 		return err
 	}()} {
-		if !errors.As(err, &e) || e.Code != api.CodeConflict || e.Message != "no SecondMe account linked" {
+		if !errors.As(err, &e) || e.Code != fault.CodeConflict || e.Message != "no SecondMe account linked" {
 			t.Errorf("%s = %v, want conflict: no SecondMe account linked", name, err)
 		}
 	}

@@ -5,13 +5,13 @@ package chatapi
 
 import (
 	"errors"
-	"math"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/secondme/twin/pkg/api"
 	"github.com/secondme/twin/pkg/chat"
+	"github.com/secondme/twin/pkg/fault"
 	"github.com/secondme/twin/pkg/id"
 	"github.com/secondme/twin/pkg/store"
 )
@@ -125,7 +125,7 @@ func (h *Handler) createSession(w http.ResponseWriter, r *http.Request) error {
 	twinID := ""
 	if req.TwinID != nil {
 		if !id.Valid(*req.TwinID) {
-			return api.Invalid("twinId", "not an id in our format")
+			return fault.Invalid("twinId", "not an id in our format")
 		}
 		twinID = *req.TwinID
 	}
@@ -219,25 +219,24 @@ func apiError(err error, cursorField string) error {
 	var model *chat.ModelError
 	switch {
 	case errors.Is(err, chat.ErrSessionNotFound):
-		return api.NotFound("session")
+		return fault.NotFound("session")
 	case errors.Is(err, chat.ErrTwinNotFound):
-		return api.NotFound("twin")
+		return fault.NotFound("twin")
 	case errors.Is(err, chat.ErrTwinRefused):
-		return api.Errorf(api.CodePermissionDenied, "%s", chat.ErrTwinRefused.Error())
+		return fault.Errorf(fault.CodePermissionDenied, "%s", chat.ErrTwinRefused.Error())
 	case errors.Is(err, chat.ErrTwinMismatch):
-		return api.Invalid("twinId", "not the twin of this session")
+		return fault.Invalid("twinId", "not the twin of this session")
 	case errors.Is(err, chat.ErrTurnConflict):
-		return api.Errorf(api.CodeConflict, "clientMessageId was already used in this session by a turn that is running or too old to replay")
+		return fault.Errorf(fault.CodeConflict, "clientMessageId was already used in this session by a turn that is running or too old to replay")
 	case errors.As(err, &quota):
-		return &api.Error{Code: api.CodeRateLimited, Message: "daily quota of model calls reached; try again tomorrow (UTC)",
-			RetryAfter: int(math.Ceil(quota.RetryAfter.Seconds()))}
+		return &fault.Error{Code: fault.CodeRateLimited, Message: "daily quota of model calls reached; try again tomorrow (UTC)",
+			RetryAfter: quota.RetryAfter}
 	case errors.As(err, &model) && model.Timeout:
-		return &api.Error{Code: api.CodeUpstreamUnavailable, Message: "the model did not answer in time; retry with the same clientMessageId",
-			Status: http.StatusServiceUnavailable}
+		return fault.Unavailable("the model did not answer in time; retry with the same clientMessageId")
 	case errors.As(err, &model):
-		return &api.Error{Code: api.CodeUpstreamUnavailable, Message: "the model is unavailable; retry with the same clientMessageId"}
+		return &fault.Error{Code: fault.CodeUpstreamUnavailable, Message: "the model is unavailable; retry with the same clientMessageId"}
 	case errors.Is(err, store.ErrBadCursor) && cursorField != "":
-		return api.Invalid(cursorField, "not a cursor of this listing")
+		return fault.Invalid(cursorField, "not a cursor of this listing")
 	}
 	return err
 }
@@ -250,7 +249,7 @@ func pageLimit(r *http.Request) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 || n > maxLimit {
-		return 0, api.Invalid("limit", "must be a whole number from 1 to 100")
+		return 0, fault.Invalid("limit", "must be a whole number from 1 to 100")
 	}
 	return n, nil
 }
@@ -259,7 +258,7 @@ func pageLimit(r *http.Request) (int, error) {
 func pathID(r *http.Request) (string, error) {
 	v := r.PathValue("id")
 	if !id.Valid(v) {
-		return "", api.Invalid("id", "not an id in our format")
+		return "", fault.Invalid("id", "not an id in our format")
 	}
 	return v, nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/secondme/twin/pkg/api/chatapi"
 	"github.com/secondme/twin/pkg/chat"
 	"github.com/secondme/twin/pkg/chat/chattest"
+	"github.com/secondme/twin/pkg/fault"
 	"github.com/secondme/twin/pkg/id"
 	"github.com/secondme/twin/pkg/llm"
 	"github.com/secondme/twin/pkg/llm/llmtest"
@@ -478,7 +479,7 @@ func TestStreamModelErrorAfterStart(t *testing.T) {
 	rec := s.do(t, "POST", "/api/chat/stream", s.me, `{"message":"x","clientMessageId":"e1"}`, nil)
 	events := readEvents(t, rec.Body, nil)
 	last := events[len(events)-1]
-	if last.Name != chatapi.EventError || last.Data["code"] != api.CodeUpstreamUnavailable {
+	if last.Name != chatapi.EventError || last.Data["code"] != fault.CodeUpstreamUnavailable {
 		t.Fatalf("last event: %+v", last)
 	}
 	sessionID := events[0].Data["sessionId"].(string)
@@ -588,7 +589,7 @@ func TestGeminiFailuresAreRetryable(t *testing.T) {
 	fake.BreakAfter(1)
 	streamBody := fmt.Sprintf(`{"message":"and now?","clientMessageId":"g2","sessionId":%q}`, sid)
 	events := readEvents(t, s.do(t, "POST", "/api/chat/stream", s.me, streamBody, nil).Body, nil)
-	if last := events[len(events)-1]; last.Name != chatapi.EventError || last.Data["code"] != api.CodeUpstreamUnavailable {
+	if last := events[len(events)-1]; last.Name != chatapi.EventError || last.Data["code"] != fault.CodeUpstreamUnavailable {
 		t.Fatalf("broken stream: last event %+v", last)
 	}
 	fake.BreakAfter(-1)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/secondme/twin/pkg/api"
 	"github.com/secondme/twin/pkg/chat"
+	"github.com/secondme/twin/pkg/fault"
 	"github.com/secondme/twin/pkg/id"
 	"github.com/secondme/twin/pkg/text"
 )
@@ -44,7 +45,7 @@ func decodeChat(r *http.Request) (chat.TurnRequest, error) {
 // parseChat decodes and validates a chat request body (the fuzz target's entry).
 func parseChat(body []byte) (chat.TurnRequest, error) {
 	if len(body) > api.MaxBody {
-		return chat.TurnRequest{}, api.Errorf(api.CodePayloadTooLarge, "body is larger than %d bytes", api.MaxBody)
+		return chat.TurnRequest{}, fault.Errorf(fault.CodePayloadTooLarge, "body is larger than %d bytes", api.MaxBody)
 	}
 	var req chatRequest
 	if err := api.DecodeBytes(body, &req); err != nil {
@@ -58,7 +59,7 @@ func parseChat(body []byte) (chat.TurnRequest, error) {
 // sessionId and twinId ids in our format when present; clientMessageId 1-64 of [A-Za-z0-9_-] when present.
 func (c chatRequest) validate() (chat.TurnRequest, error) {
 	var t chat.TurnRequest
-	f := api.Fields{}
+	f := fault.Fields{}
 	switch {
 	case c.Message == nil:
 		f.Add("message", "required")

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/secondme/twin/pkg/api"
+	"github.com/secondme/twin/pkg/fault"
 	"github.com/secondme/twin/pkg/id"
 	"github.com/secondme/twin/pkg/text"
 )
@@ -23,14 +24,14 @@ func FuzzParseChat(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		req, err := parseChat(body)
 		if err != nil {
-			var e *api.Error
+			var e *fault.Error
 			if !errors.As(err, &e) {
 				t.Fatalf("error of another type: %T %v", err, err)
 			}
-			if s := e.HTTPStatus(); s != 400 && s != 413 {
+			if s := api.Status(e); s != 400 && s != 413 {
 				t.Fatalf("status %d for %q", s, body)
 			}
-			if s := e.HTTPStatus(); s == 400 && len(e.Fields) == 0 {
+			if s := api.Status(e); s == 400 && len(e.Fields) == 0 {
 				t.Fatalf("400 naming no field: %v", e)
 			}
 			return

@@ -96,7 +96,7 @@ func (h *Handler) postStream(w http.ResponseWriter, r *http.Request) error {
 		return apiError(err, "")
 	case err != nil:
 		e := api.FromError(apiError(err, ""))
-		if e.HTTPStatus() >= 500 {
+		if api.Status(e) >= 500 {
 			slog.ErrorContext(r.Context(), "chat stream failed", "err", err, "session", res.SessionID,
 				"request_id", api.RequestID(r.Context()))
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/secondme/twin/pkg/api"
+	"github.com/secondme/twin/pkg/fault"
 	"github.com/secondme/twin/pkg/id"
 	"github.com/secondme/twin/pkg/store"
 )
@@ -195,7 +196,7 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request) error {
 	}
 	m, err := h.st.GetMatch(ctx, me, other.ID)
 	if errors.Is(err, store.ErrNotFound) {
-		return api.NotFound("match")
+		return fault.NotFound("match")
 	}
 	if err != nil {
 		return fmt.Errorf("get match %s/%s: %w", me, other.ID, err)
@@ -230,27 +231,27 @@ func (h *Handler) postRefresh(w http.ResponseWriter, r *http.Request) error {
 func (h *Handler) matchable(ctx context.Context, r *http.Request, me string) (store.User, error) {
 	otherID := r.PathValue("userId")
 	if !id.Valid(otherID) {
-		return store.User{}, api.Invalid("userId", "not a user id")
+		return store.User{}, fault.Invalid("userId", "not a user id")
 	}
 	if otherID == me {
-		return store.User{}, api.NotFound("match")
+		return store.User{}, fault.NotFound("match")
 	}
 	other, err := h.st.GetUser(ctx, otherID)
 	if errors.Is(err, store.ErrNotFound) {
-		return store.User{}, api.NotFound("match")
+		return store.User{}, fault.NotFound("match")
 	}
 	if err != nil {
 		return store.User{}, fmt.Errorf("get user %s: %w", otherID, err)
 	}
 	if !other.Discoverable {
-		return store.User{}, api.NotFound("match")
+		return store.User{}, fault.NotFound("match")
 	}
 	blocked, err := h.st.Blocked(ctx, me, otherID)
 	if err != nil {
 		return store.User{}, fmt.Errorf("blocked %s/%s: %w", me, otherID, err)
 	}
 	if blocked {
-		return store.User{}, api.NotFound("match")
+		return store.User{}, fault.NotFound("match")
 	}
 	return other, nil
 }
@@ -263,7 +264,7 @@ func pageLimit(r *http.Request) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 || n > MaxLimit {
-		return 0, api.Invalid("limit", fmt.Sprintf("must be a whole number from 1 to %d", MaxLimit))
+		return 0, fault.Invalid("limit", fmt.Sprintf("must be a whole number from 1 to %d", MaxLimit))
 	}
 	return n, nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/secondme/twin/pkg/api"
 	"github.com/secondme/twin/pkg/api/apitest"
 	"github.com/secondme/twin/pkg/api/usersapi"
+	"github.com/secondme/twin/pkg/fault"
 	"github.com/secondme/twin/pkg/id"
 	"github.com/secondme/twin/pkg/profile"
 	"github.com/secondme/twin/pkg/store"
@@ -151,7 +152,7 @@ func TestPanicIsAnInternalError(t *testing.T) {
 	if w.Code != http.StatusInternalServerError {
 		t.Fatalf("status = %d, want 500", w.Code)
 	}
-	if got := errorOf(t, w); got.Code != api.CodeInternal || got.Message != "internal error" {
+	if got := errorOf(t, w); got.Code != fault.CodeInternal || got.Message != "internal error" {
 		t.Errorf("error = %+v, want internal / internal error", got)
 	}
 	if strings.Contains(w.Body.String(), "nil map") {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/secondme/twin/pkg/api"
+	"github.com/secondme/twin/pkg/fault"
 	"github.com/secondme/twin/pkg/profile"
 	"github.com/secondme/twin/pkg/text"
 )
@@ -17,8 +18,8 @@ func checkRefusal(t *testing.T, err error) {
 	if errors.As(err, &verr) {
 		err = invalid(err)
 	}
-	var aerr *api.Error
-	if !errors.As(err, &aerr) || aerr.HTTPStatus() >= 500 {
+	var aerr *fault.Error
+	if !errors.As(err, &aerr) || api.Status(aerr) >= 500 {
 		t.Fatalf("refusal %v is not a client error", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/secondme/twin/pkg/api"
+	"github.com/secondme/twin/pkg/fault"
 	"github.com/secondme/twin/pkg/profile"
 	"github.com/secondme/twin/pkg/store"
 )
@@ -60,7 +61,7 @@ func (h *Handler) putShades(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if body.Shades == nil {
-		return api.Invalid("shades", "required (an empty list removes every shade)")
+		return fault.Invalid("shades", "required (an empty list removes every shade)")
 	}
 	u, err := h.update(r.Context(), func(u *store.User) error {
 		return profile.ReplaceShades(u, *body.Shades, h.now().UTC())

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/secondme/twin/pkg/api"
+	"github.com/secondme/twin/pkg/fault"
 	"github.com/secondme/twin/pkg/profile"
 	"github.com/secondme/twin/pkg/store"
 )
@@ -26,14 +27,14 @@ func (h *Handler) getPublic(w http.ResponseWriter, r *http.Request) error {
 	}
 	u, err := h.st.GetUser(ctx, target)
 	if errors.Is(err, store.ErrNotFound) {
-		return api.NotFound("user")
+		return fault.NotFound("user")
 	}
 	if err != nil {
 		return fmt.Errorf("get user %s: %w", target, err)
 	}
 	if viewer != target {
 		if !u.Discoverable {
-			return api.NotFound("user")
+			return fault.NotFound("user")
 		}
 		if viewer != "" {
 			blocked, err := h.st.Blocked(ctx, viewer, target)
@@ -41,7 +42,7 @@ func (h *Handler) getPublic(w http.ResponseWriter, r *http.Request) error {
 				return fmt.Errorf("blocks between %s and %s: %w", viewer, target, err)
 			}
 			if blocked {
-				return api.NotFound("user")
+				return fault.NotFound("user")
 			}
 		}
 	}
@@ -53,7 +54,7 @@ func (h *Handler) getPublic(w http.ResponseWriter, r *http.Request) error {
 func (h *Handler) viewer(w http.ResponseWriter, r *http.Request) (string, error) {
 	uid, err := h.auth.Authenticate(w, r)
 	if err != nil {
-		if api.FromError(err).Code == api.CodeUnauthenticated {
+		if api.FromError(err).Code == fault.CodeUnauthenticated {
 			return "", nil
 		}
 		return "", err
@@ -71,7 +72,7 @@ func (h *Handler) other(ctx context.Context, r *http.Request) (string, error) {
 		return "", err
 	}
 	if other == api.UserID(ctx) {
-		return "", api.Invalid("id", "you cannot block yourself")
+		return "", fault.Invalid("id", "you cannot block yourself")
 	}
 	return other, nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/secondme/twin/pkg/api"
+	"github.com/secondme/twin/pkg/fault"
 	"github.com/secondme/twin/pkg/id"
 	"github.com/secondme/twin/pkg/profile"
 	"github.com/secondme/twin/pkg/store"
@@ -38,7 +39,7 @@ type Rematcher interface {
 // Syncer re-imports a person's profile, shades and memories from SecondMe.
 type Syncer interface {
 	// Sync re-imports the user's data. For a person without a linked SecondMe account it returns an
-	// *api.Error with code conflict; other *api.Errors are for the client, anything else is internal.
+	// *fault.Error with code conflict; other *api.Errors are for the client, anything else is internal.
 	Sync(ctx context.Context, userID string) error
 }
 
@@ -90,7 +91,7 @@ func (h *Handler) me(ctx context.Context) (store.User, error) {
 	uid := api.UserID(ctx)
 	u, err := h.st.GetUser(ctx, uid)
 	if errors.Is(err, store.ErrNotFound) {
-		return store.User{}, api.NotFound("user")
+		return store.User{}, fault.NotFound("user")
 	}
 	if err != nil {
 		return store.User{}, fmt.Errorf("get user %s: %w", uid, err)
@@ -114,7 +115,7 @@ func (h *Handler) update(ctx context.Context, change func(u *store.User) error) 
 			continue
 		}
 		if errors.Is(err, store.ErrNotFound) {
-			return store.User{}, api.NotFound("user")
+			return store.User{}, fault.NotFound("user")
 		}
 		if err != nil {
 			return store.User{}, fmt.Errorf("update user %s: %w", u.ID, err)
@@ -127,7 +128,7 @@ func (h *Handler) update(ctx context.Context, change func(u *store.User) error) 
 func invalid(err error) error {
 	var verr *profile.ValidationError
 	if errors.As(err, &verr) {
-		return api.Fields(verr.Fields).Err()
+		return fault.Fields(verr.Fields).Err()
 	}
 	return err
 }
@@ -144,7 +145,7 @@ func (h *Handler) scheduleRematch(ctx context.Context, userID string) {
 func pathID(r *http.Request) (string, error) {
 	v := r.PathValue("id")
 	if !id.Valid(v) {
-		return "", api.Invalid("id", "not an id in our format")
+		return "", fault.Invalid("id", "not an id in our format")
 	}
 	return v, nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/secondme/twin/pkg/api"
 	"github.com/secondme/twin/pkg/api/apitest"
 	"github.com/secondme/twin/pkg/api/usersapi"
+	"github.com/secondme/twin/pkg/fault"
 	"github.com/secondme/twin/pkg/id"
 	"github.com/secondme/twin/pkg/profile"
 	"github.com/secondme/twin/pkg/store"
@@ -144,10 +145,10 @@ func (e *env) user(tb testing.TB, uid string) store.User {
 }
 
 type errorBody struct {
-	Error api.Error `json:"error"`
+	Error fault.Error `json:"error"`
 }
 
-func errorOf(tb testing.TB, w *httptest.ResponseRecorder) api.Error {
+func errorOf(tb testing.TB, w *httptest.ResponseRecorder) fault.Error {
 	tb.Helper()
 	var eb errorBody
 	if err := json.Unmarshal(w.Body.Bytes(), &eb); err != nil {
@@ -170,7 +171,7 @@ func wantField(field string) func(t *testing.T, e *env, w *httptest.ResponseReco
 	return func(t *testing.T, e *env, w *httptest.ResponseRecorder) {
 		t.Helper()
 		got := errorOf(t, w)
-		if got.Code != api.CodeInvalidArgument || got.Fields[field] == "" {
+		if got.Code != fault.CodeInvalidArgument || got.Fields[field] == "" {
 			t.Errorf("error = %+v, want invalid_argument naming %q", got, field)
 		}
 	}
@@ -226,9 +227,9 @@ func TestRoutes(t *testing.T) {
 				t.Errorf("info = %+v, want %+v", got, want)
 			}
 		}},
-		{name: "info anonymous", method: "GET", path: "/api/user/info", want: 401, check: wantCode(api.CodeUnauthenticated)},
-		{name: "info of an erased person", method: "GET", path: "/api/user/info", user: "{unknown}", want: 404, check: wantCode(api.CodeNotFound)},
-		{name: "info wrong method", method: "POST", path: "/api/user/info", user: "{ana}", body: `{}`, want: 405, check: wantCode(api.CodeMethodNotAllowed)},
+		{name: "info anonymous", method: "GET", path: "/api/user/info", want: 401, check: wantCode(fault.CodeUnauthenticated)},
+		{name: "info of an erased person", method: "GET", path: "/api/user/info", user: "{unknown}", want: 404, check: wantCode(fault.CodeNotFound)},
+		{name: "info wrong method", method: "POST", path: "/api/user/info", user: "{ana}", body: `{}`, want: 405, check: wantCode(fault.CodeMethodNotAllowed)},
 		{name: "patch info", method: "PATCH", path: "/api/user/info", user: "{ana}", body: `{"nickname":"  Ana B. ","bio":"New bio","avatar":"https://example.com/a.png"}`, want: 200,
 			check: func(t *testing.T, e *env, w *httptest.ResponseRecorder) {
 				got := decode[profile.Info](t, w)
@@ -289,10 +290,10 @@ func TestRoutes(t *testing.T) {
 			}},
 		{name: "patch invalid UTF-8", method: "PATCH", path: "/api/user/info", user: "{ana}", body: "{\"nickname\":\"\xff\"}", want: 400, check: wantField("body")},
 		{name: "patch escaped control character", method: "PATCH", path: "/api/user/info", user: "{ana}", body: `{"nickname":"a\u0000b"}`, want: 400, check: wantField("nickname")},
-		{name: "patch oversized body", method: "PATCH", path: "/api/user/info", user: "{ana}", body: `{"bio":"` + strings.Repeat("b", api.MaxBody) + `"}`, want: 413, check: wantCode(api.CodePayloadTooLarge)},
-		{name: "patch without JSON content type", method: "PATCH", path: "/api/user/info", user: "{ana}", body: `{}`, header: map[string]string{"Content-Type": "text/plain"}, want: 415, check: wantCode(api.CodeUnsupportedMediaType)},
-		{name: "patch anonymous", method: "PATCH", path: "/api/user/info", body: `{"nickname":"X"}`, want: 401, check: wantCode(api.CodeUnauthenticated)},
-		{name: "patch cross-site", method: "PATCH", path: "/api/user/info", user: "{ana}", body: `{"nickname":"X"}`, header: map[string]string{"Origin": "https://evil.example"}, want: 403, check: wantCode(api.CodePermissionDenied)},
+		{name: "patch oversized body", method: "PATCH", path: "/api/user/info", user: "{ana}", body: `{"bio":"` + strings.Repeat("b", api.MaxBody) + `"}`, want: 413, check: wantCode(fault.CodePayloadTooLarge)},
+		{name: "patch without JSON content type", method: "PATCH", path: "/api/user/info", user: "{ana}", body: `{}`, header: map[string]string{"Content-Type": "text/plain"}, want: 415, check: wantCode(fault.CodeUnsupportedMediaType)},
+		{name: "patch anonymous", method: "PATCH", path: "/api/user/info", body: `{"nickname":"X"}`, want: 401, check: wantCode(fault.CodeUnauthenticated)},
+		{name: "patch cross-site", method: "PATCH", path: "/api/user/info", user: "{ana}", body: `{"nickname":"X"}`, header: map[string]string{"Origin": "https://evil.example"}, want: 403, check: wantCode(fault.CodePermissionDenied)},
 
 		// Own shades.
 		{name: "shades", method: "GET", path: "/api/user/shades", user: "{ana}", want: 200, check: func(t *testing.T, e *env, w *httptest.ResponseRecorder) {
@@ -309,7 +310,7 @@ func TestRoutes(t *testing.T) {
 				t.Errorf("body = %s, want an empty list", got)
 			}
 		}},
-		{name: "shades anonymous", method: "GET", path: "/api/user/shades", want: 401, check: wantCode(api.CodeUnauthenticated)},
+		{name: "shades anonymous", method: "GET", path: "/api/user/shades", want: 401, check: wantCode(fault.CodeUnauthenticated)},
 		{name: "put shades", method: "PUT", path: "/api/user/shades", user: "{ana}",
 			body: `{"shades":[{"name":"Chess","confidence":"VERY_HIGH","topics":["chess"," openings "],"public":{"name":"Board games","description":"Plays a little.","content":"","topics":["games"]}},{"name":"Secret garden","content":"Private.","public":null}]}`,
 			want: 200, check: func(t *testing.T, e *env, w *httptest.ResponseRecorder) {
@@ -363,7 +364,7 @@ func TestRoutes(t *testing.T) {
 		{name: "put shade bad confidence", method: "PUT", path: "/api/user/shades", user: "{ana}", body: `{"shades":[{"name":"a","confidence":"SURE"}]}`, want: 400, check: wantField("shades[0].confidence")},
 		{name: "put shade bad id", method: "PUT", path: "/api/user/shades", user: "{ana}", body: `{"shades":[{"id":"1","name":"a"}]}`, want: 400, check: wantField("shades[0].id")},
 		{name: "put shade long public content", method: "PUT", path: "/api/user/shades", user: "{ana}", body: `{"shades":[{"name":"a","public":{"content":"` + strings.Repeat("c", 2001) + `"}}]}`, want: 400, check: wantField("shades[0].public.content")},
-		{name: "put shades anonymous", method: "PUT", path: "/api/user/shades", body: `{"shades":[]}`, want: 401, check: wantCode(api.CodeUnauthenticated)},
+		{name: "put shades anonymous", method: "PUT", path: "/api/user/shades", body: `{"shades":[]}`, want: 401, check: wantCode(fault.CodeUnauthenticated)},
 
 		// Sync.
 		{name: "sync", method: "POST", path: "/api/user/sync", user: "{ana}", want: 200, check: func(t *testing.T, e *env, w *httptest.ResponseRecorder) {
@@ -375,7 +376,7 @@ func TestRoutes(t *testing.T) {
 			}
 		}},
 		{name: "sync without SecondMe", setup: func(t *testing.T, e *env) {
-			e.sync.err = api.Errorf(api.CodeConflict, "no SecondMe account linked")
+			e.sync.err = fault.Errorf(fault.CodeConflict, "no SecondMe account linked")
 		}, method: "POST", path: "/api/user/sync", user: "{ana}", want: 409, check: func(t *testing.T, e *env, w *httptest.ResponseRecorder) {
 			if got := errorOf(t, w); got.Message != "no SecondMe account linked" {
 				t.Errorf("error = %+v", got)
@@ -387,11 +388,11 @@ func TestRoutes(t *testing.T) {
 					t.Errorf("body = %s", w.Body)
 				}
 			}},
-		{name: "sync anonymous", method: "POST", path: "/api/user/sync", want: 401, check: wantCode(api.CodeUnauthenticated)},
+		{name: "sync anonymous", method: "POST", path: "/api/user/sync", want: 401, check: wantCode(fault.CodeUnauthenticated)},
 
 		// Export and erase.
-		{name: "export anonymous", method: "GET", path: "/api/user/export", want: 401, check: wantCode(api.CodeUnauthenticated)},
-		{name: "export of an erased person", method: "GET", path: "/api/user/export", user: "{unknown}", want: 404, check: wantCode(api.CodeNotFound)},
+		{name: "export anonymous", method: "GET", path: "/api/user/export", want: 401, check: wantCode(fault.CodeUnauthenticated)},
+		{name: "export of an erased person", method: "GET", path: "/api/user/export", user: "{unknown}", want: 404, check: wantCode(fault.CodeNotFound)},
 		{name: "delete", method: "DELETE", path: "/api/user", user: "{ana}", want: 204, check: func(t *testing.T, e *env, w *httptest.ResponseRecorder) {
 			if got, want := w.Header().Get("Set-Cookie"), "sm_session=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Lax"; got != want {
 				t.Errorf("Set-Cookie = %q, want %q", got, want)
@@ -413,7 +414,7 @@ func TestRoutes(t *testing.T) {
 					t.Errorf("Set-Cookie = %q, want Secure", got)
 				}
 			}},
-		{name: "delete anonymous", method: "DELETE", path: "/api/user", want: 401, check: wantCode(api.CodeUnauthenticated)},
+		{name: "delete anonymous", method: "DELETE", path: "/api/user", want: 401, check: wantCode(fault.CodeUnauthenticated)},
 		{name: "delete cross-site", method: "DELETE", path: "/api/user", user: "{ana}", header: map[string]string{"Origin": "https://evil.example"}, want: 403,
 			check: func(t *testing.T, e *env, w *httptest.ResponseRecorder) { e.user(t, e.ana) }},
 
@@ -428,15 +429,15 @@ func TestRoutes(t *testing.T) {
 			}
 		}},
 		{name: "public profile signed in", method: "GET", path: "/api/users/{ana}", user: "{ben}", want: 200},
-		{name: "public profile unknown", method: "GET", path: "/api/users/{unknown}", want: 404, check: wantCode(api.CodeNotFound)},
+		{name: "public profile unknown", method: "GET", path: "/api/users/{unknown}", want: 404, check: wantCode(fault.CodeNotFound)},
 		{name: "public profile malformed id", method: "GET", path: "/api/users/not-an-id", want: 400, check: wantField("id")},
 		{name: "public profile lower-case id", method: "GET", path: "/api/users/01hzzzzzzzzzzzzzzzzzzzzzzz", want: 400, check: wantField("id")},
-		{name: "public profile hidden", method: "GET", path: "/api/users/{cleo}", user: "{ben}", want: 404, check: wantCode(api.CodeNotFound)},
-		{name: "public profile hidden anonymous", method: "GET", path: "/api/users/{cleo}", want: 404, check: wantCode(api.CodeNotFound)},
+		{name: "public profile hidden", method: "GET", path: "/api/users/{cleo}", user: "{ben}", want: 404, check: wantCode(fault.CodeNotFound)},
+		{name: "public profile hidden anonymous", method: "GET", path: "/api/users/{cleo}", want: 404, check: wantCode(fault.CodeNotFound)},
 		{name: "own public view while hidden", method: "GET", path: "/api/users/{cleo}", user: "{cleo}", want: 200},
-		{name: "public profile blocked by its owner", setup: block("ana", "ben"), method: "GET", path: "/api/users/{ana}", user: "{ben}", want: 404, check: wantCode(api.CodeNotFound)},
-		{name: "public profile of someone blocked", setup: block("ana", "ben"), method: "GET", path: "/api/users/{ben}", user: "{ana}", want: 404, check: wantCode(api.CodeNotFound)},
-		{name: "public profile wrong method", method: "PUT", path: "/api/users/{ana}", user: "{ana}", body: `{}`, want: 405, check: wantCode(api.CodeMethodNotAllowed)},
+		{name: "public profile blocked by its owner", setup: block("ana", "ben"), method: "GET", path: "/api/users/{ana}", user: "{ben}", want: 404, check: wantCode(fault.CodeNotFound)},
+		{name: "public profile of someone blocked", setup: block("ana", "ben"), method: "GET", path: "/api/users/{ben}", user: "{ana}", want: 404, check: wantCode(fault.CodeNotFound)},
+		{name: "public profile wrong method", method: "PUT", path: "/api/users/{ana}", user: "{ana}", body: `{}`, want: 405, check: wantCode(fault.CodeMethodNotAllowed)},
 
 		// Blocks.
 		{name: "block", setup: func(t *testing.T, e *env) {
@@ -459,9 +460,9 @@ func TestRoutes(t *testing.T) {
 		// No existence oracle: an unknown id answers as a hidden (private) person does.
 		{name: "block unknown", method: "POST", path: "/api/users/{unknown}/block", user: "{ana}", want: 204, check: emptyBody},
 		{name: "block malformed id", method: "POST", path: "/api/users/x/block", user: "{ana}", want: 400, check: wantField("id")},
-		{name: "block anonymous", method: "POST", path: "/api/users/{ben}/block", want: 401, check: wantCode(api.CodeUnauthenticated)},
-		{name: "block cross-site", method: "POST", path: "/api/users/{ben}/block", user: "{ana}", header: map[string]string{"Origin": "https://evil.example"}, want: 403, check: wantCode(api.CodePermissionDenied)},
-		{name: "block wrong method", method: "GET", path: "/api/users/{ben}/block", user: "{ana}", want: 405, check: wantCode(api.CodeMethodNotAllowed)},
+		{name: "block anonymous", method: "POST", path: "/api/users/{ben}/block", want: 401, check: wantCode(fault.CodeUnauthenticated)},
+		{name: "block cross-site", method: "POST", path: "/api/users/{ben}/block", user: "{ana}", header: map[string]string{"Origin": "https://evil.example"}, want: 403, check: wantCode(fault.CodePermissionDenied)},
+		{name: "block wrong method", method: "GET", path: "/api/users/{ben}/block", user: "{ana}", want: 405, check: wantCode(fault.CodeMethodNotAllowed)},
 		{name: "unblock", setup: block("ana", "ben"), method: "DELETE", path: "/api/users/{ben}/block", user: "{ana}", want: 204, check: func(t *testing.T, e *env, w *httptest.ResponseRecorder) {
 			if blocked, err := e.st.Blocked(context.Background(), e.ana, e.ben); err != nil || blocked {
 				t.Errorf("Blocked = %v, %v; want false", blocked, err)
@@ -481,9 +482,9 @@ func TestRoutes(t *testing.T) {
 		{name: "unblock yourself", method: "DELETE", path: "/api/users/{ana}/block", user: "{ana}", want: 400, check: wantField("id")},
 
 		// Routing.
-		{name: "unknown route", method: "GET", path: "/api/nope", want: 404, check: wantCode(api.CodeNotFound)},
-		{name: "unknown route under users", method: "GET", path: "/api/users/{ana}/secrets", want: 404, check: wantCode(api.CodeNotFound)},
-		{name: "wrong method on user", method: "GET", path: "/api/user", user: "{ana}", want: 405, check: wantCode(api.CodeMethodNotAllowed)},
+		{name: "unknown route", method: "GET", path: "/api/nope", want: 404, check: wantCode(fault.CodeNotFound)},
+		{name: "unknown route under users", method: "GET", path: "/api/users/{ana}/secrets", want: 404, check: wantCode(fault.CodeNotFound)},
+		{name: "wrong method on user", method: "GET", path: "/api/user", user: "{ana}", want: 405, check: wantCode(fault.CodeMethodNotAllowed)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
