@@ -3,26 +3,30 @@ package chat
 import (
 	"errors"
 	"time"
+
+	"github.com/secondme/twin/pkg/fault"
 )
 
-// Errors of the chat service. The HTTP layer maps each to its status (chatapi).
+// Errors of the chat service that a client sees as they are (the HTTP layer maps their codes).
 var (
 	// ErrSessionNotFound means the session does not exist or belongs to someone else.
-	ErrSessionNotFound = errors.New("session not found")
+	ErrSessionNotFound = fault.NotFound("session")
 	// ErrTwinNotFound means the twin's person does not exist, is not discoverable, or one of the two
 	// blocked the other.
-	ErrTwinNotFound = errors.New("twin not found")
+	ErrTwinNotFound = fault.NotFound("twin")
 	// ErrTwinRefused means the twin's person does not take twin chats.
-	ErrTwinRefused = errors.New("this twin does not take chats with you")
+	ErrTwinRefused = fault.New(fault.CodePermissionDenied, "this twin does not take chats with you")
 	// ErrTwinMismatch means a turn named a session and a twin that is not the session's.
-	ErrTwinMismatch = errors.New("twinId is not the twin of this session")
+	ErrTwinMismatch = fault.Invalid("twinId", "not the twin of this session")
 	// ErrTurnConflict means the clientMessageId was used in this session by a turn that is either
 	// running right now or too old to be replayed.
-	ErrTurnConflict = errors.New("clientMessageId was already used in this session")
-	// ErrClientGone means the client went away during the turn; whatever the model wrote was saved as
-	// an incomplete reply.
-	ErrClientGone = errors.New("client went away")
+	ErrTurnConflict = fault.New(fault.CodeConflict,
+		"clientMessageId was already used in this session by a turn that is running or too old to replay")
 )
+
+// ErrClientGone means the client went away during the turn; whatever the model wrote was saved as an
+// incomplete reply. Nobody is left to read an answer, so the HTTP layer writes none.
+var ErrClientGone = errors.New("client went away")
 
 // QuotaError means the person's daily quota of model calls is spent until RetryAfter has passed.
 type QuotaError struct {

@@ -212,22 +212,12 @@ func (h *Handler) postChat(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// apiError maps an error of the chat service to the error a client sees. cursorField names the query
-// parameter of a listing's cursor, which a bad cursor is blamed on.
+// apiError maps an error of the chat service that is not yet a fault (its sentinels are) to the error a
+// client sees. cursorField names the query parameter of a listing's cursor, which a bad cursor is blamed on.
 func apiError(err error, cursorField string) error {
 	var quota *chat.QuotaError
 	var model *chat.ModelError
 	switch {
-	case errors.Is(err, chat.ErrSessionNotFound):
-		return fault.NotFound("session")
-	case errors.Is(err, chat.ErrTwinNotFound):
-		return fault.NotFound("twin")
-	case errors.Is(err, chat.ErrTwinRefused):
-		return fault.Errorf(fault.CodePermissionDenied, "%s", chat.ErrTwinRefused.Error())
-	case errors.Is(err, chat.ErrTwinMismatch):
-		return fault.Invalid("twinId", "not the twin of this session")
-	case errors.Is(err, chat.ErrTurnConflict):
-		return fault.Errorf(fault.CodeConflict, "clientMessageId was already used in this session by a turn that is running or too old to replay")
 	case errors.As(err, &quota):
 		return &fault.Error{Code: fault.CodeRateLimited, Message: "daily quota of model calls reached; try again tomorrow (UTC)",
 			RetryAfter: quota.RetryAfter}
