@@ -77,7 +77,7 @@ func (s *Scorer) Deterministic(a, b store.User) store.Match {
 	r := formula.Explain(formula.NewFeatures(a), formula.NewFeatures(b))
 	return store.Match{
 		A: a.ID, B: b.ID, Score: r.Score, Reasoning: r.Summary,
-		Highlights: merge(maxStored, r.Reasons), Challenges: merge(maxStored, r.Challenges),
+		Highlights: texts(r.Reasons), Challenges: texts(r.Challenges),
 		Parts:    []string{PartDeterministic},
 		VersionA: a.ProfileVersion, VersionB: b.ProfileVersion,
 		Algorithm: formula.Version, ComputedAt: s.now().UTC(),
@@ -93,6 +93,7 @@ func (s *Scorer) Compute(ctx context.Context, a, b store.User) (store.Match, err
 	if a.ID >= b.ID {
 		return store.Match{}, fmt.Errorf("compute %s/%s: ids not in order", a.ID, b.ID)
 	}
+	fa, fb := formula.NewFeatures(a), formula.NewFeatures(b)
 	m := s.Deterministic(a, b)
 	if s.model == nil {
 		return m, nil
@@ -110,17 +111,13 @@ func (s *Scorer) Compute(ctx context.Context, a, b store.User) (store.Match, err
 	case err != nil:
 		return store.Match{}, fmt.Errorf("judge %s/%s: %w", a.ID, b.ID, err)
 	}
-	det := float64(m.Score)
-	m.Score = int(math.Round((1-s.cfg.ModelWeight)*det + s.cfg.ModelWeight*v.Score))
-	m.Reasoning = joinSentences(v.Reasoning, m.Reasoning)
-	m.Highlights = merge(maxStored, v.Highlights, m.Highlights)
-	m.Challenges = merge(maxStored, v.Challenges, m.Challenges)
+	det := m.Score
+	m.Score = int(math.Round((1-s.cfg.ModelWeight)*float64(det) + s.cfg.ModelWeight*v.Score))
+	m.Reasoning = joinSentences(scoreSentence(m.Score, det, v.Score, s.cfg.ModelWeight), v.Reasoning)
+	m.Highlights, m.Challenges = withJudge(formula.Explain(fa, fb), fa, fb, v)
 	m.Parts = []string{PartDeterministic, PartModel}
 	return m, nil
 }
-
-// maxStored caps the highlights and challenges stored with a match.
-const maxStored = 8
 
 func joinSentences(a, b string) string {
 	switch {

@@ -175,7 +175,7 @@ func pair() (store.User, store.User) {
 func TestComputeWithModel(t *testing.T) {
 	a, b := pair()
 	m := &fakeModel{verdict: func(string) string {
-		return `{"score": 90, "reasoning": "Great fit.", "highlights": ["Music"], "challenges": []}`
+		return `{"score": 90, "reasoning": "Great fit.", "highlights": ["Music", "Alice's Jazz Pianist would liven up Bob's Spreadsheet Wizard evenings"], "challenges": ["Different schedules"]}`
 	}}
 	s := compat.New(m, compat.Config{})
 	got, err := s.Compute(context.Background(), a, b)
@@ -207,8 +207,17 @@ func TestComputeWithModel(t *testing.T) {
 			t.Errorf("line %d = %+v, want speaker %s, trimmed text", i, l, want)
 		}
 	}
-	if !strings.HasPrefix(got.Reasoning, "Great fit.") || !slices.Contains(got.Highlights, "Music") {
-		t.Errorf("reasoning %q, highlights %q", got.Reasoning, got.Highlights)
+	// The score shown is the one the reasoning explains, by its labelled parts, before the judge's words.
+	wantReasoning := fmt.Sprintf("Score %d/100, from two parts: profile score %d (weight 40%%) and twins' judge 90 (weight 60%%). Great fit.", got.Score, det)
+	if got.Reasoning != wantReasoning {
+		t.Errorf("reasoning %q, want %q", got.Reasoning, wantReasoning)
+	}
+	// A judge's item is kept when it names both people's shades; bare ones ("Music") are not.
+	if want := []string{"Alice's Jazz Pianist would liven up Bob's Spreadsheet Wizard evenings"}; !slices.Equal(got.Highlights, want) {
+		t.Errorf("highlights %q, want %q", got.Highlights, want)
+	}
+	if slices.Contains(got.Challenges, "Different schedules") {
+		t.Errorf("challenges %q keep a judge's item that names no shade", got.Challenges)
 	}
 	if len(m.judgePrompts()) != 2 || len(m.requests) != compat.DefaultMessages+2 {
 		t.Errorf("model calls = %d (judge %d), want %d", len(m.requests), len(m.judgePrompts()), compat.DefaultMessages+2)

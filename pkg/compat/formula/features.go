@@ -113,6 +113,10 @@ func (f *Features) addWords(s string, add func(uint64), shade int32) {
 	})
 }
 
+// ShadeNames returns the names of the person's public shades as they wrote them (spacing tidied), in
+// profile order: the names reasons quote.
+func (f *Features) ShadeNames() []string { return slices.Clone(f.shadeNames) }
+
 // TopicTerms returns the normalised terms of the person's public topics and shade names, heaviest
 // first, each once: what the candidate index stores for them.
 func (f *Features) TopicTerms() []string {
