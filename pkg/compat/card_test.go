@@ -180,3 +180,55 @@ func atoi(ss []string) []int {
 	}
 	return out
 }
+
+// TestOfflineConversationProperties checks the offline model's twin-to-twin conversation on random
+// profiles: the twins alternate, A first; no line repeats an earlier one; every line carries a term
+// of its speaker's own public shades.
+func TestOfflineConversationProperties(t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 32))
+	for i := range 300 {
+		a, b := randomPerson(r, "01A", "Ana"), randomPerson(r, "01B", "Noah")
+		if len(a.Shades) == 0 || len(b.Shades) == 0 {
+			continue
+		}
+		n := []int{compat.DefaultMessages, 10}[i%2]
+		lines, err := compat.Converse(context.Background(), llm.NewOffline(), a, b, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(lines) != n {
+			t.Fatalf("pair %d: %d lines, want %d", i, len(lines), n)
+		}
+		seen := make(map[string]bool)
+		for j, l := range lines {
+			self := []store.User{a, b}[j%2]
+			if l.Speaker != self.ID {
+				t.Fatalf("pair %d: line %d spoken by %s, want %s", i, j, l.Speaker, self.ID)
+			}
+			if seen[l.Text] {
+				t.Fatalf("pair %d: line %d repeats %q\n%+v", i, j, l.Text, lines)
+			}
+			seen[l.Text] = true
+			if !grounded(l.Text, self) {
+				t.Fatalf("pair %d: line %d %q carries nothing of %s's public shades %+v", i, j, l.Text, self.Nickname, self.Shades)
+			}
+		}
+	}
+}
+
+// grounded says whether text holds a term of u's public shade texts and topics.
+func grounded(text string, u store.User) bool {
+	own := make(map[string]bool)
+	for _, sh := range u.Shades {
+		p := sh.Public
+		for t := range terms.Set(strings.Join(append([]string{p.Description, p.Content}, p.Topics...), " ")) {
+			own[t] = true
+		}
+	}
+	for _, t := range terms.Of(text) {
+		if own[t] {
+			return true
+		}
+	}
+	return false
+}

@@ -76,14 +76,32 @@ func (o *Offline) Generate(ctx context.Context, req Request, onDelta func(string
 	return reply, nil
 }
 
-// chatReply composes the offline reply of a twin with persona p to the last message of req.
+// chatReply composes the offline reply of a twin with persona p to the last message of req. It says
+// the persona's sentences it has not said yet in the conversation first, and never answers with a
+// message the conversation already holds (its own or the other side's) while a variant is left: a
+// twin-to-twin conversation then never repeats a line.
 func chatReply(req Request, p persona) string {
 	msg := ""
 	if n := len(req.Messages); n > 0 {
 		msg = req.Messages[n-1].Content
 	}
+	earlier := make(map[string]bool, len(req.Messages))
+	var history []string
+	for _, m := range req.Messages {
+		earlier[strings.TrimSpace(m.Content)] = true
+		history = append(history, m.Content)
+	}
+	fresh := make([]fact, 0, len(p.facts))
+	for _, f := range p.facts {
+		if !saidIn(history, f.say()) {
+			fresh = append(fresh, f)
+		}
+	}
+	if len(fresh) == 0 {
+		fresh = p.facts
+	}
 	terms := termSet(msg)
-	picked := pickFacts(p.facts, terms, maxOfflineFacts)
+	picked := pickFacts(fresh, terms, maxOfflineFacts)
 
 	var b strings.Builder
 	h := fnv.New32a()
@@ -94,7 +112,7 @@ func chatReply(req Request, p persona) string {
 		if strings.ContainsAny(msg, "?？") {
 			b.WriteString(pick("Good question.", "Since you ask:", "Here's what I can tell you."))
 		} else {
-			b.WriteString(pick("That resonates with me.", "Funny you should bring that up.", "I can relate to that."))
+			b.WriteString(pick(agreeing...))
 		}
 		for _, f := range picked {
 			b.WriteString(" " + f.say())
@@ -111,14 +129,50 @@ func chatReply(req Request, p persona) string {
 		if p.name != "" {
 			b.WriteString(" I'm the AI twin of " + p.name + ".")
 		}
-		b.WriteString(" What I can tell you: " + p.facts[h.Sum32()%uint32(len(p.facts))].say())
+		b.WriteString(" What I can tell you: " + fresh[h.Sum32()%uint32(len(fresh))].say())
 		if topics := suggestions(p); topics != "" {
 			b.WriteString(" Ask me about " + topics + ".")
 		}
 	}
-	words := strings.Fields(b.String())
-	if req.MaxTokens > 0 && len(words) > req.MaxTokens {
-		words = words[:req.MaxTokens]
+	reply := finishReply(b.String(), req.MaxTokens)
+	if !earlier[reply] {
+		return reply
+	}
+	// A variant: each sentence of the persona (the fresh ones first) after each opener, in turn.
+	start := int(h.Sum32() % uint32(max(1, len(fresh))))
+	for i := range len(fresh) + len(p.facts) {
+		f := fresh[(start+i)%len(fresh)]
+		if i >= len(fresh) {
+			f = p.facts[i-len(fresh)]
+		}
+		for _, o := range agreeing {
+			if alt := finishReply(o+" "+f.say(), req.MaxTokens); !earlier[alt] {
+				return alt
+			}
+		}
+	}
+	return reply
+}
+
+// agreeing are the openers of a reply that picks up what the other said.
+var agreeing = []string{"That resonates with me.", "Funny you should bring that up.", "I can relate to that.",
+	"That reminds me of something.", "Here's something about me.", "Since we're talking about it:"}
+
+// saidIn reports whether s was said in one of the messages.
+func saidIn(messages []string, s string) bool {
+	for _, m := range messages {
+		if strings.Contains(m, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// finishReply cuts a reply to maxTokens words (when set) and ends it with OfflineMark.
+func finishReply(text string, maxTokens int) string {
+	words := strings.Fields(text)
+	if maxTokens > 0 && len(words) > maxTokens {
+		words = words[:maxTokens]
 	}
 	return strings.Join(append(words, OfflineMark), " ")
 }

@@ -82,6 +82,28 @@ func TestOfflineRepliesInPersona(t *testing.T) {
 	}
 }
 
+func TestOfflineDoesNotRepeatItself(t *testing.T) {
+	ctx := context.Background()
+	msg := "Do you like hiking in the mountains?"
+	first, err := llm.NewOffline().Generate(ctx, twinRequest(true, msg), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same question again, after the first answer: a new answer, not the sentence already said.
+	history := []store.ChatMessage{{Role: store.RoleUser, Content: msg}, {Role: store.RoleAssistant, Content: first.Text}}
+	req := twin.Build(twin.Input{Persona: twin.PersonaOf(ada, true), History: history, Message: msg}, twin.Config{}).Request
+	again, err := llm.NewOffline().Generate(ctx, req, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Text == first.Text || strings.Contains(again.Text, "I hike in the Alps every summer.") {
+		t.Errorf("second answer %q repeats the first %q", again.Text, first.Text)
+	}
+	if !strings.HasSuffix(again.Text, " "+llm.OfflineMark) {
+		t.Errorf("second answer %q lacks the offline mark", again.Text)
+	}
+}
+
 func TestOfflineIsDeterministicAndStreamsWords(t *testing.T) {
 	req := twinRequest(true, "Do you like hiking in the mountains?")
 	first, err := llm.NewOffline().Generate(context.Background(), req, nil)
