@@ -16,7 +16,8 @@ type Patch struct {
 	AllowTwinChat *bool   `json:"allowTwinChat"`
 }
 
-// Validate trims and checks the fields p sets, and returns the normalized patch or a *ValidationError.
+// Validate trims and checks the fields p sets, and returns the normalized patch or an invalid_argument
+// *fault.Error naming every field at fault.
 func (p Patch) Validate() (Patch, error) {
 	c := checker{}
 	if p.Nickname != nil {

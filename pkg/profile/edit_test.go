@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secondme/twin/pkg/fault"
 	"github.com/secondme/twin/pkg/id"
 	"github.com/secondme/twin/pkg/store"
 )
@@ -103,9 +104,9 @@ func TestPatchApplyInvalidChangesNothing(t *testing.T) {
 	empty := ""
 	bio := "ok"
 	_, err := Patch{Nickname: &empty, Bio: &bio}.Apply(&u, now)
-	var verr *ValidationError
+	var verr *fault.Error
 	if !errors.As(err, &verr) {
-		t.Fatalf("Apply error = %v, want a *ValidationError", err)
+		t.Fatalf("Apply error = %v, want a *fault.Error", err)
 	}
 	if !reflect.DeepEqual(u, before) {
 		t.Errorf("user changed by an invalid patch: %+v", u)
@@ -149,7 +150,7 @@ func TestReplaceShadesInvalidChangesNothing(t *testing.T) {
 	u := sampleUser()
 	before := u
 	err := ReplaceShades(&u, []Shade{{Name: "ok"}, {Name: ""}}, now)
-	var verr *ValidationError
+	var verr *fault.Error
 	if !errors.As(err, &verr) || verr.Fields["shades[1].name"] == "" {
 		t.Fatalf("ReplaceShades error = %v, want shades[1].name named", err)
 	}

@@ -3,10 +3,10 @@ package profile
 import (
 	"fmt"
 	"net/url"
-	"sort"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/secondme/twin/pkg/fault"
 	"github.com/secondme/twin/pkg/id"
 	"github.com/secondme/twin/pkg/store"
 	"github.com/secondme/twin/pkg/text"
@@ -32,41 +32,14 @@ var Confidences = []string{
 // DefaultConfidence is the level of a shade given without one.
 const DefaultConfidence = store.ConfidenceMedium
 
-// ValidationError lists the fields of a profile that break the rules, each by its path (such as
-// "shades[3].name") with the reason.
-type ValidationError struct {
-	Fields map[string]string
-}
+// checker collects the faults of one validation, each field by its path (such as "shades[3].name")
+// with the reason.
+type checker fault.Fields
 
-func (e *ValidationError) Error() string {
-	keys := make([]string, 0, len(e.Fields))
-	for k := range e.Fields {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	b.WriteString("invalid profile:")
-	for _, k := range keys {
-		fmt.Fprintf(&b, " %s (%s)", k, e.Fields[k])
-	}
-	return b.String()
-}
+func (c checker) add(field, why string) { fault.Fields(c).Add(field, why) }
 
-// checker collects the faults of one validation.
-type checker map[string]string
-
-func (c checker) add(field, why string) {
-	if _, ok := c[field]; !ok {
-		c[field] = why
-	}
-}
-
-func (c checker) err() error {
-	if len(c) == 0 {
-		return nil
-	}
-	return &ValidationError{Fields: c}
-}
+// err returns nil, or an invalid_argument *fault.Error naming every field that breaks the rules.
+func (c checker) err() error { return fault.Fields(c).Err() }
 
 // text trims s and checks it: valid UTF-8, between lo and hi characters, and the rule of package text
 // for its kind (multiline: a body, which may hold newlines and tabs; else a name).
@@ -129,7 +102,7 @@ func (c checker) topics(field string, in []string) []string {
 }
 
 // ValidateShades trims and checks a shade list as PUT /api/user/shades receives it. It returns the
-// normalized list (an empty confidence becomes DefaultConfidence) or a *ValidationError naming every
+// normalized list (an empty confidence becomes DefaultConfidence) or an invalid_argument *fault.Error naming every
 // fault by its path, such as "shades[3].name". Ids are optional; a given id must be in our own
 // format and appear once.
 func ValidateShades(in []Shade) ([]Shade, error) {

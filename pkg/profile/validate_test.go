@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/secondme/twin/pkg/fault"
 	"github.com/secondme/twin/pkg/id"
 )
 
@@ -98,9 +99,9 @@ func TestValidateShades(t *testing.T) {
 				}
 				return
 			}
-			var verr *ValidationError
-			if !errors.As(err, &verr) {
-				t.Fatalf("ValidateShades error = %v, want a *ValidationError", err)
+			var verr *fault.Error
+			if !errors.As(err, &verr) || verr.Code != fault.CodeInvalidArgument {
+				t.Fatalf("ValidateShades error = %v, want an invalid_argument *fault.Error", err)
 			}
 			if got, want := verr.Fields[tt.field], tt.why; got != want {
 				t.Errorf("Fields[%q] = %q, want %q (all: %v)", tt.field, got, want, verr.Fields)
@@ -164,21 +165,14 @@ func TestPatchValidate(t *testing.T) {
 				}
 				return
 			}
-			var verr *ValidationError
-			if !errors.As(err, &verr) {
-				t.Fatalf("Validate error = %v, want a *ValidationError", err)
+			var verr *fault.Error
+			if !errors.As(err, &verr) || verr.Code != fault.CodeInvalidArgument {
+				t.Fatalf("Validate error = %v, want an invalid_argument *fault.Error", err)
 			}
 			if got, want := verr.Fields[tt.field], tt.why; got != want {
 				t.Errorf("Fields[%q] = %q, want %q", tt.field, got, want)
 			}
 		})
-	}
-}
-
-func TestValidationErrorMessage(t *testing.T) {
-	err := &ValidationError{Fields: map[string]string{"b": "y", "a": "x"}}
-	if got, want := err.Error(), "invalid profile: a (x) b (y)"; got != want {
-		t.Errorf("Error() = %q, want %q", got, want)
 	}
 }
 
@@ -226,13 +220,13 @@ func TestTextRule(t *testing.T) {
 			} else {
 				_, err = tt.patch.Validate()
 			}
-			var verr *ValidationError
+			var verr *fault.Error
 			switch {
 			case tt.field == "" && err != nil:
 				t.Fatalf("refused: %v", err)
 			case tt.field == "":
 			case !errors.As(err, &verr):
-				t.Fatalf("got %v, want a ValidationError naming %s", err, tt.field)
+				t.Fatalf("got %v, want a *fault.Error naming %s", err, tt.field)
 			case verr.Fields[tt.field] == "" || len(verr.Fields) != 1:
 				t.Errorf("fields %v, want only %s", verr.Fields, tt.field)
 			}

@@ -11,13 +11,9 @@ import (
 	"github.com/secondme/twin/pkg/text"
 )
 
-// checkRefusal fails unless err is a client error of the API or a profile validation error.
+// checkRefusal fails unless err is a client error.
 func checkRefusal(t *testing.T, err error) {
 	t.Helper()
-	var verr *profile.ValidationError
-	if errors.As(err, &verr) {
-		err = invalid(err)
-	}
 	var aerr *fault.Error
 	if !errors.As(err, &aerr) || api.Status(aerr) >= 500 {
 		t.Fatalf("refusal %v is not a client error", err)

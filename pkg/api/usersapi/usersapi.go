@@ -108,7 +108,7 @@ func (h *Handler) update(ctx context.Context, change func(u *store.User) error) 
 			return store.User{}, err
 		}
 		if err := change(&u); err != nil {
-			return store.User{}, invalid(err)
+			return store.User{}, err
 		}
 		saved, err := h.st.UpdateUser(ctx, u)
 		if errors.Is(err, store.ErrConflict) && attempt == 0 {
@@ -122,15 +122,6 @@ func (h *Handler) update(ctx context.Context, change func(u *store.User) error) 
 		}
 		return saved, nil
 	}
-}
-
-// invalid turns a profile validation error into the API's invalid_argument error.
-func invalid(err error) error {
-	var verr *profile.ValidationError
-	if errors.As(err, &verr) {
-		return fault.Fields(verr.Fields).Err()
-	}
-	return err
 }
 
 // scheduleRematch asks for new matches of a person; a failure is logged, since the nightly job catches up.
