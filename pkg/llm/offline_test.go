@@ -231,6 +231,18 @@ func validate(t *testing.T, schema map[string]any, text string) {
 	}
 }
 
+func TestOfflineJudgeSaysEachThingOnce(t *testing.T) {
+	a := "> Facet: Teacher | Teaches poetry. | topics: teaching, poetry\n"
+	b := "> Facet: Poet | A teacher who writes poems and poetry. | topics: poet, teacher\n"
+	v := verdict(t, judgeRequest(a, b))
+	all := fmt.Sprint(v["highlights"]) + " " + v["reasoning"].(string)
+	for _, pair := range [][2]string{{"teaches", "teacher"}, {"poet ", "poetry"}} {
+		if strings.Contains(all, pair[0]) && strings.Contains(all, pair[1]) {
+			t.Errorf("verdict says both %q and %q: %s", pair[0], pair[1], all)
+		}
+	}
+}
+
 func TestOfflineJudge(t *testing.T) {
 	same := verdict(t, judgeRequest(hikerProfile, hikerProfile))
 	close1 := verdict(t, judgeRequest(hikerProfile, runnerProfile))

@@ -86,12 +86,12 @@ func weigh(req Request) evidence {
 	for t := range countA {
 		if countB[t] > 0 {
 			shared = append(shared, t)
-		} else {
+		} else if !mentions(countB, t) {
 			onlyA = append(onlyA, t)
 		}
 	}
 	for t := range countB {
-		if countA[t] == 0 {
+		if countA[t] == 0 && !mentions(countA, t) {
 			onlyB = append(onlyB, t)
 		}
 	}
@@ -102,9 +102,17 @@ func weigh(req Request) evidence {
 		slices.SortFunc(ts, func(x, y string) int {
 			return cmp.Or(cmp.Compare(weight(y), weight(x)), cmp.Compare(x, y))
 		})
+		// One word per thing: "teaches" and "teacher", "poet" and "poetry" are said once.
 		out := make([]string, 0, maxOfflineItems)
-		for _, t := range ts[:min(len(ts), maxOfflineItems)] {
-			out = append(out, words[t])
+		var kept []string
+		for _, t := range ts {
+			if len(out) == maxOfflineItems {
+				break
+			}
+			if !slices.ContainsFunc(kept, func(k string) bool { return sameThing(k, t) }) {
+				kept = append(kept, t)
+				out = append(out, words[t])
+			}
 		}
 		return out
 	}
@@ -112,6 +120,26 @@ func weigh(req Request) evidence {
 	ev.onlyA = byWeight(onlyA, func(t string) int { return countA[t] })
 	ev.onlyB = byWeight(onlyB, func(t string) int { return countB[t] })
 	return ev
+}
+
+// sameThing says whether two stems name the same thing: equal, or the shorter (4 letters at least)
+// begins the longer ("teach" and "teacher").
+func sameThing(x, y string) bool {
+	if len(x) > len(y) {
+		x, y = y, x
+	}
+	return x == y || len(x) >= 4 && strings.HasPrefix(y, x)
+}
+
+// mentions says whether counts holds a stem that names the same thing as t: a difference "only Ada
+// mentions teaches" is not one when Bob mentions "teacher".
+func mentions(counts map[string]int, t string) bool {
+	for u := range counts {
+		if sameThing(u, t) {
+			return true
+		}
+	}
+	return false
 }
 
 // structural are the stems of the words that structure a profile in a prompt ("Facet:", "topics:",
