@@ -102,9 +102,9 @@ func (c checker) topics(field string, in []string) []string {
 }
 
 // ValidateShades trims and checks a shade list as PUT /api/user/shades receives it. It returns the
-// normalized list (an empty confidence becomes DefaultConfidence) or an invalid_argument *fault.Error naming every
-// fault by its path, such as "shades[3].name". Ids are optional; a given id must be in our own
-// format and appear once.
+// normalized list (an empty confidence becomes DefaultConfidence) or an invalid_argument *fault.Error
+// naming every fault by its path, such as "shades[3].name". Ids are optional; a given id must be in our
+// own format and appear once.
 func ValidateShades(in []Shade) ([]Shade, error) {
 	c := checker{}
 	if len(in) > MaxShades {

@@ -39,7 +39,7 @@ type Rematcher interface {
 // Syncer re-imports a person's profile, shades and memories from SecondMe.
 type Syncer interface {
 	// Sync re-imports the user's data. For a person without a linked SecondMe account it returns an
-	// *fault.Error with code conflict; other *api.Errors are for the client, anything else is internal.
+	// *fault.Error with code conflict; other *fault.Errors are for the client, anything else is internal.
 	Sync(ctx context.Context, userID string) error
 }
 
