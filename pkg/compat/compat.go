@@ -74,7 +74,11 @@ func (s *Scorer) Algorithm() string {
 // with formula.Version: used as it is without a model, and as the fallback when the model fails, so that a
 // later job sees it as stale and asks the model again.
 func (s *Scorer) Deterministic(a, b store.User) store.Match {
-	r := formula.Explain(formula.NewFeatures(a), formula.NewFeatures(b))
+	return s.deterministic(a, b, formula.Explain(formula.NewFeatures(a), formula.NewFeatures(b)))
+}
+
+// deterministic is the match of a and b from their explained deterministic score r.
+func (s *Scorer) deterministic(a, b store.User, r formula.Result) store.Match {
 	return store.Match{
 		A: a.ID, B: b.ID, Score: r.Score, Reasoning: r.Summary,
 		Highlights: texts(r.Reasons), Challenges: texts(r.Challenges),
@@ -94,7 +98,8 @@ func (s *Scorer) Compute(ctx context.Context, a, b store.User) (store.Match, err
 		return store.Match{}, fmt.Errorf("compute %s/%s: ids not in order", a.ID, b.ID)
 	}
 	fa, fb := formula.NewFeatures(a), formula.NewFeatures(b)
-	m := s.Deterministic(a, b)
+	r := formula.Explain(fa, fb)
+	m := s.deterministic(a, b, r)
 	if s.model == nil {
 		return m, nil
 	}
@@ -114,7 +119,7 @@ func (s *Scorer) Compute(ctx context.Context, a, b store.User) (store.Match, err
 	det := m.Score
 	m.Score = int(math.Round((1-s.cfg.ModelWeight)*float64(det) + s.cfg.ModelWeight*v.Score))
 	m.Reasoning = joinSentences(scoreSentence(m.Score, det, v.Score, s.cfg.ModelWeight), v.Reasoning)
-	m.Highlights, m.Challenges = withJudge(formula.Explain(fa, fb), fa, fb, v)
+	m.Highlights, m.Challenges = withJudge(r, fa, fb, v)
 	m.Parts = []string{PartDeterministic, PartModel}
 	return m, nil
 }
