@@ -1,5 +1,5 @@
 // Command chat is the Lambda function of the chat routes behind the HTTP API: sessions, history and
-// the JSON chat turn (DESIGN §3; configuration in docs/chat.md).
+// the JSON chat turn (docs/api.md; configuration in docs/chat.md).
 package main
 
 import (

@@ -1,5 +1,5 @@
 // Command chatstream is the Lambda function of POST /api/chat/stream: the chat turn as Server-Sent
-// Events, on a Function URL in RESPONSE_STREAM mode (DESIGN §3; configuration in docs/chat.md).
+// Events, on a Function URL in RESPONSE_STREAM mode (docs/api.md; configuration in docs/chat.md).
 package main
 
 import (

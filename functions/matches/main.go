@@ -1,5 +1,5 @@
 // Command matches is the Lambda function of the matches routes behind the HTTP API: the ranked list,
-// one match with its evidence, and refresh (DESIGN §3; docs/matching.md).
+// one match with its evidence, and refresh (docs/api.md; docs/matching.md).
 package main
 
 import (

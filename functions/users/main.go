@@ -1,5 +1,5 @@
 // Command users is the Lambda function of the users routes behind the HTTP API: a person's own
-// profile, shades, sync, export and erase, public profiles and blocks (DESIGN §3; docs/api-users.md).
+// profile, shades, sync, export and erase, public profiles and blocks (docs/api.md; docs/api-users.md).
 package main
 
 import (

@@ -178,7 +178,7 @@ func TestSAMTranslator(t *testing.T) {
 							t.Errorf("%s allows %s", role, action)
 						}
 						if action == "dynamodb:Scan" && !strings.HasPrefix(role, "Rematch") {
-							t.Errorf("%s allows dynamodb:Scan; only the nightly rematch may scan (DESIGN 6)", role)
+							t.Errorf("%s allows dynamodb:Scan; only the nightly rematch may scan", role)
 						}
 					}
 				}

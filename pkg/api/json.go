@@ -108,7 +108,7 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	}
 }
 
-// WriteError writes err as the JSON error of DESIGN §3. Internal causes go to the log, not the client.
+// WriteError writes err as the JSON error of docs/api.md. Internal causes go to the log, not the client.
 // When the client went away (the request's context is canceled), a failure is a cancel, not a fault:
 // it is logged at INFO and answered 499, which nobody reads.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {

@@ -43,7 +43,7 @@ func profileFrom(info secondme.UserInfo) (nickname, avatar, bio string) {
 }
 
 // shadesFrom maps SecondMe shades to ours. Private fields (the owner's twin only) prefer the
-// third-person texts; the public part follows SECONDME_API.md: description
+// third-person texts; the public part follows docs/secondme-api.md: description
 // shadeDescriptionThirdViewPublic, then shadeDescriptionPublic; name shadeNamePublic (empty shows the
 // shade's own name). Ids are stable across imports: derived from the person and SecondMe's shade id.
 func shadesFrom(userID string, created time.Time, in []secondme.Shade) []store.Shade {

@@ -25,7 +25,7 @@ import (
 	"github.com/secondme/twin/pkg/store"
 )
 
-// Webhook defaults (SECONDME_API.md, Revocation webhook).
+// Webhook defaults (docs/secondme-api.md, Revocation webhook).
 const (
 	DefaultSignatureHeader = "X-SecondMe-Signature"
 	DefaultTimestampHeader = "X-SecondMe-Timestamp"

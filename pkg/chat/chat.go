@@ -1,4 +1,4 @@
-// Package chat is the chat turn of DESIGN §4 and the sessions around it: a person talks with their own
+// Package chat is the chat turn and the sessions around it: a person talks with their own
 // twin, or with the twin of someone who allows it. A turn costs the same few store calls whether the
 // conversation holds ten messages or ten thousand.
 package chat

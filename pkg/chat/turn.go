@@ -56,7 +56,7 @@ type TurnResult struct {
 	PromptTokens int
 }
 
-// Turn runs one chat turn (DESIGN §4). For an existing session it reads the session with its newest
+// Turn runs one chat turn (docs/chat.md). For an existing session it reads the session with its newest
 // messages in one call; a retry of a finished turn (same ClientMessageID) returns the stored reply
 // without a model call or quota, and a retry of an unfinished one completes it. It then checks that the
 // person may talk to the twin, and in parallel reads the twin's persona while it saves the person's

@@ -27,7 +27,7 @@ const (
 	DefaultGeminiModel = "gemini-3.5-flash"
 	// DefaultOpenAIBaseURL is OpenAI's own endpoint; Ollama is http://127.0.0.1:11434/v1.
 	DefaultOpenAIBaseURL = "https://api.openai.com/v1"
-	// DefaultSecondMeBaseURL is the SecondMe API base (SECONDME_API.md, Hosts).
+	// DefaultSecondMeBaseURL is the SecondMe API base (docs/secondme-api.md, Hosts).
 	DefaultSecondMeBaseURL = "https://api.mindverse.com/gate/lab"
 	// DefaultSecondMeModel is SecondMe's default chat model.
 	DefaultSecondMeModel = "secondme/nano"

@@ -157,7 +157,7 @@ func foldTurns(msgs []Message) string {
 	return b.String()
 }
 
-// secondMeEnvelope is SecondMe's JSON envelope and its error readings (SECONDME_API.md, Envelope).
+// secondMeEnvelope is SecondMe's JSON envelope and its error readings (docs/secondme-api.md, Envelope).
 type secondMeEnvelope struct {
 	Code      json.RawMessage `json:"code"`
 	Message   string          `json:"message"`
@@ -229,7 +229,7 @@ type secondMeChunk struct {
 	} `json:"choices"`
 }
 
-// readSecondMeStream reads a chat/stream body per SECONDME_API.md: `event: session` and other named
+// readSecondMeStream reads a chat/stream body per docs/secondme-api.md: `event: session` and other named
 // events skipped, `event: error` and in-stream {code != 0} surfaced, deltas passed to emit, `[DONE]`
 // ends it. A stream that ends without [DONE] is accepted when it carried text.
 func readSecondMeStream(r io.Reader, emit func(string) error) error {

@@ -1,5 +1,5 @@
 // Package profile is the logic of a person's profile apart from HTTP: the JSON shapes of the API
-// (DESIGN §3), their mapping to and from store records, validation with the limits of the API, the
+// (docs/api.md), their mapping to and from store records, validation with the limits of the API, the
 // public view other people see, shade replacement and the export of everything held about a person.
 package profile
 

@@ -12,7 +12,7 @@ import (
 	"github.com/secondme/twin/pkg/text"
 )
 
-// Limits of a profile (DESIGN §3), counted in characters (Unicode code points) after trimming.
+// Limits of a profile (docs/api.md), counted in characters (Unicode code points) after trimming.
 const (
 	MaxNickname  = 64
 	MaxBio       = 1000

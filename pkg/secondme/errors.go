@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// SubCodes of the SecondMe API worth telling apart (SECONDME_API.md, Envelope).
+// SubCodes of the SecondMe API worth telling apart (docs/secondme-api.md, Envelope).
 const (
 	SubTokenInvalid          = "oauth2.token.invalid"
 	SubTokenExpired          = "oauth2.token.expired"

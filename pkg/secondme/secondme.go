@@ -1,4 +1,4 @@
-// Package secondme is a client for the SecondMe API as SECONDME_API.md describes it: the OAuth2
+// Package secondme is a client for the SecondMe API as docs/secondme-api.md describes it: the OAuth2
 // authorization code flow (form-encoded token requests), the tolerant envelope, the app-scoped
 // identity, the user's profile, shades and key memories. Answers of every documented shape are
 // accepted; failures come back as *Error with the subCode, and predicates tell them apart.
@@ -19,7 +19,7 @@ import (
 	"time"
 )
 
-// Default hosts (SECONDME_API.md, Hosts).
+// Default hosts (docs/secondme-api.md, Hosts).
 const (
 	DefaultBaseURL      = "https://api.mindverse.com/gate/lab"
 	DefaultAuthorizeURL = "https://go.second.me/oauth/"

@@ -126,7 +126,7 @@ func newAuth(getenv func(string) string, st auth.Store, rematch auth.Rematcher, 
 
 // SecondMeConfig reads the SecondMe client settings but its secret: SECONDME_CLIENT_ID (required),
 // SECONDME_REDIRECT_URL (needed for sign-in, not for refresh and sync), SECONDME_BASE_URL and
-// SECONDME_AUTHORIZE_URL (defaults of SECONDME_API.md).
+// SECONDME_AUTHORIZE_URL (defaults of docs/secondme-api.md).
 func SecondMeConfig(getenv func(string) string) (secondme.Config, error) {
 	if getenv("SECONDME_CLIENT_ID") == "" {
 		return secondme.Config{}, fmt.Errorf("SECONDME_CLIENT_ID is not set")

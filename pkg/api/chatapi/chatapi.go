@@ -1,5 +1,5 @@
 // Package chatapi is the chat route group: sessions, message history and the chat turn as JSON
-// (DESIGN §3, function chat), and the same turn as Server-Sent Events (function chatstream). The same
+// (docs/api.md, function chat), and the same turn as Server-Sent Events (function chatstream). The same
 // Handler serves both Lambda functions and the local stack.
 package chatapi
 

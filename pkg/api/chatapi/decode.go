@@ -12,7 +12,7 @@ import (
 	"github.com/secondme/twin/pkg/text"
 )
 
-// Limits of a chat request (DESIGN §3).
+// Limits of a chat request (docs/api.md).
 const (
 	// MaxMessageRunes is the longest message, in characters after trimming.
 	MaxMessageRunes = 4000

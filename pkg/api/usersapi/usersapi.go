@@ -1,5 +1,5 @@
 // Package usersapi is the users route group: a person's own profile, shades, sync, export and erase,
-// other people's public profiles, and blocks (DESIGN §3). The same Handler serves the users Lambda
+// other people's public profiles, and blocks (docs/api.md). The same Handler serves the users Lambda
 // function and the local stack.
 package usersapi
 

@@ -1,4 +1,4 @@
-// Package secondmetest is a fake SecondMe for tests, following SECONDME_API.md to the letter: the
+// Package secondmetest is a fake SecondMe for tests, following docs/secondme-api.md to the letter: the
 // authorize page at /oauth/, form-only token endpoints with every sign-in subCode, token expiry on a
 // controllable clock, refresh with or without rotation, revocation, the envelope in its documented
 // shapes, /api/auth/me, user info, shades (public and private fields), key memories, and
@@ -38,7 +38,7 @@ const (
 	PathChatStream   = "/api/secondme/chat/stream"
 )
 
-// Lifetimes of SECONDME_API.md: code 5 minutes, access token 7 days, refresh token 365 days.
+// Lifetimes of docs/secondme-api.md: code 5 minutes, access token 7 days, refresh token 365 days.
 const (
 	CodeTTL    = 5 * time.Minute
 	AccessTTL  = 7 * 24 * time.Hour
@@ -48,7 +48,7 @@ const (
 // TokenStyle is the shape of a token answer.
 type TokenStyle int
 
-// Token answer shapes SECONDME_API.md says to tolerate.
+// Token answer shapes docs/secondme-api.md says to accept.
 const (
 	TokenCamel     TokenStyle = iota // {"code":0,"data":{"accessToken":...}}
 	TokenSnake                       // {"code":0,"data":{"access_token":...}}
@@ -59,13 +59,13 @@ const (
 // ErrorStyle is the shape of an error answer.
 type ErrorStyle int
 
-// Error answer shapes SECONDME_API.md says to tolerate.
+// Error answer shapes docs/secondme-api.md says to accept.
 const (
 	ErrorSubCode   ErrorStyle = iota // {"code":401,"message":"...","subCode":"..."}
 	ErrorErrorCode                   // {"code":401,"message":"...","error_code":"..."} (older pages)
 )
 
-// Quirks select SSE framing quirks of POST /api/secondme/chat/stream (all of SECONDME_API.md).
+// Quirks select SSE framing quirks of POST /api/secondme/chat/stream (all of docs/secondme-api.md).
 type Quirks struct {
 	// CRLF ends lines with \r\n.
 	CRLF bool
@@ -106,7 +106,7 @@ type User struct {
 	Memories         []Memory
 }
 
-// Shade is a shade as the API sends it (field names of SECONDME_API.md).
+// Shade is a shade as the API sends it (field names of docs/secondme-api.md).
 type Shade struct {
 	ID                              int64    `json:"id"`
 	ShadeName                       string   `json:"shadeName"`
