@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -24,6 +23,7 @@ import (
 	"github.com/guregu/dynamo/v2"
 
 	"github.com/secondme/twin/infra/demo"
+	"github.com/secondme/twin/infra/devserver"
 	"github.com/secondme/twin/pkg/awstest"
 	"github.com/secondme/twin/pkg/queue/sqsqueue"
 	"github.com/secondme/twin/pkg/rematch"
@@ -77,7 +77,7 @@ func configFrom(args []string, getenv func(string) string) (config, error) {
 	if *interval < 0 {
 		return config{}, fmt.Errorf("-schedule-interval %s: want a positive duration", *interval)
 	}
-	c := config{addr: getenv("ADDR"), dataDir: getenv("DATA_DIR"), rematchNow: *rematchNow, scheduleInterval: *interval,
+	c := config{dataDir: devserver.DataDir(getenv), rematchNow: *rematchNow, scheduleInterval: *interval,
 		measureCold: *measureCold, measureWarm: *measureWarm,
 		offlinePace: getenv("OFFLINE_PACE"), logs: os.Stderr}
 	if c.offlinePace != "" {
@@ -85,19 +85,11 @@ func configFrom(args []string, getenv func(string) string) (config, error) {
 			return config{}, fmt.Errorf("OFFLINE_PACE %q: want a duration such as 25ms", c.offlinePace)
 		}
 	}
-	if c.addr == "" {
-		port := getenv("PORT")
-		if port == "" {
-			port = "8080"
-		}
-		if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-			return config{}, fmt.Errorf("PORT %q is not a port number", port)
-		}
-		c.addr = net.JoinHostPort("127.0.0.1", port)
+	addr, err := devserver.Addr(getenv)
+	if err != nil {
+		return config{}, err
 	}
-	if c.dataDir == "" {
-		c.dataDir = ".data"
-	}
+	c.addr = addr
 	return c, nil
 }
 
@@ -175,8 +167,8 @@ func start(ctx context.Context, cfg config, stdout io.Writer) (g *gateway, err e
 		return nil, fmt.Errorf("listen on %s: %w", cfg.addr, err)
 	}
 	g.closers = append(g.closers, func() error { ln.Close(); return nil })
-	host := browserAddr(ln.Addr())
-	g.url = "http://" + host
+	g.url = devserver.BrowserURL(ln.Addr())
+	host := strings.TrimPrefix(g.url, "http://")
 	sqsLn, err := listenLocal(g)
 	if err != nil {
 		return nil, err
@@ -476,18 +468,6 @@ func moduleRoot() (string, error) {
 		}
 		dir = parent
 	}
-}
-
-// browserAddr is the listener's address as a browser reaches it (127.0.0.1 for an unspecified host).
-func browserAddr(a net.Addr) string {
-	host, port, err := net.SplitHostPort(a.String())
-	if err != nil {
-		return a.String()
-	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
-		host = "127.0.0.1"
-	}
-	return net.JoinHostPort(host, port)
 }
 
 func mustJSON(v any) string {

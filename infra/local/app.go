@@ -10,10 +10,10 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"time"
 
+	"github.com/secondme/twin/infra/devserver"
 	"github.com/secondme/twin/pkg/api"
 	"github.com/secondme/twin/pkg/api/usersapi"
 	"github.com/secondme/twin/pkg/fault"
@@ -57,21 +57,11 @@ func configFrom(args []string, getenv func(string) string) (config, error) {
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
-	c := config{addr: getenv("ADDR"), dataDir: getenv("DATA_DIR"), rematchOnce: *rematchOnce}
-	if c.addr == "" {
-		port := getenv("PORT")
-		if port == "" {
-			port = "8080"
-		}
-		if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-			return config{}, fmt.Errorf("PORT %q is not a port number", port)
-		}
-		c.addr = net.JoinHostPort("127.0.0.1", port)
+	addr, err := devserver.Addr(getenv)
+	if err != nil {
+		return config{}, err
 	}
-	if c.dataDir == "" {
-		c.dataDir = ".data"
-	}
-	return c, nil
+	return config{addr: addr, dataDir: devserver.DataDir(getenv), rematchOnce: *rematchOnce}, nil
 }
 
 // stack is the local stack being assembled: what the route groups share. Fields marked "set by"
@@ -165,7 +155,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			st.Close()
 			return fmt.Errorf("listen on %s: %w", cfg.addr, err)
 		}
-		baseURL = "http://" + browserAddr(ln.Addr())
+		baseURL = devserver.BrowserURL(ln.Addr())
 	}
 	s := &stack{getenv: getenv, dataDir: cfg.dataDir, baseURL: baseURL, store: st, router: api.NewRouter()}
 	s.bgCtx, s.bgStop = context.WithCancel(context.Background())
@@ -221,17 +211,4 @@ func (s *stack) shutdown() error {
 	}
 	errs = append(errs, s.store.Close())
 	return errors.Join(errs...)
-}
-
-// browserAddr is the address a browser on this machine uses for a listener: the loopback address
-// when the listener is on every interface.
-func browserAddr(a net.Addr) string {
-	host, port, err := net.SplitHostPort(a.String())
-	if err != nil {
-		return a.String()
-	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
-		host = "127.0.0.1"
-	}
-	return net.JoinHostPort(host, port)
 }
