@@ -339,26 +339,12 @@ func (s *SQS) sendMessage(c call) (any, *apiError) {
 }
 
 func (s *SQS) sendMessageBatch(c call) (any, *apiError) {
-	var in struct {
-		QueueUrl string
-		Entries  []sendEntry
-	}
-	if e := decode(c.body, &in); e != nil {
-		return nil, e
-	}
-	q, e := s.queueOf(in.QueueUrl)
+	q, entries, e := decodeBatch[sendEntry](s, c.body)
 	if e != nil {
 		return nil, e
 	}
-	ids := make([]string, len(in.Entries))
-	for i, en := range in.Entries {
-		ids[i] = en.Id
-	}
-	if e := checkBatch(ids); e != nil {
-		return nil, e
-	}
-	checks, total := make([]*apiError, len(in.Entries)), 0
-	for i, en := range in.Entries {
+	checks, total := make([]*apiError, len(entries)), 0
+	for i, en := range entries {
 		size, e := checkMessage(en)
 		checks[i], total = e, total+size
 	}
@@ -372,7 +358,7 @@ func (s *SQS) sendMessageBatch(c call) (any, *apiError) {
 	}{Successful: []sendResult{}, Failed: []batchFailure{}}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for i, en := range in.Entries {
+	for i, en := range entries {
 		e := checks[i]
 		if e == nil {
 			var res sendResult
@@ -473,6 +459,35 @@ func checkAttribute(name string, a messageAttribute) *apiError {
 }
 
 // checkBatch checks the entry ids of a batch request.
+// batchEntry is an entry of a batch request: its id is unique within the batch.
+type batchEntry interface{ entryID() string }
+
+func (e sendEntry) entryID() string   { return e.Id }
+func (e handleEntry) entryID() string { return e.Id }
+
+// decodeBatch decodes a batch request on one queue and checks its entries' ids.
+func decodeBatch[E batchEntry](s *SQS, body []byte) (*queue, []E, *apiError) {
+	var in struct {
+		QueueUrl string
+		Entries  []E
+	}
+	if e := decode(body, &in); e != nil {
+		return nil, nil, e
+	}
+	q, e := s.queueOf(in.QueueUrl)
+	if e != nil {
+		return nil, nil, e
+	}
+	ids := make([]string, len(in.Entries))
+	for i, en := range in.Entries {
+		ids[i] = en.entryID()
+	}
+	if e := checkBatch(ids); e != nil {
+		return nil, nil, e
+	}
+	return q, in.Entries, nil
+}
+
 func checkBatch(ids []string) *apiError {
 	switch {
 	case len(ids) == 0:
@@ -826,22 +841,8 @@ func (s *SQS) changeVisibilityLocked(q *queue, en handleEntry) *apiError {
 
 // handleBatch runs one entry operation over a batch of receipt handles.
 func (s *SQS) handleBatch(c call, op func(q *queue, en handleEntry) *apiError) (any, *apiError) {
-	var in struct {
-		QueueUrl string
-		Entries  []handleEntry
-	}
-	if e := decode(c.body, &in); e != nil {
-		return nil, e
-	}
-	q, e := s.queueOf(in.QueueUrl)
+	q, entries, e := decodeBatch[handleEntry](s, c.body)
 	if e != nil {
-		return nil, e
-	}
-	ids := make([]string, len(in.Entries))
-	for i, en := range in.Entries {
-		ids[i] = en.Id
-	}
-	if e := checkBatch(ids); e != nil {
 		return nil, e
 	}
 	type ok struct{ Id string }
@@ -851,7 +852,7 @@ func (s *SQS) handleBatch(c call, op func(q *queue, en handleEntry) *apiError) (
 	}{Successful: []ok{}, Failed: []batchFailure{}}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, en := range in.Entries {
+	for _, en := range entries {
 		if e := op(q, en); e != nil {
 			out.Failed = append(out.Failed, batchFailure{Id: en.Id, Code: e.code(), Message: e.message, SenderFault: true})
 			continue
