@@ -23,8 +23,8 @@ LAMBDA_FLAGS := -tags lambda.norpc,grpcnotrace -trimpath -ldflags "-s -w"
 help: ## list the targets
 	@awk -F':.*## ' '/^[a-z%-]+:.*## / { printf "  make %-10s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
-run: ## the local stack on http://127.0.0.1:8080 (PORT to change), data in ./.data
-	$(GO) run ./infra/local
+run: ## the local stack on http://127.0.0.1:8080 (PORT to change), data in ./.data; the offline model writes a word every 25 ms (OFFLINE_PACE to change)
+	OFFLINE_PACE="$${OFFLINE_PACE:-25ms}" $(GO) run ./infra/local
 
 gateway: ## the deployed shape from template.yaml: every function's bootstrap behind its Lambda Runtime API, on http://127.0.0.1:8080
 	$(GO) run ./infra/gateway

@@ -65,6 +65,9 @@ prerequisites() {
 	if [ ! -x infra/dynalite/node_modules/.bin/dynalite ]; then
 		missing+=("dynalite: npm ci --prefix infra/dynalite")
 	fi
+	if [ ! -f infra/e2e/axe/node_modules/axe-core/axe.min.js ]; then
+		missing+=("axe-core (the browser checks' accessibility audit): npm ci --prefix infra/e2e/axe")
+	fi
 	if ! command -v python3 >/dev/null 2>&1; then
 		missing+=("Python 3: apt-get install -y python3 python3-pip")
 	fi
