@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/secondme/twin/pkg/llm"
+	"github.com/secondme/twin/pkg/prompt"
 	"github.com/secondme/twin/pkg/store"
-	"github.com/secondme/twin/pkg/twin"
 )
 
 // Store is what the chat service needs of the storage contract (see store.Store for each method's
@@ -66,7 +66,7 @@ const (
 // Options configures the service. The zero Options takes every default.
 type Options struct {
 	// Prompt bounds the prompt (token budget, persona and summary shares).
-	Prompt twin.Config
+	Prompt prompt.Config
 	// History is how many of the newest messages a turn reads (one query); default DefaultHistory,
 	// at most MaxHistory. The prompt keeps those that fit its budget and folds the rest into the summary.
 	History int

@@ -13,10 +13,10 @@ import (
 	"github.com/secondme/twin/pkg/chat/chattest"
 	"github.com/secondme/twin/pkg/id"
 	"github.com/secondme/twin/pkg/llm"
+	"github.com/secondme/twin/pkg/prompt"
 	"github.com/secondme/twin/pkg/store"
 	"github.com/secondme/twin/pkg/store/dynamostore/dynamotest"
 	"github.com/secondme/twin/pkg/store/sqlitestore"
-	"github.com/secondme/twin/pkg/twin"
 )
 
 // backing is what the tests need of a real store.
@@ -410,7 +410,7 @@ func TestStoreCallsDoNotGrowWithHistory(t *testing.T) {
 	budget := 2000
 	calls := map[int]map[string]int{}
 	for _, n := range []int{10, 10_000} {
-		e := newEnv(t, chat.Options{Prompt: twin.Config{Budget: budget}})
+		e := newEnv(t, chat.Options{Prompt: prompt.Config{Budget: budget}})
 		sessionID := e.seed(t, e.me.ID, e.me.ID, n)
 		e.count.Reset()
 		res := e.turn(t, chat.TurnRequest{UserID: e.me.ID, SessionID: sessionID, Message: "what did we say?", ClientMessageID: "x"})

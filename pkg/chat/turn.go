@@ -14,9 +14,9 @@ import (
 
 	"github.com/secondme/twin/pkg/id"
 	"github.com/secondme/twin/pkg/llm"
+	"github.com/secondme/twin/pkg/prompt"
 	"github.com/secondme/twin/pkg/store"
 	"github.com/secondme/twin/pkg/text"
-	"github.com/secondme/twin/pkg/twin"
 )
 
 // TurnRequest is one message of a person to a twin. The HTTP layer has validated it.
@@ -145,23 +145,23 @@ func (s *Service) Turn(ctx context.Context, req TurnRequest, ev Events) (TurnRes
 		}
 	}()
 
-	prompt := twin.Build(twin.Input{
-		Persona:           twin.PersonaOf(twinUser, own),
+	built := prompt.Build(prompt.Input{
+		Persona:           prompt.PersonaOf(twinUser, own),
 		Summary:           sess.Summary,
 		SummarizedThrough: sess.SummarizedThrough,
 		History:           before(history, msg.ID),
 		Message:           msg.Content,
 		MaxWindow:         s.opts.History - windowSlack,
 	}, s.opts.Prompt)
-	prompt.Request.MaxTokens = s.opts.MaxReplyTokens
+	built.Request.MaxTokens = s.opts.MaxReplyTokens
 
-	res := TurnResult{SessionID: sess.ID, Message: msg, PromptTokens: prompt.Tokens}
+	res := TurnResult{SessionID: sess.ID, Message: msg, PromptTokens: built.Tokens}
 	if ev.Session != nil {
 		if err := ev.Session(sess.ID); err != nil {
 			return res, ErrClientGone
 		}
 	}
-	reply, partial, genErr := s.generate(ctx, s.models.ModelFor(ctx, twinUser, own), prompt.Request, ev.Delta)
+	reply, partial, genErr := s.generate(ctx, s.models.ModelFor(ctx, twinUser, own), built.Request, ev.Delta)
 	clientGone := genErr != nil && errors.Is(genErr, ErrClientGone)
 	if genErr != nil && (!clientGone || partial == "") {
 		return res, genErr
@@ -180,8 +180,8 @@ func (s *Service) Turn(ctx context.Context, req TurnRequest, ev Events) (TurnRes
 	defer cancel()
 	err = s.st.CompleteTurn(saveCtx, res.Reply, store.SessionUpdate{
 		LastMessage:       truncate(text, lastMessageRunes),
-		Summary:           prompt.Summary,
-		SummarizedThrough: prompt.SummarizedThrough,
+		Summary:           built.Summary,
+		SummarizedThrough: built.SummarizedThrough,
 		AddMessages:       2,
 		UpdatedAt:         at,
 	})

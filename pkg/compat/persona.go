@@ -4,17 +4,17 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/secondme/twin/pkg/prompt"
 	"github.com/secondme/twin/pkg/store"
-	"github.com/secondme/twin/pkg/twin"
 )
 
 // maxProfileChars bounds the public profile of one person in the judge's prompt.
 const maxProfileChars = 4000
 
 // PublicProfile describes a person for the judge as quoted lines, from their public persona
-// (twin.PersonaOf with own false: the public shade fields, never private fields or memories).
+// (prompt.PersonaOf with own false: the public shade fields, never private fields or memories).
 func PublicProfile(u store.User) string {
-	p := twin.PersonaOf(u, false)
+	p := prompt.PersonaOf(u, false)
 	var b strings.Builder
 	add := func(line string) bool {
 		line = "> " + oneLine(line) + "\n"

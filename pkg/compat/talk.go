@@ -7,8 +7,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/secondme/twin/pkg/llm"
+	"github.com/secondme/twin/pkg/prompt"
 	"github.com/secondme/twin/pkg/store"
-	"github.com/secondme/twin/pkg/twin"
 )
 
 // Limits of one line of a twin-to-twin conversation.
@@ -18,11 +18,11 @@ const (
 )
 
 // Converse has the twins of a and b talk, n messages in turn, a first. Each twin speaks from its own
-// person's public persona (twin.PersonaOf with own false) under the twin rules of pkg/twin. The lines
+// person's public persona (prompt.PersonaOf with own false) under the twin rules of pkg/prompt. The lines
 // are the evidence stored with the match.
 func Converse(ctx context.Context, m llm.Model, a, b store.User, n int) ([]store.TranscriptLine, error) {
 	lines := make([]store.TranscriptLine, 0, n)
-	personas := [2]twin.Persona{twin.PersonaOf(a, false), twin.PersonaOf(b, false)}
+	personas := [2]prompt.Persona{prompt.PersonaOf(a, false), prompt.PersonaOf(b, false)}
 	for i := range n {
 		self, other := a, b
 		if i%2 == 1 {
@@ -41,7 +41,7 @@ func Converse(ctx context.Context, m llm.Model, a, b store.User, n int) ([]store
 // turn is the request for the next line of the twin of self (persona p): the conversation so far as
 // it sees it (its own lines are the assistant's, the other twin's are the person's); the first twin
 // starts from an opener.
-func turn(p twin.Persona, self string, other store.User, lines []store.TranscriptLine) llm.Request {
+func turn(p prompt.Persona, self string, other store.User, lines []store.TranscriptLine) llm.Request {
 	var history []store.ChatMessage
 	if len(lines) == 0 || lines[0].Speaker == self {
 		history = append(history, store.ChatMessage{Role: store.RoleUser, Content: opener(other)})
@@ -56,7 +56,7 @@ func turn(p twin.Persona, self string, other store.User, lines []store.Transcrip
 	// The message to answer is the newest one, which is always the other twin's (or the opener).
 	msg := history[len(history)-1].Content
 	history = history[:len(history)-1]
-	req := twin.Build(twin.Input{Persona: p, History: history, Message: msg}, twin.Config{}).Request
+	req := prompt.Build(prompt.Input{Persona: p, History: history, Message: msg}, prompt.Config{}).Request
 	req.System += meeting(other)
 	req.MaxTokens = lineMaxTokens
 	return req

@@ -1,7 +1,7 @@
-// Package twin turns a person into the persona of their AI twin and assembles the prompt of one chat
+// Package prompt turns a person into the persona of their AI twin and assembles the prompt of one chat
 // turn within a token budget: the rules and the persona, a rolling summary of older turns, and the
 // most recent turns that fit.
-package twin
+package prompt
 
 import (
 	"slices"

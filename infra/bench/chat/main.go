@@ -37,9 +37,9 @@ import (
 	"github.com/secondme/twin/pkg/chat/chattest"
 	"github.com/secondme/twin/pkg/id"
 	"github.com/secondme/twin/pkg/llm"
+	"github.com/secondme/twin/pkg/prompt"
 	"github.com/secondme/twin/pkg/store"
 	"github.com/secondme/twin/pkg/store/sqlitestore"
-	"github.com/secondme/twin/pkg/twin"
 )
 
 // firstTokenDelay is the fake streaming model's fixed delay before its first piece.
@@ -135,7 +135,7 @@ func run(w io.Writer, turns, clients, ttftRuns int) error {
 		"Server time is measured around the handler (own twin, each client in its own session). The target rows use %d concurrent clients "+
 		"that each send a turn every %s, as people chatting do (%d turns, %.0f turns/s offered); the saturated rows use the same clients "+
 		"with no pause at all (%d turns), where the time is mostly waiting for the 2 cores (Little's law: clients / throughput). "+
-		"Prompt budget %d tokens (runes/4). "+cpuMethod+"\n\n", clients, pace, n, float64(clients)/pace.Seconds(), satN, twin.DefaultBudget)
+		"Prompt budget %d tokens (runes/4). "+cpuMethod+"\n\n", clients, pace, n, float64(clients)/pace.Seconds(), satN, prompt.DefaultBudget)
 	fmt.Fprintln(w, "| measure | value | target |")
 	fmt.Fprintln(w, "|---|---|---|")
 	fmt.Fprintf(w, "| server time per turn, %d clients, p50 | %s | 2 ms %s |\n", clients, ms(p50), verdict(p50 <= 2*time.Millisecond))
@@ -152,7 +152,7 @@ func run(w io.Writer, turns, clients, ttftRuns int) error {
 	}
 	for _, c := range calls {
 		fmt.Fprintf(w, "| prompt tokens per turn, %s, history 10 / 10,000 | %d / %d | ≤ %d %s |\n", c.name, c.tokens10, c.tokens10k,
-			twin.DefaultBudget, verdict(c.tokens10k <= twin.DefaultBudget && c.tokens10 <= twin.DefaultBudget))
+			prompt.DefaultBudget, verdict(c.tokens10k <= prompt.DefaultBudget && c.tokens10 <= prompt.DefaultBudget))
 	}
 	fmt.Fprintf(w, "| time to first token, direct / through /api/chat/stream (median of %d) | %s / %s | |\n", ttftRuns, ms(direct), ms(stream))
 	fmt.Fprintf(w, "| time to first token ratio, stream / direct | %.3f | ≤ 1.05 %s |\n", ratio, verdict(ratio <= 1.05))

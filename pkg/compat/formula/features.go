@@ -71,7 +71,7 @@ func NewFeatures(u store.User) *Features {
 		p := sh.Public
 		name := p.Name
 		if name == "" {
-			name = sh.Name // as twin.PersonaOf: a shade's name is never private
+			name = sh.Name // as prompt.PersonaOf: a shade's name is never private
 		}
 		si := int32(len(f.shadeNames))
 		f.shadeNames = append(f.shadeNames, strings.Join(strings.Fields(name), " "))
