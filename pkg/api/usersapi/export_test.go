@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/secondme/twin/infra/dynamotest"
 	"github.com/secondme/twin/pkg/api"
 	"github.com/secondme/twin/pkg/api/apitest"
 	"github.com/secondme/twin/pkg/api/usersapi"
@@ -20,6 +19,7 @@ import (
 	"github.com/secondme/twin/pkg/id"
 	"github.com/secondme/twin/pkg/profile"
 	"github.com/secondme/twin/pkg/store"
+	"github.com/secondme/twin/pkg/store/dynamostore/dynamotest"
 )
 
 // seedActivity gives Ana a sealed-token identity, a chat session of 120 messages (more than one
