@@ -15,7 +15,7 @@ import (
 	"github.com/secondme/twin/pkg/awstest"
 	"github.com/secondme/twin/pkg/id"
 	"github.com/secondme/twin/pkg/lambdatest"
-	"github.com/secondme/twin/pkg/llm"
+	"github.com/secondme/twin/pkg/llm/offline"
 	"github.com/secondme/twin/pkg/store"
 	"github.com/secondme/twin/pkg/store/dynamostore"
 	"github.com/secondme/twin/pkg/store/dynamostore/dynamotest"
@@ -98,7 +98,7 @@ func TestUnderEmulator(t *testing.T) {
 			t.Fatalf("status = %d, want 200: %s\n%s", resp.StatusCode, resp.Body, emu.Logs())
 		}
 		decode(t, resp, &first)
-		if !first.Offline || !strings.Contains(first.Reply.Content, llm.OfflineMark) || first.Reply.ReplyTo != first.Message.ID {
+		if !first.Offline || !strings.Contains(first.Reply.Content, offline.Mark) || first.Reply.ReplyTo != first.Message.ID {
 			t.Errorf("turn = %+v, want an offline reply to the message", first)
 		}
 		sessionID = first.SessionID

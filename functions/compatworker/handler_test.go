@@ -15,6 +15,7 @@ import (
 
 	"github.com/secondme/twin/pkg/compat"
 	"github.com/secondme/twin/pkg/llm"
+	"github.com/secondme/twin/pkg/llm/offline"
 	"github.com/secondme/twin/pkg/rematch"
 	"github.com/secondme/twin/pkg/store"
 	"github.com/secondme/twin/pkg/store/sqlitestore"
@@ -93,7 +94,7 @@ func setup(t *testing.T) (*sqlitestore.Store, *model, batchHandler) {
 	}
 	t.Cleanup(func() { st.Close() })
 	seed(t, st)
-	m := &model{offline: llm.NewOffline()}
+	m := &model{offline: offline.New()}
 	w := rematch.NewWorker(st, compat.New(m, compat.Config{}), nopSender{}, rematch.Config{})
 	return st, m, batchHandler{handle: w.Handle, workers: rematch.BatchSize}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/secondme/twin/pkg/api/chatapi"
 	"github.com/secondme/twin/pkg/chat"
 	"github.com/secondme/twin/pkg/llm"
+	_ "github.com/secondme/twin/pkg/llm/offline" // the default model
 )
 
 // wireChat adds the chat routes, JSON and stream, on the model the environment configures (the

@@ -13,6 +13,7 @@ import (
 	"github.com/secondme/twin/pkg/compat"
 	"github.com/secondme/twin/pkg/compat/formula"
 	"github.com/secondme/twin/pkg/llm"
+	"github.com/secondme/twin/pkg/llm/offline"
 	"github.com/secondme/twin/pkg/store"
 	"github.com/secondme/twin/pkg/terms"
 )
@@ -77,7 +78,7 @@ func TestMatchCardProperties(t *testing.T) {
 	var withJudge int
 	for i := range 600 {
 		a, b := randomPerson(r, "01A", "Ana"), randomPerson(r, "01B", "Noah")
-		models := map[string]llm.Model{"none": nil, "offline": llm.NewOffline(), "naming": &fakeModel{verdict: namingJudge(a, b)}}
+		models := map[string]llm.Model{"none": nil, "offline": offline.New(), "naming": &fakeModel{verdict: namingJudge(a, b)}}
 		for name, model := range models {
 			m, err := compat.New(model, compat.Config{Messages: 2}).Compute(context.Background(), a, b)
 			if err != nil {
@@ -192,7 +193,7 @@ func TestOfflineConversationProperties(t *testing.T) {
 			continue
 		}
 		n := []int{compat.DefaultMessages, 10}[i%2]
-		lines, err := compat.Converse(context.Background(), llm.NewOffline(), a, b, n)
+		lines, err := compat.Converse(context.Background(), offline.New(), a, b, n)
 		if err != nil {
 			t.Fatal(err)
 		}

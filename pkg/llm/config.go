@@ -153,7 +153,10 @@ func New(cfg Config, hc *http.Client) (Model, error) {
 	case ProviderOpenAI:
 		return newOpenAI(cfg, hc), nil
 	default:
-		return &Offline{Pace: cfg.OfflinePace}, nil
+		if Offline == nil {
+			return nil, errors.New("llm config: the offline model is not linked (import package offline)")
+		}
+		return Offline(cfg.OfflinePace), nil
 	}
 }
 

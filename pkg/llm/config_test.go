@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/secondme/twin/pkg/llm"
+	_ "github.com/secondme/twin/pkg/llm/offline" // the default model
 )
 
 func TestNewPicksTheProvider(t *testing.T) {
@@ -17,12 +18,12 @@ func TestNewPicksTheProvider(t *testing.T) {
 		want    string // the %T of the model
 		wantErr string
 	}{
-		{name: "nothing configured is offline", cfg: llm.Config{}, want: "*llm.Offline"},
+		{name: "nothing configured is offline", cfg: llm.Config{}, want: "*offline.Model"},
 		{name: "a Gemini key alone is Gemini", cfg: llm.Config{GeminiAPIKey: "k"}, want: "*llm.gemini"},
 		{name: "an OpenAI base URL alone is OpenAI", cfg: llm.Config{OpenAIBaseURL: "http://127.0.0.1:11434/v1", OpenAIModel: "llama3.2"},
 			want: "*llm.openAI"},
-		{name: "offline wins over a key", cfg: llm.Config{Provider: "offline", GeminiAPIKey: "k"}, want: "*llm.Offline"},
-		{name: "secondme's general model is offline", cfg: llm.Config{Provider: "secondme"}, want: "*llm.Offline"},
+		{name: "offline wins over a key", cfg: llm.Config{Provider: "offline", GeminiAPIKey: "k"}, want: "*offline.Model"},
+		{name: "secondme's general model is offline", cfg: llm.Config{Provider: "secondme"}, want: "*offline.Model"},
 		{name: "gemini without a key", cfg: llm.Config{Provider: "gemini"}, wantErr: "gemini needs an API key"},
 		{name: "openai without a model", cfg: llm.Config{Provider: "openai"}, wantErr: "openai needs a model name"},
 		{name: "unknown provider", cfg: llm.Config{Provider: "claude"}, wantErr: `unknown provider "claude"`},

@@ -21,7 +21,7 @@ import (
 	"github.com/secondme/twin/pkg/api/apitest"
 	"github.com/secondme/twin/pkg/api/chatapi"
 	"github.com/secondme/twin/pkg/chat"
-	"github.com/secondme/twin/pkg/llm"
+	"github.com/secondme/twin/pkg/llm/offline"
 	"github.com/secondme/twin/pkg/store/sqlitestore"
 )
 
@@ -95,7 +95,7 @@ func serve(path string, n int, profile string) error {
 		out.Users = append(out.Users, u.ID)
 	}
 	rt := api.NewRouter()
-	chatapi.New(chat.New(st, chat.OneModel{Model: llm.NewOffline()}, chat.Options{DailyQuota: 1 << 30}), apitest.HeaderAuth{}).Register(rt)
+	chatapi.New(chat.New(st, chat.OneModel{Model: offline.New()}, chat.Options{DailyQuota: 1 << 30}), apitest.HeaderAuth{}).Register(rt)
 	var (
 		mu    sync.Mutex
 		start time.Duration

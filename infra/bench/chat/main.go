@@ -37,6 +37,7 @@ import (
 	"github.com/secondme/twin/pkg/chat/chattest"
 	"github.com/secondme/twin/pkg/id"
 	"github.com/secondme/twin/pkg/llm"
+	"github.com/secondme/twin/pkg/llm/offline"
 	"github.com/secondme/twin/pkg/prompt"
 	"github.com/secondme/twin/pkg/store"
 	"github.com/secondme/twin/pkg/store/sqlitestore"
@@ -205,7 +206,7 @@ func serverTime(ctx context.Context, path string, turns, clients int, pace time.
 			return 0, 0, 0, 0, err
 		}
 	}
-	svc := chat.New(st, chat.OneModel{Model: llm.NewOffline()}, chat.Options{DailyQuota: 1 << 30})
+	svc := chat.New(st, chat.OneModel{Model: offline.New()}, chat.Options{DailyQuota: 1 << 30})
 	h := chatapi.New(svc, apitest.HeaderAuth{})
 	rt := api.NewRouter()
 	h.Register(rt)
@@ -316,7 +317,7 @@ func storeCalls(ctx context.Context, path string) ([]callsResult, error) {
 		}
 	}
 	count := chattest.NewCounting(st)
-	svc := chat.New(count, chat.OneModel{Model: llm.NewOffline()}, chat.Options{})
+	svc := chat.New(count, chat.OneModel{Model: offline.New()}, chat.Options{})
 	out := []callsResult{{name: "own twin", own: true}, {name: "another's twin"}}
 	for i := range out {
 		twinID := me.ID

@@ -10,6 +10,7 @@ import (
 
 	"github.com/secondme/twin/functions/internal/boot"
 	"github.com/secondme/twin/pkg/llm"
+	_ "github.com/secondme/twin/pkg/llm/offline" // the default model
 )
 
 // Config reads the model settings of docs/llm.md (llm.ConfigFrom). On AWS the keys come from Secrets

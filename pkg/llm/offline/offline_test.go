@@ -1,4 +1,4 @@
-package llm_test
+package offline_test
 
 import (
 	"bytes"
@@ -13,8 +13,9 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v5"
 
 	"github.com/secondme/twin/pkg/llm"
+	"github.com/secondme/twin/pkg/llm/offline"
+	"github.com/secondme/twin/pkg/prompt"
 	"github.com/secondme/twin/pkg/store"
-	"github.com/secondme/twin/pkg/twin"
 )
 
 // ada has private and public shade fields, a private-only shade and a memory.
@@ -31,9 +32,9 @@ var ada = store.User{ID: "01JADA0000000000000000000", Nickname: "Ada", Bio: "Bui
 	Memories: []store.Memory{{Subject: "Charles", Content: "Works with Charles on the engine."}},
 }
 
-// twinRequest is the request pkg/twin builds for a message to ada's twin.
+// twinRequest is the request pkg/prompt builds for a message to ada's twin.
 func twinRequest(own bool, msg string) llm.Request {
-	return twin.Build(twin.Input{Persona: twin.PersonaOf(ada, own), Message: msg}, twin.Config{}).Request
+	return prompt.Build(prompt.Input{Persona: prompt.PersonaOf(ada, own), Message: msg}, prompt.Config{}).Request
 }
 
 func TestOfflineRepliesInPersona(t *testing.T) {
@@ -58,7 +59,7 @@ func TestOfflineRepliesInPersona(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			reply, err := llm.NewOffline().Generate(context.Background(), twinRequest(tc.own, tc.msg), nil)
+			reply, err := offline.New().Generate(context.Background(), twinRequest(tc.own, tc.msg), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -72,8 +73,8 @@ func TestOfflineRepliesInPersona(t *testing.T) {
 					t.Errorf("reply %q holds %q", reply.Text, w)
 				}
 			}
-			if !strings.HasSuffix(reply.Text, " "+llm.OfflineMark) {
-				t.Errorf("reply %q does not end with %q", reply.Text, llm.OfflineMark)
+			if !strings.HasSuffix(reply.Text, " "+offline.Mark) {
+				t.Errorf("reply %q does not end with %q", reply.Text, offline.Mark)
 			}
 			if !reply.Offline || reply.Model != llm.ModelOffline {
 				t.Errorf("reply = %+v, want Offline and Model %q", reply, llm.ModelOffline)
@@ -85,34 +86,34 @@ func TestOfflineRepliesInPersona(t *testing.T) {
 func TestOfflineDoesNotRepeatItself(t *testing.T) {
 	ctx := context.Background()
 	msg := "Do you like hiking in the mountains?"
-	first, err := llm.NewOffline().Generate(ctx, twinRequest(true, msg), nil)
+	first, err := offline.New().Generate(ctx, twinRequest(true, msg), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The same question again, after the first answer: a new answer, not the sentence already said.
 	history := []store.ChatMessage{{Role: store.RoleUser, Content: msg}, {Role: store.RoleAssistant, Content: first.Text}}
-	req := twin.Build(twin.Input{Persona: twin.PersonaOf(ada, true), History: history, Message: msg}, twin.Config{}).Request
-	again, err := llm.NewOffline().Generate(ctx, req, nil)
+	req := prompt.Build(prompt.Input{Persona: prompt.PersonaOf(ada, true), History: history, Message: msg}, prompt.Config{}).Request
+	again, err := offline.New().Generate(ctx, req, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if again.Text == first.Text || strings.Contains(again.Text, "I hike in the Alps every summer.") {
 		t.Errorf("second answer %q repeats the first %q", again.Text, first.Text)
 	}
-	if !strings.HasSuffix(again.Text, " "+llm.OfflineMark) {
+	if !strings.HasSuffix(again.Text, " "+offline.Mark) {
 		t.Errorf("second answer %q lacks the offline mark", again.Text)
 	}
 }
 
 func TestOfflineIsDeterministicAndStreamsWords(t *testing.T) {
 	req := twinRequest(true, "Do you like hiking in the mountains?")
-	first, err := llm.NewOffline().Generate(context.Background(), req, nil)
+	first, err := offline.New().Generate(context.Background(), req, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for range 3 {
 		var deltas []string
-		got, err := llm.NewOffline().Generate(context.Background(), req, collect(&deltas))
+		got, err := offline.New().Generate(context.Background(), req, collect(&deltas))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -132,7 +133,7 @@ func TestOfflineStops(t *testing.T) {
 	req := twinRequest(true, "hi")
 	errStop := errors.New("stop")
 	calls := 0
-	reply, err := llm.NewOffline().Generate(context.Background(), req, func(s string) error {
+	reply, err := offline.New().Generate(context.Background(), req, func(s string) error {
 		if calls++; calls == 3 {
 			return errStop
 		}
@@ -147,7 +148,7 @@ func TestOfflineStops(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := llm.NewOffline().Generate(ctx, req, nil); !errors.Is(err, context.Canceled) {
+	if _, err := offline.New().Generate(ctx, req, nil); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: err = %v, want context.Canceled", err)
 	}
 }
@@ -155,11 +156,11 @@ func TestOfflineStops(t *testing.T) {
 func TestOfflineMaxTokens(t *testing.T) {
 	req := twinRequest(true, "hi")
 	req.MaxTokens = 3
-	reply, err := llm.NewOffline().Generate(context.Background(), req, nil)
+	reply, err := offline.New().Generate(context.Background(), req, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := reply.Text, "Hi! I'm the "+llm.OfflineMark; got != want {
+	if got, want := reply.Text, "Hi! I'm the "+offline.Mark; got != want {
 		t.Errorf("text = %q, want %q", got, want)
 	}
 }
@@ -195,7 +196,7 @@ const (
 // verdict asks the offline model for a verdict on req and checks it against the schema.
 func verdict(t *testing.T, req llm.Request) map[string]any {
 	t.Helper()
-	reply, err := llm.NewOffline().Generate(context.Background(), req, nil)
+	reply, err := offline.New().Generate(context.Background(), req, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,12 +302,12 @@ func TestOfflineSchemasAreValid(t *testing.T) {
 		for _, req := range []llm.Request{judgeRequest(hikerProfile, runnerProfile), {System: "x"}, {}} {
 			t.Run(name, func(t *testing.T) {
 				req.Schema = schema
-				reply, err := llm.NewOffline().Generate(context.Background(), req, nil)
+				reply, err := offline.New().Generate(context.Background(), req, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
 				validate(t, schema, reply.Text)
-				again, _ := llm.NewOffline().Generate(context.Background(), req, func(string) error { return nil })
+				again, _ := offline.New().Generate(context.Background(), req, func(string) error { return nil })
 				if again != reply {
 					t.Errorf("streamed %+v, whole %+v", again, reply)
 				}
@@ -317,7 +318,7 @@ func TestOfflineSchemasAreValid(t *testing.T) {
 
 func BenchmarkOfflineChat(b *testing.B) {
 	req := twinRequest(true, "Do you like hiking in the mountains?")
-	m := llm.NewOffline()
+	m := offline.New()
 	ctx := context.Background()
 	onDelta := func(string) error { return nil }
 	b.ReportAllocs()
@@ -330,7 +331,7 @@ func BenchmarkOfflineChat(b *testing.B) {
 
 func BenchmarkOfflineJudge(b *testing.B) {
 	req := judgeRequest(hikerProfile, runnerProfile)
-	m := llm.NewOffline()
+	m := offline.New()
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -341,10 +342,7 @@ func BenchmarkOfflineJudge(b *testing.B) {
 }
 
 func TestOfflinePace(t *testing.T) {
-	m, err := llm.New(llm.Config{OfflinePace: 5 * time.Millisecond}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := &offline.Model{Pace: 5 * time.Millisecond}
 	req := llm.Request{Messages: []llm.Message{{Role: llm.RoleUser, Content: "Tell me about your weekends and what you like to cook"}}}
 	var stamps []time.Time
 	if _, err := m.Generate(context.Background(), req, func(string) error {
@@ -363,5 +361,13 @@ func TestOfflinePace(t *testing.T) {
 	}
 	if _, err := m.Generate(context.Background(), llm.Request{Schema: map[string]any{"type": "object"}, Messages: req.Messages}, nil); err != nil {
 		t.Errorf("a JSON request without deltas: %v", err)
+	}
+}
+
+// collect returns an onDelta that appends each delta to deltas.
+func collect(deltas *[]string) func(string) error {
+	return func(s string) error {
+		*deltas = append(*deltas, s)
+		return nil
 	}
 }

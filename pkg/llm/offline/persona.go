@@ -1,4 +1,4 @@
-package llm
+package offline
 
 import (
 	"strings"
@@ -31,9 +31,9 @@ type persona struct {
 }
 
 // parsePersona reads the persona out of a system prompt. When the prompt quotes its data (lines that
-// start with "> ", as pkg/twin writes them) only quoted lines count, except those under a summary or
+// start with "> ", as pkg/prompt writes them) only quoted lines count, except those under a summary or
 // conversation heading; otherwise every line counts but headings and instructions. Lines of the form
-// "Key: text | text | topics: a, b" (pkg/twin's "Name:", "About me:", "Facet:", "Memory:") are
+// "Key: text | text | topics: a, b" (pkg/prompt's "Name:", "About me:", "Facet:", "Memory:") are
 // understood; anything else is read as plain sentences.
 func parsePersona(system string) persona {
 	return personaOf(personaLines(system))

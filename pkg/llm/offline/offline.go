@@ -1,4 +1,7 @@
-package llm
+// Package offline is the deterministic offline model, the default when no provider is configured. It
+// makes no network call and needs no key: it replies in persona, and answers requests with a JSON
+// schema from the overlap of the two personas it is given.
+package offline
 
 import (
 	"context"
@@ -8,23 +11,22 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/secondme/twin/pkg/llm"
 )
 
-// ModelOffline is Reply.Model of the offline model.
-const ModelOffline = "offline"
-
-// OfflineMark ends every chat reply of the offline model, so that nobody mistakes it for a language model.
-const OfflineMark = "(offline twin)"
+// Mark ends every chat reply of the offline model, so that nobody mistakes it for a language model.
+const Mark = "(offline twin)"
 
 // maxOfflineFacts is how many persona sentences one offline reply repeats.
 const maxOfflineFacts = 2
 
-// Offline is the deterministic offline model, the default when no provider is configured. It makes
+// Model is the deterministic offline model, the default when no provider is configured. It makes
 // no network call: it replies in persona with the sentences of the system prompt's persona that
 // share the most terms with the last message, streams the reply word by word, and ends it with
-// OfflineMark. With a Schema it returns JSON valid for the schema, derived from the overlap of the two
+// Mark. With a Schema it returns JSON valid for the schema, derived from the overlap of the two
 // personas of the prompt (see fillSchema). The same request always gets the same reply.
-type Offline struct {
+type Model struct {
 	// Pace, when set, is the pause between streamed words, so a person sees the reply being written
 	// (the local stack's OFFLINE_PACE). Zero streams at once.
 	Pace time.Duration
@@ -32,17 +34,17 @@ type Offline struct {
 	personas personaCache
 }
 
-var _ Model = (*Offline)(nil)
+var _ llm.Model = (*Model)(nil)
 
-// NewOffline returns the offline model.
-func NewOffline() *Offline { return &Offline{} }
+// New returns the offline model.
+func New() *Model { return &Model{} }
 
-// Generate implements Model.
-func (o *Offline) Generate(ctx context.Context, req Request, onDelta func(string) error) (Reply, error) {
+// Generate implements llm.Model.
+func (o *Model) Generate(ctx context.Context, req llm.Request, onDelta func(string) error) (llm.Reply, error) {
 	if err := ctx.Err(); err != nil {
-		return Reply{}, err
+		return llm.Reply{}, err
 	}
-	reply := Reply{Model: ModelOffline, Offline: true}
+	reply := llm.Reply{Model: llm.ModelOffline, Offline: true}
 	var pieces []string
 	if req.Schema != nil {
 		b, err := json.Marshal(fillSchema(req.Schema, weigh(req)))
@@ -80,7 +82,7 @@ func (o *Offline) Generate(ctx context.Context, req Request, onDelta func(string
 // the persona's sentences it has not said yet in the conversation first, and never answers with a
 // message the conversation already holds (its own or the other side's) while a variant is left: a
 // twin-to-twin conversation then never repeats a line.
-func chatReply(req Request, p persona) string {
+func chatReply(req llm.Request, p persona) string {
 	msg := ""
 	if n := len(req.Messages); n > 0 {
 		msg = req.Messages[n-1].Content
@@ -168,13 +170,13 @@ func saidIn(messages []string, s string) bool {
 	return false
 }
 
-// finishReply cuts a reply to maxTokens words (when set) and ends it with OfflineMark.
+// finishReply cuts a reply to maxTokens words (when set) and ends it with Mark.
 func finishReply(text string, maxTokens int) string {
 	words := strings.Fields(text)
 	if maxTokens > 0 && len(words) > maxTokens {
 		words = words[:maxTokens]
 	}
-	return strings.Join(append(words, OfflineMark), " ")
+	return strings.Join(append(words, Mark), " ")
 }
 
 // pickFacts returns up to n facts that share terms with the message, the most relevant first picked
@@ -259,4 +261,18 @@ func sentence(s string) string {
 		return s
 	}
 	return s + "."
+}
+
+// sleep waits d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+func init() {
+	llm.Offline = func(pace time.Duration) llm.Model { return &Model{Pace: pace} }
 }

@@ -1,4 +1,4 @@
-package llm
+package offline
 
 import (
 	"cmp"
@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/secondme/twin/pkg/llm"
 	"github.com/secondme/twin/pkg/terms"
 )
 
@@ -37,7 +38,7 @@ type section struct {
 // formats, the conversation or a summary are not profiles. Without two profiles, the system text is
 // compared with the messages. The score is the Dice coefficient of the two sets of terms raised to the
 // power 0.75 (which spreads the low overlaps of real profiles): identical profiles score 1, disjoint ones 0.
-func weigh(req Request) evidence {
+func weigh(req llm.Request) evidence {
 	var all strings.Builder
 	all.WriteString(req.System)
 	for _, m := range req.Messages {
