@@ -21,13 +21,12 @@ type Store interface {
 	GetUser(ctx context.Context, id string) (store.User, error)
 	GetTwin(ctx context.Context, twinID, viewerID string) (store.User, bool, error)
 	GetUsers(ctx context.Context, ids []string) ([]store.User, error)
-	ConsumeQuota(ctx context.Context, userID, day string, limit int) (int, error)
 	CreateSession(ctx context.Context, s store.ChatSession) error
 	GetSession(ctx context.Context, id string) (store.ChatSession, error)
 	LoadConversation(ctx context.Context, sessionID string, n int) (store.ChatSession, []store.ChatMessage, error)
 	ListSessions(ctx context.Context, ownerID, cursor string, limit int) (store.Page[store.ChatSession], error)
 	DeleteSession(ctx context.Context, id string) error
-	StartTurn(ctx context.Context, m store.ChatMessage, claim string, lease time.Duration) (store.ChatMessage, error)
+	StartTurn(ctx context.Context, m store.ChatMessage, claim string, lease time.Duration, charge store.Charge) (store.ChatMessage, error)
 	ReleaseTurn(ctx context.Context, sessionID, messageID, claim string) error
 	ListMessages(ctx context.Context, sessionID, cursor string, limit int) (store.Page[store.ChatMessage], error)
 	CompleteTurn(ctx context.Context, reply store.ChatMessage, u store.SessionUpdate) error

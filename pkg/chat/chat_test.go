@@ -25,6 +25,7 @@ type backing interface {
 	CreateUser(ctx context.Context, u store.User) error
 	PutBlock(ctx context.Context, b store.Block) error
 	PutMessage(ctx context.Context, m store.ChatMessage) (store.ChatMessage, error)
+	ConsumeQuota(ctx context.Context, userID, day string, limit int) (int, error)
 }
 
 // env is a chat service over a real store (SQLite unless said otherwise), counted, with a scripted model.
@@ -272,7 +273,7 @@ func TestRetryOfFinishedTurnIsReplayed(t *testing.T) {
 	if got, want := e.model.Calls(), 1; got != want {
 		t.Errorf("model calls: got %d, want %d", got, want)
 	}
-	if got := e.count.ByMethod(); got["ConsumeQuota"] != 0 || got["StartTurn"] != 0 || e.count.Calls() != 1 {
+	if got := e.count.ByMethod(); got["StartTurn"] != 0 || e.count.Calls() != 1 {
 		t.Errorf("store calls of a replay: %v, want one LoadConversation", got)
 	}
 	if got := len(e.messages(t, first.SessionID)); got != 2 {
@@ -404,7 +405,7 @@ func TestDailyQuota(t *testing.T) {
 }
 
 // TestStoreCallsDoNotGrowWithHistory is the cost rule: with 10 and with 10,000 prior messages a turn
-// makes the same 5 store calls, with one's own twin and with another person's (whose person and blocks
+// makes the same 4 store calls, with one's own twin and with another person's (whose person and blocks
 // are one call), and the prompt stays within budget.
 func TestStoreCallsDoNotGrowWithHistory(t *testing.T) {
 	budget := 2000
@@ -415,8 +416,8 @@ func TestStoreCallsDoNotGrowWithHistory(t *testing.T) {
 		e.count.Reset()
 		res := e.turn(t, chat.TurnRequest{UserID: e.me.ID, SessionID: sessionID, Message: "what did we say?", ClientMessageID: "x"})
 		calls[n] = e.count.ByMethod()
-		if got := e.count.Calls(); got != 5 {
-			t.Errorf("own twin, history %d: %d store calls (%v), want 5", n, got, calls[n])
+		if got := e.count.Calls(); got != 4 {
+			t.Errorf("own twin, history %d: %d store calls (%v), want 4", n, got, calls[n])
 		}
 		if res.PromptTokens > budget {
 			t.Errorf("history %d: prompt of %d tokens, over the budget %d", n, res.PromptTokens, budget)
@@ -425,8 +426,8 @@ func TestStoreCallsDoNotGrowWithHistory(t *testing.T) {
 		e.count.Reset()
 		e.turn(t, chat.TurnRequest{UserID: e.me.ID, SessionID: sessionID, Message: "hello"})
 		calls[-n] = e.count.ByMethod()
-		if got := e.count.Calls(); got != 5 {
-			t.Errorf("another's twin, history %d: %d store calls (%v), want 5", n, got, calls[-n])
+		if got := e.count.Calls(); got != 4 {
+			t.Errorf("another's twin, history %d: %d store calls (%v), want 4", n, got, calls[-n])
 		}
 	}
 	if fmt.Sprint(calls[10]) != fmt.Sprint(calls[10_000]) {
@@ -571,7 +572,9 @@ func TestRetryWhileTheTurnRunsIsAConflict(t *testing.T) {
 
 func testRetryWhileTheTurnRuns(t *testing.T, open func(testing.TB, chat.Options, ...chattest.Step) *env) {
 	gate := make(chan struct{})
-	e := open(t, chat.Options{ModelTimeout: 5 * time.Second}, chattest.Step{Deltas: []string{"hello"}}, chattest.Step{Gate: gate, Deltas: []string{"the one reply"}})
+	now := time.Now()
+	e := open(t, chat.Options{ModelTimeout: 5 * time.Second, Now: func() time.Time { return now }},
+		chattest.Step{Deltas: []string{"hello"}}, chattest.Step{Gate: gate, Deltas: []string{"the one reply"}})
 	ctx := context.Background()
 	first := e.turn(t, chat.TurnRequest{UserID: e.me.ID, Message: "start", ClientMessageID: "c0"})
 	e.count.Reset()
@@ -603,8 +606,8 @@ func testRetryWhileTheTurnRuns(t *testing.T, open func(testing.TB, chat.Options,
 	if got := e.model.Calls(); got != 2 {
 		t.Errorf("model calls: got %d, want 2 (one per turn)", got)
 	}
-	if got := e.count.ByMethod()["ConsumeQuota"]; got != 1 {
-		t.Errorf("quota consumed %d times, want once", got)
+	if got, err := e.st.ConsumeQuota(ctx, e.me.ID, now.UTC().Format(time.DateOnly), 1000); err != nil || got != 3 {
+		t.Errorf("quota after two turns and a conflict: got %d (%v), want 3: one unit a turn and this one", got, err)
 	}
 	msgs := e.messages(t, first.SessionID)
 	if len(msgs) != 4 || msgs[3].ID != r.res.Reply.ID {

@@ -60,7 +60,7 @@ type TurnResult struct {
 // messages in one call; a retry of a finished turn (same ClientMessageID) returns the stored reply
 // without a model call or quota, and a retry of an unfinished one completes it. It then checks that the
 // person may talk to the twin, and in parallel reads the twin's persona while it saves the person's
-// message and claims its turn, then consumes one unit of the person's daily quota. It calls the model
+// message, claims its turn and consumes one unit of the person's daily quota in one call. It calls the model
 // with a deadline, streaming to ev, and saves the reply with the session's new lastMessage and summary
 // in one call, on the condition that the message has no reply yet.
 //
@@ -218,38 +218,34 @@ func (s *Service) checkAccess(ctx context.Context, userID, twinID string) (store
 }
 
 // start runs the parallel step of a turn: it reads the person's own persona (own twin; another's was
-// read by checkAccess) while it saves the message and claims its turn, then consumes one unit of the
-// daily quota; a turn that cannot be claimed costs no quota. It returns the message the turn answers:
-// msg, or the one an earlier try saved with the same ClientMessageID. When it fails after the claim, it
-// releases the claim.
+// read by checkAccess) while it saves the message, claims its turn and consumes one unit of the daily
+// quota in one store call; a turn that cannot be claimed costs no quota. It returns the message the
+// turn answers: msg, or the one an earlier try saved with the same ClientMessageID. When it fails
+// after the claim, it releases the claim.
 func (s *Service) start(ctx context.Context, userID string, own bool, twinUser *store.User, msg store.ChatMessage, claim string, now time.Time) (store.ChatMessage, error) {
 	var (
-		wg                          sync.WaitGroup
-		userErr, startErr, quotaErr error
+		wg                sync.WaitGroup
+		userErr, startErr error
 	)
 	if own {
 		wg.Go(func() { *twinUser, userErr = s.st.GetUser(ctx, userID) })
 	}
 	// The claim and the quota run on this goroutine: a turn starts one goroutine at most.
-	msg, startErr = s.st.StartTurn(ctx, msg, claim, s.opts.ModelTimeout+s.opts.SaveTimeout+claimSlack)
-	if startErr == nil {
-		_, quotaErr = s.st.ConsumeQuota(ctx, userID, now.UTC().Format(time.DateOnly), s.opts.DailyQuota)
-	}
+	msg, startErr = s.st.StartTurn(ctx, msg, claim, s.opts.ModelTimeout+s.opts.SaveTimeout+claimSlack,
+		store.Charge{UserID: userID, Day: now.UTC().Format(time.DateOnly), Limit: s.opts.DailyQuota})
 	wg.Wait()
 	switch {
 	case errors.Is(startErr, store.ErrConflict):
 		return msg, ErrTurnConflict
 	case errors.Is(startErr, store.ErrNotFound):
 		return msg, ErrSessionNotFound // deleted while the turn ran
+	case errors.Is(startErr, store.ErrQuotaExceeded): // the store left the turn unclaimed
+		return msg, &QuotaError{RetryAfter: untilMidnight(now)}
 	case startErr != nil:
 		return msg, fmt.Errorf("chat: save message: %w", startErr)
 	}
 	var err error
 	switch {
-	case errors.Is(quotaErr, store.ErrQuotaExceeded):
-		err = &QuotaError{RetryAfter: untilMidnight(now)}
-	case quotaErr != nil:
-		err = fmt.Errorf("chat: consume quota of %s: %w", userID, quotaErr)
 	case errors.Is(userErr, store.ErrNotFound):
 		err = ErrTwinNotFound
 	case userErr != nil:

@@ -163,6 +163,15 @@ type SessionUpdate struct {
 	UpdatedAt   time.Time
 }
 
+// Charge is the unit of a daily quota a chat turn consumes once it holds its claim: one on UserID's
+// counter for Day (YYYY-MM-DD, UTC), refused when the counter has reached Limit (as ConsumeQuota). The
+// zero Charge charges nothing.
+type Charge struct {
+	UserID string
+	Day    string
+	Limit  int
+}
+
 // Match is the compatibility of two people, stored once per pair with A < B.
 type Match struct {
 	A, B      string
@@ -290,8 +299,10 @@ type Store interface {
 	// ClientMessageID (or ID) is already used in its session, the stored message is claimed instead if it
 	// has no reply and no live claim of another holder, and returned with nil; otherwise StartTurn
 	// returns it with ErrConflict (answered, or another try holds the turn). A claim left by a try that
-	// died ends with its lease.
-	StartTurn(ctx context.Context, m ChatMessage, claim string, lease time.Duration) (ChatMessage, error)
+	// died ends with its lease. Once the claim is taken, StartTurn consumes the charge in the same write:
+	// when its counter has reached the limit, the message stays stored without a claim and StartTurn
+	// returns it with ErrQuotaExceeded. A turn not claimed costs nothing.
+	StartTurn(ctx context.Context, m ChatMessage, claim string, lease time.Duration, charge Charge) (ChatMessage, error)
 	// ReleaseTurn ends the claim on the turn of the message messageID if claim still holds it, so that
 	// a retry may take the turn at once; releasing a claim not held is not an error.
 	ReleaseTurn(ctx context.Context, sessionID, messageID, claim string) error

@@ -76,12 +76,6 @@ func (c *Counting) GetUsers(ctx context.Context, ids []string) ([]store.User, er
 	return c.Store.GetUsers(ctx, ids)
 }
 
-// ConsumeQuota counts and delegates.
-func (c *Counting) ConsumeQuota(ctx context.Context, userID, day string, limit int) (int, error) {
-	c.count("ConsumeQuota")
-	return c.Store.ConsumeQuota(ctx, userID, day, limit)
-}
-
 // CreateSession counts and delegates.
 func (c *Counting) CreateSession(ctx context.Context, s store.ChatSession) error {
 	c.count("CreateSession")
@@ -113,9 +107,9 @@ func (c *Counting) DeleteSession(ctx context.Context, id string) error {
 }
 
 // StartTurn counts and delegates.
-func (c *Counting) StartTurn(ctx context.Context, m store.ChatMessage, claim string, lease time.Duration) (store.ChatMessage, error) {
+func (c *Counting) StartTurn(ctx context.Context, m store.ChatMessage, claim string, lease time.Duration, charge store.Charge) (store.ChatMessage, error) {
 	c.count("StartTurn")
-	return c.Store.StartTurn(ctx, m, claim, lease)
+	return c.Store.StartTurn(ctx, m, claim, lease, charge)
 }
 
 // ReleaseTurn counts and delegates.

@@ -373,7 +373,25 @@ func (s *Store) storedMessage(ctx context.Context, marker key) (store.ChatMessag
 // turn item on the condition that it holds no reply and no live claim of another holder. When the condition fails, the
 // turn item is read, a reply it holds is finished (written, the session updated) in case its
 // completion stopped part-way, and the stored message is returned with ErrConflict.
-func (s *Store) StartTurn(ctx context.Context, m store.ChatMessage, claim string, lease time.Duration) (store.ChatMessage, error) {
+//
+// Once the turn is claimed, the charge is consumed (ConsumeQuota's UpdateItem); when its counter has
+// reached the limit, or the update fails, the claim is released and the message stays.
+func (s *Store) StartTurn(ctx context.Context, m store.ChatMessage, claim string, lease time.Duration, charge store.Charge) (store.ChatMessage, error) {
+	msg, err := s.startTurn(ctx, m, claim, lease)
+	if err != nil || charge.UserID == "" {
+		return msg, err
+	}
+	if _, err := s.ConsumeQuota(ctx, charge.UserID, charge.Day, charge.Limit); err != nil {
+		if rerr := s.ReleaseTurn(ctx, msg.SessionID, msg.ID, claim); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+		return msg, fmt.Errorf("start turn %s: %w", msg.ID, err)
+	}
+	return msg, nil
+}
+
+// startTurn is StartTurn before the charge.
+func (s *Store) startTurn(ctx context.Context, m store.ChatMessage, claim string, lease time.Duration) (store.ChatMessage, error) {
 	now := time.Now()
 	until := fmtTime(now.Add(lease))
 	it := toMessageItem(m)

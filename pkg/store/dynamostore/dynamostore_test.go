@@ -245,7 +245,7 @@ func TestRetryAfterFailure(t *testing.T) {
 			call := func(st *dynamostore.Store) error {
 				m := newMessage(sess.ID, store.RoleUser, "") // a retried turn makes a new message id
 				m.ClientMessageID = "client-1"
-				_, err := st.StartTurn(ctx, m, "try", time.Minute)
+				_, err := st.StartTurn(ctx, m, "try", time.Minute, store.Charge{})
 				return err
 			}
 			return call, func(t *testing.T) {
@@ -256,7 +256,7 @@ func TestRetryAfterFailure(t *testing.T) {
 				}
 				m := newMessage(sess.ID, store.RoleUser, "")
 				m.ClientMessageID = "client-1"
-				_, err = s.StartTurn(ctx, m, "another", time.Minute)
+				_, err = s.StartTurn(ctx, m, "another", time.Minute, store.Charge{})
 				wantErr(t, err, store.ErrConflict, "StartTurn by another holder")
 			}
 		}},

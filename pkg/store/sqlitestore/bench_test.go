@@ -86,7 +86,7 @@ func turn(ctx context.Context, s *Store, sess store.ChatSession, n int) error {
 	now := time.Now()
 	user := store.ChatMessage{ID: id.New(), SessionID: sess.ID, Role: store.RoleUser, Content: "hello there",
 		ClientMessageID: fmt.Sprint("c", n), CreatedAt: now}
-	if _, err := s.StartTurn(ctx, user, user.ID, time.Minute); err != nil {
+	if _, err := s.StartTurn(ctx, user, user.ID, time.Minute, store.Charge{}); err != nil {
 		return err
 	}
 	reply := store.ChatMessage{ID: id.New(), SessionID: sess.ID, Role: store.RoleAssistant, Content: "general kenobi",

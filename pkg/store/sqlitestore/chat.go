@@ -211,53 +211,76 @@ const claimTurn = `UPDATE chat_messages SET claim = ?1, claimed_until = ?2
 	WHERE session_id = ?3 AND id = ?4 AND (claimed_until <= ?5 OR claim = ?1 AND ?1 <> '')
 	AND NOT EXISTS (SELECT 1 FROM chat_messages WHERE session_id = ?3 AND reply_to = ?4)`
 
-// StartTurn stores a person's message and claims its turn until lease has passed, in one transaction.
-// When the message's ClientMessageID (or ID) is used in its session, the stored message is claimed if
-// it has no reply and no live claim of another holder, and returned; otherwise it is returned with ErrConflict.
-// ErrNotFound if the session does not exist.
-func (s *Store) StartTurn(ctx context.Context, m store.ChatMessage, claim string, lease time.Duration) (store.ChatMessage, error) {
+// StartTurn stores a person's message, claims its turn until lease has passed and consumes the
+// charge, in one transaction. When the message's ClientMessageID (or ID) is used in its session, the
+// stored message is claimed if it has no reply and no live claim of another holder, and returned;
+// otherwise it is returned with ErrConflict. When the charge's counter has reached its limit, the
+// message is stored without a claim and returned with ErrQuotaExceeded. ErrNotFound if the session
+// does not exist.
+func (s *Store) StartTurn(ctx context.Context, m store.ChatMessage, claim string, lease time.Duration, charge store.Charge) (store.ChatMessage, error) {
 	now := time.Now()
 	until := ms(now.Add(lease))
 	var got store.ChatMessage
+	spent := false
 	err := s.w.tx(ctx, func(t *txn) error {
 		res, err := t.exec(startTurn, append(messageArgs(m), claim, until, m.SessionID)...)
 		if err != nil {
 			return err
 		}
-		if ok, err := affected(res); err != nil || ok {
+		ok, err := affected(res)
+		if err != nil {
+			return err
+		}
+		if ok {
 			got = m
 			got.CreatedAt = fromMS(ms(m.CreatedAt))
+		} else {
+			got, err = scanMessage(t.queryRow(takenMessage, m.SessionID, m.ID, m.ClientMessageID))
+			if errors.Is(err, sql.ErrNoRows) {
+				return store.ErrNotFound
+			}
+			if err != nil {
+				return err
+			}
+			res, err = t.exec(claimTurn, claim, until, got.SessionID, got.ID, ms(now))
+			if err != nil {
+				return err
+			}
+			if ok, err := affected(res); err != nil || !ok {
+				return errors.Join(err, store.ErrConflict)
+			}
+		}
+		if charge.UserID == "" {
+			return nil
+		}
+		var count int
+		err = t.queryRow(consumeQuota, charge.UserID, charge.Day, charge.Limit).Scan(&count)
+		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		got, err = scanMessage(t.queryRow(takenMessage, m.SessionID, m.ID, m.ClientMessageID))
-		if errors.Is(err, sql.ErrNoRows) {
-			return store.ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		res, err = t.exec(claimTurn, claim, until, got.SessionID, got.ID, ms(now))
-		if err != nil {
-			return err
-		}
-		if ok, err := affected(res); err != nil || !ok {
-			return errors.Join(err, store.ErrConflict)
-		}
-		return nil
+		// The counter is at its limit: the message stays, its claim goes.
+		spent = true
+		_, err = t.exec(releaseTurn, got.SessionID, got.ID, claim)
+		return err
 	})
-	if err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			return got, fmt.Errorf("start turn in %s: %w", m.SessionID, err)
-		}
+	switch {
+	case err == nil && spent:
+		return got, fmt.Errorf("start turn in %s: quota of %s on %s: %w", m.SessionID, charge.UserID, charge.Day, store.ErrQuotaExceeded)
+	case errors.Is(err, store.ErrConflict):
+		return got, fmt.Errorf("start turn in %s: %w", m.SessionID, err)
+	case err != nil:
 		return store.ChatMessage{}, fmt.Errorf("start turn in %s: %w", m.SessionID, err)
 	}
 	return got, nil
 }
 
+// releaseTurn is the statement that ends the claim on a turn if the claim named holds it.
+const releaseTurn = `UPDATE chat_messages SET claim = '', claimed_until = 0
+	WHERE session_id = ? AND id = ? AND claim = ? AND claim <> ''`
+
 // ReleaseTurn ends the claim on the turn of a message if claim holds it.
 func (s *Store) ReleaseTurn(ctx context.Context, sessionID, messageID, claim string) error {
-	_, err := s.w.exec(ctx, `UPDATE chat_messages SET claim = '', claimed_until = 0
-		WHERE session_id = ? AND id = ? AND claim = ? AND claim <> ''`, sessionID, messageID, claim)
+	_, err := s.w.exec(ctx, releaseTurn, sessionID, messageID, claim)
 	if err != nil {
 		return fmt.Errorf("release turn of %s in %s: %w", messageID, sessionID, err)
 	}
@@ -328,12 +351,16 @@ func (s *Store) CompleteTurn(ctx context.Context, reply store.ChatMessage, u sto
 	return nil
 }
 
+// consumeQuota is the statement that adds one to a counter (?1 user, ?2 day) below its limit (?3) and
+// returns the new count; no row when the counter has reached the limit.
+const consumeQuota = `INSERT INTO quotas (user_id, day, count) SELECT ?1, ?2, 1 WHERE ?3 > 0
+	ON CONFLICT DO UPDATE SET count = count + 1 WHERE count < ?3 RETURNING count`
+
 // ConsumeQuota adds one to the user's counter for the day and returns the new count;
 // ErrQuotaExceeded (and no change) when the count has reached limit.
 func (s *Store) ConsumeQuota(ctx context.Context, userID, day string, limit int) (int, error) {
 	var count int
-	err := s.w.queryRow(ctx, `INSERT INTO quotas (user_id, day, count) SELECT ?1, ?2, 1 WHERE ?3 > 0
-		ON CONFLICT DO UPDATE SET count = count + 1 WHERE count < ?3 RETURNING count`, userID, day, limit).Scan(&count)
+	err := s.w.queryRow(ctx, consumeQuota, userID, day, limit).Scan(&count)
 	if errors.Is(err, sql.ErrNoRows) {
 		// At the limit: nothing changed. Report the count reached.
 		err = s.r.queryRow(ctx, `SELECT count FROM quotas WHERE user_id = ? AND day = ?`, userID, day).Scan(&count)

@@ -165,17 +165,17 @@ func TestReopenReleasesClaims(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := store.ChatMessage{ID: id.New(), SessionID: c.ID, Role: "user", Content: "hi", ClientMessageID: "cm-1", CreatedAt: time.Now()}
-	if _, err := s.StartTurn(ctx, m, "try-1", time.Hour); err != nil {
+	if _, err := s.StartTurn(ctx, m, "try-1", time.Hour, store.Charge{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.StartTurn(ctx, m, "try-2", time.Hour); !errors.Is(err, store.ErrConflict) {
+	if _, err := s.StartTurn(ctx, m, "try-2", time.Hour, store.Charge{}); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("a second try while the first holds the turn = %v, want ErrConflict", err)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
 	s = openTemp(t, path)
-	if _, err := s.StartTurn(ctx, m, "try-2", time.Hour); err != nil {
+	if _, err := s.StartTurn(ctx, m, "try-2", time.Hour, store.Charge{}); err != nil {
 		t.Errorf("a retry after the store opened again = %v, want the turn claimed", err)
 	}
 }

@@ -134,7 +134,8 @@ var stressOps = []stressOp{
 	{"StartTurn", func(ctx context.Context, s *Store, f stressFixture, rnd *rand.Rand) error {
 		_, err := s.StartTurn(ctx, store.ChatMessage{ID: pick(rnd, f.messages), SessionID: pick(rnd, f.sessions),
 			Role: store.RoleUser, Content: "hi", ClientMessageID: pick(rnd, f.clients), CreatedAt: time.Now()},
-			pick(rnd, f.clients), time.Duration(rnd.IntN(3))*time.Millisecond)
+			pick(rnd, f.clients), time.Duration(rnd.IntN(3))*time.Millisecond,
+			store.Charge{UserID: pick(rnd, f.users), Day: "2026-11-25", Limit: rnd.IntN(200)})
 		return err
 	}},
 	{"ReleaseTurn", func(ctx context.Context, s *Store, f stressFixture, rnd *rand.Rand) error {

@@ -339,32 +339,32 @@ func testTurns(t *testing.T, s store.Store) {
 	t.Run("start turn claims", func(t *testing.T) {
 		c := createSession(t, s, id.New(), at(0))
 		m := message(c.ID, 0)
-		got, err := s.StartTurn(ctx, m, "try-1", time.Minute)
+		got, err := s.StartTurn(ctx, m, "try-1", time.Minute, store.Charge{})
 		check(t, err, "StartTurn")
 		same(t, got, m, normMessage, "StartTurn result")
 
 		retry := m
 		retry.ID, retry.Content = id.At(at(5)), "retried"
-		got, err = s.StartTurn(ctx, retry, "try-2", time.Minute)
+		got, err = s.StartTurn(ctx, retry, "try-2", time.Minute, store.Charge{})
 		wantErr(t, err, store.ErrConflict, "StartTurn while another try holds the turn")
 		same(t, got, m, normMessage, "StartTurn returns the stored message")
-		got, err = s.StartTurn(ctx, retry, "try-1", time.Minute)
+		got, err = s.StartTurn(ctx, retry, "try-1", time.Minute, store.Charge{})
 		check(t, err, "StartTurn again by the holder (a retry of StartTurn)")
 		same(t, got, m, normMessage, "StartTurn again by the holder")
 
 		check(t, s.ReleaseTurn(ctx, c.ID, m.ID, "try-2"), "ReleaseTurn of a claim not held")
-		_, err = s.StartTurn(ctx, retry, "try-2", time.Minute)
+		_, err = s.StartTurn(ctx, retry, "try-2", time.Minute, store.Charge{})
 		wantErr(t, err, store.ErrConflict, "StartTurn after another try's release")
 
 		check(t, s.ReleaseTurn(ctx, c.ID, m.ID, "try-1"), "ReleaseTurn")
-		got, err = s.StartTurn(ctx, retry, "try-2", time.Minute)
+		got, err = s.StartTurn(ctx, retry, "try-2", time.Minute, store.Charge{})
 		check(t, err, "StartTurn after the holder released the turn")
 		same(t, got, m, normMessage, "StartTurn takes over the stored message")
 
 		check(t, s.CompleteTurn(ctx, answer(m, "done"), store.SessionUpdate{LastMessage: "done", AddMessages: 2, UpdatedAt: at(1)}),
 			"CompleteTurn")
 		check(t, s.ReleaseTurn(ctx, c.ID, m.ID, "try-2"), "ReleaseTurn after the turn completed")
-		_, err = s.StartTurn(ctx, retry, "try-3", time.Minute)
+		_, err = s.StartTurn(ctx, retry, "try-3", time.Minute, store.Charge{})
 		wantErr(t, err, store.ErrConflict, "StartTurn of an answered message")
 
 		p, err := s.ListMessages(ctx, c.ID, "", 10)
@@ -376,21 +376,22 @@ func testTurns(t *testing.T, s store.Store) {
 	t.Run("claim ends with its lease", func(t *testing.T) {
 		c := createSession(t, s, id.New(), at(0))
 		m := message(c.ID, 0)
-		_, err := s.StartTurn(ctx, m, "crashed", 0) // as if the lease had run out
+		_, err := s.StartTurn(ctx, m, "crashed", 0, store.Charge{}) // as if the lease had run out
 		check(t, err, "StartTurn")
 		retry := m
 		retry.ID = id.At(at(5))
-		got, err := s.StartTurn(ctx, retry, "retry", time.Minute)
+		got, err := s.StartTurn(ctx, retry, "retry", time.Minute, store.Charge{})
 		check(t, err, "StartTurn after the lease ended")
 		same(t, got, m, normMessage, "StartTurn takes over the stored message")
 		check(t, s.ReleaseTurn(ctx, c.ID, m.ID, "crashed"), "ReleaseTurn by the old holder")
-		_, err = s.StartTurn(ctx, retry, "third", time.Minute)
+		_, err = s.StartTurn(ctx, retry, "third", time.Minute, store.Charge{})
 		wantErr(t, err, store.ErrConflict, "StartTurn while the retry holds the turn (the old holder released nothing)")
 	})
 	t.Run("two turns racing", func(t *testing.T) {
 		// Two tries of one turn (same ClientMessageID) run at once, each as a chat turn would: claim,
 		// then complete. Exactly one claims and answers; the other gets ErrConflict.
 		c := createSession(t, s, id.New(), at(0))
+		charge := store.Charge{UserID: id.New(), Day: "2026-11-27", Limit: 1000}
 		for round := range 20 {
 			type outcome struct {
 				claimed bool
@@ -404,7 +405,7 @@ func testTurns(t *testing.T, s store.Store) {
 					m := message(c.ID, 2*round)
 					m.ID, m.Content = id.New(), fmt.Sprintf("round %d try %d", round, try)
 					claim := fmt.Sprintf("round-%d-try-%d", round, try)
-					got, err := s.StartTurn(ctx, m, claim, time.Minute)
+					got, err := s.StartTurn(ctx, m, claim, time.Minute, charge)
 					if err != nil {
 						results <- outcome{false, err}
 						return
@@ -452,6 +453,40 @@ func testTurns(t *testing.T, s store.Store) {
 		if got.MessageCount != 40 {
 			t.Errorf("MessageCount = %d, want 40", got.MessageCount)
 		}
+		n, err := s.ConsumeQuota(ctx, charge.UserID, charge.Day, charge.Limit)
+		check(t, err, "ConsumeQuota")
+		if n != 21 {
+			t.Errorf("quota after 20 rounds = %d, want 20 (one per claimed turn) and this one", n)
+		}
+	})
+	t.Run("start turn charges the quota once claimed", func(t *testing.T) {
+		c := createSession(t, s, id.New(), at(0))
+		charge := store.Charge{UserID: id.New(), Day: "2026-11-27", Limit: 2}
+		first := message(c.ID, 0)
+		_, err := s.StartTurn(ctx, first, "try-1", time.Minute, charge)
+		check(t, err, "StartTurn")
+		retry := first
+		retry.ID = id.At(at(5))
+		_, err = s.StartTurn(ctx, retry, "try-2", time.Minute, charge)
+		wantErr(t, err, store.ErrConflict, "StartTurn while another try holds the turn")
+		_, err = s.StartTurn(ctx, message(c.ID, 2), "try-3", time.Minute, charge)
+		check(t, err, "StartTurn of a second turn")
+
+		spent := message(c.ID, 4)
+		got, err := s.StartTurn(ctx, spent, "try-4", time.Minute, charge)
+		wantErr(t, err, store.ErrQuotaExceeded, "StartTurn with the quota spent")
+		same(t, got, spent, normMessage, "StartTurn with the quota spent returns the message")
+		// The message stays, unclaimed: another try takes its turn at once.
+		got, err = s.StartTurn(ctx, spent, "try-5", time.Minute, store.Charge{})
+		check(t, err, "StartTurn of the refused turn, no charge")
+		same(t, got, spent, normMessage, "StartTurn of the refused turn")
+		n, err := s.ConsumeQuota(ctx, charge.UserID, charge.Day, 10)
+		check(t, err, "ConsumeQuota")
+		if n != 3 {
+			t.Errorf("quota after two claimed turns, a conflict and a refusal = %d, want 3 (2 and this one)", n)
+		}
+		_, err = s.StartTurn(ctx, message(c.ID, 6), "try-6", time.Minute, store.Charge{UserID: charge.UserID, Day: charge.Day})
+		wantErr(t, err, store.ErrQuotaExceeded, "StartTurn with a zero limit")
 	})
 	t.Run("completions racing", func(t *testing.T) {
 		// Two completions of one message with different replies (a try whose lease ran out, and the
