@@ -20,9 +20,11 @@ func (h HandlerFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // Router is a ServeMux that answers unknown routes with a JSON 404 and wrong methods with a JSON 405.
+// An unknown GET outside /api/ goes to the page handler, when one is set (the web client's HTML 404).
 type Router struct {
 	mux      *http.ServeMux
 	patterns []string
+	pages    http.Handler
 }
 
 // NewRouter returns an empty router.
@@ -36,6 +38,10 @@ func (rt *Router) Handle(pattern string, h http.Handler) {
 
 // HandleFunc registers an error-returning handler for a pattern.
 func (rt *Router) HandleFunc(pattern string, h HandlerFunc) { rt.Handle(pattern, h) }
+
+// HandlePages sets the handler of unknown GET and HEAD requests outside /api/: people's browsers, which
+// should get a page rather than JSON.
+func (rt *Router) HandlePages(h http.Handler) { rt.pages = h }
 
 // Patterns returns the patterns registered, in order (the route checks compare them with template.yaml).
 func (rt *Router) Patterns() []string { return slices.Clone(rt.patterns) }
@@ -54,6 +60,10 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Allow", allow)
 		}
 		WriteError(w, r, fault.Errorf(fault.CodeMethodNotAllowed, "method %s is not allowed on %s", r.Method, r.URL.Path))
+		return
+	}
+	if rt.pages != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) && !strings.HasPrefix(r.URL.Path, "/api/") {
+		rt.pages.ServeHTTP(w, r)
 		return
 	}
 	WriteError(w, r, fault.Errorf(fault.CodeNotFound, "no route %s", strings.ToValidUTF8(r.URL.Path, "?")))

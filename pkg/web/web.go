@@ -26,11 +26,12 @@ const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 	"img-src 'self' https: data:; connect-src 'self'; font-src 'self'; object-src 'none'; " +
 	"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
-// Handler serves GET / and GET /assets/<version>/<file>.
+// Handler serves GET / and GET /assets/<version>/<file>, and an HTML 404 page for other pages.
 type Handler struct {
-	version string
-	index   []byte
-	assets  fs.FS
+	version  string
+	index    []byte
+	notFound []byte
+	assets   fs.FS
 }
 
 // New returns a handler for the embedded client.
@@ -44,17 +45,36 @@ func New() *Handler {
 	if err != nil {
 		panic(err)
 	}
-	page = bytes.ReplaceAll(page, []byte("/assets/VERSION/"), []byte("/assets/"+version+"/"))
-	return &Handler{version: version, index: page, assets: assets}
+	missing, err := fs.ReadFile(assets, "404.html")
+	if err != nil {
+		panic(err)
+	}
+	versioned := func(b []byte) []byte {
+		return bytes.ReplaceAll(b, []byte("/assets/VERSION/"), []byte("/assets/"+version+"/"))
+	}
+	return &Handler{version: version, index: versioned(page), notFound: versioned(missing), assets: assets}
 }
 
 // Version returns the fingerprint of the embedded assets.
 func (h *Handler) Version() string { return h.version }
 
-// Register adds the client's routes to a mux-like registrar.
+// Register adds the client's routes to a mux-like registrar, and when it takes one (api.Router does),
+// the HTML 404 page for the pages it does not know.
 func (h *Handler) Register(mux interface{ Handle(string, http.Handler) }) {
 	mux.Handle("GET /{$}", http.HandlerFunc(h.serveIndex))
 	mux.Handle("GET /assets/{version}/{file}", http.HandlerFunc(h.serveAsset))
+	if p, ok := mux.(interface{ HandlePages(http.Handler) }); ok {
+		p.HandlePages(http.HandlerFunc(h.ServeNotFound))
+	}
+}
+
+// ServeNotFound answers 404 with an HTML page that leads back to the client.
+func (h *Handler) ServeNotFound(w http.ResponseWriter, r *http.Request) {
+	securityHeaders(w)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusNotFound)
+	_, _ = w.Write(h.notFound)
 }
 
 func securityHeaders(w http.ResponseWriter) {
@@ -73,7 +93,7 @@ func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) serveAsset(w http.ResponseWriter, r *http.Request) {
 	file := r.PathValue("file")
-	if r.PathValue("version") != h.version || file == "index.html" || strings.HasPrefix(file, ".") {
+	if r.PathValue("version") != h.version || file == "index.html" || file == "404.html" || strings.HasPrefix(file, ".") {
 		http.NotFound(w, r)
 		return
 	}

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/secondme/twin/pkg/api"
 )
 
 func get(tb testing.TB, h *Handler, path string) *httptest.ResponseRecorder {
@@ -94,5 +96,47 @@ func TestNoInlineScriptOrHTMLSinks(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestNotFoundPage checks that a router taking a page handler answers unknown pages with the HTML 404
+// page, under the CSP, naming current assets, while unknown API paths keep their JSON error.
+func TestNotFoundPage(t *testing.T) {
+	h := New()
+	rt := api.NewRouter()
+	h.Register(rt)
+	tests := []struct {
+		path, typ string
+	}{
+		{"/nope", "text/html"},
+		{"/some/deep/page", "text/html"},
+		{"/api/nope", "application/json"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			rt.ServeHTTP(w, httptest.NewRequest(http.MethodGet, tt.path, nil))
+			if w.Code != http.StatusNotFound {
+				t.Fatalf("status = %d, want 404", w.Code)
+			}
+			if got := w.Header().Get("Content-Type"); !strings.HasPrefix(got, tt.typ) {
+				t.Fatalf("Content-Type = %q, want %s", got, tt.typ)
+			}
+			if tt.typ != "text/html" {
+				return
+			}
+			if got := w.Header().Get("Content-Security-Policy"); got != ContentSecurityPolicy {
+				t.Errorf("CSP = %q", got)
+			}
+			body := w.Body.String()
+			if !strings.Contains(body, "<h1>This page does not exist</h1>") || strings.Contains(body, "/assets/VERSION/") {
+				t.Errorf("page = %s, want the 404 page with versioned assets", body)
+			}
+			for _, ref := range regexp.MustCompile(`/assets/[^"]+`).FindAllString(body, -1) {
+				if w := get(t, h, ref); w.Code != 200 {
+					t.Errorf("the 404 page links %s, which answers %d", ref, w.Code)
+				}
+			}
+		})
 	}
 }

@@ -1,6 +1,7 @@
 // account.js lets a person take their data with them, sign out, or erase everything.
 import { get, post, del } from "./api.js";
-import { h, toast } from "./dom.js";
+import { h, replace, toast, avatar } from "./dom.js";
+import { explain, inlineError } from "./errors.js";
 
 export async function accountView(session) {
   const exportBtn = h("button", {
@@ -15,19 +16,24 @@ export async function accountView(session) {
         a.focus();
         toast("Your export is ready.");
       } catch (err) {
-        toast(err.message);
+        replace(exportError, explain(err, "prepare your export"));
         exportBtn.disabled = false;
       }
     },
   }, "Export my data");
 
-  const confirmInput = h("input", { id: "confirm-delete", autocomplete: "off" });
+  const exportError = inlineError();
+  const confirmInput = h("input", { id: "confirm-delete", autocomplete: "off", placeholder: "DELETE", "aria-describedby": "confirm-delete-error" });
+  const deleteError = h("p", { class: "inline-error", role: "alert", id: "confirm-delete-error" });
   const deleteForm = h("form", {
     class: "danger-zone",
     onsubmit: async (e) => {
       e.preventDefault();
+      replace(deleteError);
+      confirmInput.removeAttribute("aria-invalid");
       if (confirmInput.value.trim() !== "DELETE") {
-        toast('Type DELETE to confirm.');
+        replace(deleteError, "Type DELETE in capitals to confirm that everything should be erased.");
+        confirmInput.setAttribute("aria-invalid", "true");
         confirmInput.focus();
         return;
       }
@@ -36,14 +42,15 @@ export async function accountView(session) {
         document.dispatchEvent(new Event("secondme:signedout"));
         toast("Your account and all its data are erased.");
       } catch (err) {
-        toast(err.message);
+        replace(deleteError, explain(err, "delete your account"));
       }
     },
   },
     h("h2", {}, "Delete account"),
     h("p", {}, "This erases your profile, shades, memories, chats, matches, blocks and linked tokens. It cannot be undone."),
     h("label", { for: "confirm-delete" }, "Type DELETE to confirm"),
-    h("div", { class: "row" }, confirmInput, h("button", { type: "submit", class: "danger" }, "Delete my account")));
+    h("div", { class: "row" }, confirmInput, h("button", { type: "submit", class: "danger" }, "Delete my account")),
+    deleteError);
 
   const logout = h("button", {
     type: "button",
@@ -55,7 +62,8 @@ export async function accountView(session) {
 
   return h("section", { class: "account" },
     h("h1", {}, "Account"),
-    h("div", { class: "card" }, h("h2", {}, "Your data"), h("p", {}, "Everything Second Me holds about you, as one JSON file."), exportBtn),
-    h("div", { class: "card" }, h("h2", {}, "Session"), h("p", {}, `Signed in as ${session.me ? session.me.nickname : ""}.`), logout),
+    h("div", { class: "card" }, h("h2", {}, "Your data"), h("p", {}, "Everything Second Me holds about you, as one JSON file."), exportBtn, exportError),
+    h("div", { class: "card" }, h("div", { class: "profile-head" }, avatar(session.me, "lg"),
+      h("div", {}, h("h2", {}, session.me ? session.me.nickname : ""), h("small", {}, "Signed in"))), logout),
     h("div", { class: "card" }, deleteForm));
 }

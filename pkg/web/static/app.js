@@ -1,10 +1,13 @@
 // app.js is the shell of the client: it finds out who is signed in and shows the view of the
-// location hash (#/chats, #/chats/<id>, #/matches, #/matches/<id>, #/twin, #/account, #/signin).
+// location hash (#/start, #/chats, #/chats/<id>, #/chats/new[/<twin id>], #/matches, #/matches/<id>,
+// #/twin, #/account); "#/" goes to the first-run guide until it is done, then to the chats.
 import { get, ApiError } from "./api.js";
-import { replace, state } from "./dom.js";
+import { h, replace, skeleton, problem } from "./dom.js";
+import { explain } from "./errors.js";
+import { startView, firstRunDone } from "./start.js";
 import { signinView } from "./signin.js";
 import { twinView } from "./twin.js";
-import { chatsView, conversationView } from "./chats.js";
+import { chatsView, conversationView, newConversationView } from "./chats.js";
 import { matchesView, matchView } from "./matches.js";
 import { accountView } from "./account.js";
 import { session } from "./state.js";
@@ -23,6 +26,9 @@ async function whoAmI() {
 }
 
 const routes = [
+  [/^#\/start$/, () => startView(session)],
+  [/^#\/chats\/new$/, () => newConversationView(null)],
+  [/^#\/chats\/new\/([0-9A-Z]{26})$/, (m) => newConversationView(m[1])],
   [/^#\/chats\/([0-9A-Z]{26})$/, (m) => conversationView(m[1])],
   [/^#\/chats$/, () => chatsView()],
   [/^#\/matches\/([0-9A-Z]{26})$/, (m) => matchView(m[1])],
@@ -30,6 +36,9 @@ const routes = [
   [/^#\/twin$/, () => twinView(session)],
   [/^#\/account$/, () => accountView(session)],
 ];
+
+// signinError is the ?error= a sign-in came back with, shown once on the sign-in view.
+let signinError = "";
 
 let current = null;
 // renders counts render calls: a view that finishes loading after a newer render started is dropped,
@@ -44,7 +53,8 @@ async function render() {
   current = null;
   if (!session.me) {
     nav.hidden = true;
-    const view = await signinView();
+    const view = await signinView(signinError);
+    signinError = "";
     if (!stale()) replace(main, view);
     return;
   }
@@ -54,12 +64,20 @@ async function render() {
     if (active) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
   }
-  const route = routes.find(([re]) => re.test(hash));
-  if (!route) {
-    location.replace("#/chats");
+  if (hash === "#/") {
+    let done = true;
+    try { done = await firstRunDone(session); } catch { /* the chats, then */ }
+    if (!stale()) location.replace(done ? "#/chats" : "#/start");
     return;
   }
-  replace(main, state("Loading…"));
+  const route = routes.find(([re]) => re.test(hash));
+  if (!route) {
+    replace(main, problem("This page does not exist", "The address may be mistyped, or the page has moved.",
+      h("a", { class: "button primary", href: "#/" }, "Go to the start")));
+    main.focus({ preventScroll: true });
+    return;
+  }
+  replace(main, skeleton());
   try {
     const view = await route[1](hash.match(route[0]));
     if (stale()) {
@@ -74,9 +92,18 @@ async function render() {
       session.me = null;
       return render();
     }
-    replace(main, state(err.message || "Something went wrong.", "error"));
+    replace(main, errorView(err));
   }
   main.focus({ preventScroll: true });
+}
+
+/** errorView is the page shown when a view cannot load: what happened, in words, and a way back. */
+function errorView(err) {
+  if (err instanceof ApiError && err.code === "not_found") {
+    return problem("Not found", "What you were looking for is not here any more: it may have been deleted, or the person is no longer matched with you.");
+  }
+  return problem("This page could not load", explain(err, "show this page"),
+    h("button", { type: "button", class: "primary", onclick: () => render() }, "Try again"));
 }
 
 window.addEventListener("hashchange", render);
@@ -87,15 +114,17 @@ document.addEventListener("secondme:signedout", () => {
 });
 
 (async () => {
+  const params = new URLSearchParams(location.search);
+  if (params.get("error")) {
+    signinError = params.get("error");
+    history.replaceState(null, "", location.pathname + location.hash);
+  }
   try {
     await whoAmI();
   } catch (err) {
-    replace(main, state(err.message || "Second Me is unavailable.", "error"));
+    replace(main, problem("Second Me is unavailable", explain(err, "load Second Me"),
+      h("button", { type: "button", class: "primary", onclick: () => location.reload() }, "Try again")));
     return;
-  }
-  const params = new URLSearchParams(location.search);
-  if (params.get("error")) {
-    history.replaceState(null, "", location.pathname + location.hash);
   }
   render();
 })();

@@ -35,9 +35,62 @@ export function replace(el, ...children) {
   return el;
 }
 
+/** skeleton is the loading placeholder of a view: grey shapes where its content will be. */
+export function skeleton(rows = 3) {
+  return h("div", { class: "skeleton", role: "status", "aria-label": "Loading" },
+    h("div", { class: "bone title" }), Array.from({ length: rows }, () => h("div", { class: "bone" })));
+}
+
+/** initials returns up to two letters of a name: the first of its first and last words. */
+export function initials(name) {
+  const words = String(name || "").trim().split(/\s+/).filter(Boolean);
+  if (!words.length) return "?";
+  const first = Array.from(words[0])[0];
+  const last = words.length > 1 ? Array.from(words[words.length - 1])[0] : "";
+  return (first + last).toUpperCase();
+}
+
+/** colourOf picks one of the avatar colours from an id, the same one every time. */
+export function colourOf(id) {
+  let n = 0;
+  for (const c of String(id || "")) n = (n * 31 + c.codePointAt(0)) >>> 0;
+  return "c" + (n % 8);
+}
+
+/**
+ * avatar shows a person: their image when they have one (https only), else their initials on a
+ * colour of their own. It is decorative (aria-hidden): the person's name is always written beside it.
+ */
+export function avatar(person, size = "") {
+  const p = person || {};
+  const el = h("span", { class: `avatar ${size} ${colourOf(p.id || p.nickname)}`, "aria-hidden": "true" });
+  if (typeof p.avatar === "string" && p.avatar.startsWith("https://")) {
+    const img = h("img", { class: "avatar-img", alt: "", src: p.avatar, loading: "lazy", referrerPolicy: "no-referrer" });
+    img.addEventListener("error", () => replace(el, initials(p.nickname)));
+    el.appendChild(img);
+  } else {
+    el.textContent = initials(p.nickname);
+  }
+  return el;
+}
+
+/** chips lists short labels. */
+export function chips(labels, cls = "") {
+  const xs = (labels || []).filter(Boolean);
+  if (!xs.length) return null;
+  return h("ul", { class: "chips" }, xs.map((x) => h("li", { class: "chip " + cls }, x)));
+}
+
 /** state renders a loading, empty or error message. */
 export function state(text, kind = "") {
   return h("p", { class: "state " + kind, role: kind === "error" ? "alert" : "status" }, text);
+}
+
+/** problem is a whole view that could not be shown: a heading, what happened, and a way forward. */
+export function problem(title, text, action) {
+  return h("section", { class: "problem", role: "alert" },
+    h("h1", {}, title), h("p", {}, text),
+    action || h("a", { class: "button primary", href: "#/" }, "Go to the start"));
 }
 
 /** toast shows a short message to screen readers and sighted users. */

@@ -1,112 +1,162 @@
-// matches.js shows the ranked matches with their score, reasons and the twin-to-twin evidence,
-// and lets a person talk to a match's twin or block them.
+// matches.js shows the ranked matches as compact cards (face, name, score, one line of why, two
+// chips) and one match in full on its own page: the reasons, the twins' conversation as evidence, and
+// the actions (talk to their twin when they are open to it, recompute, block).
 import { get, post, items, nextCursor } from "./api.js";
-import { h, replace, state, toast, time } from "./dom.js";
+import { h, replace, state, toast, time, avatar, chips } from "./dom.js";
+import { explain, inlineError } from "./errors.js";
+import { session } from "./state.js";
 
 function person(m) {
   return m.person || m.user || { id: m.userId, nickname: m.nickname };
 }
 
-function scoreBar(score) {
-  const s = Math.max(0, Math.min(100, Number(score) || 0));
+/** score clamps a match score to 0–100. */
+function score(m) {
+  return Math.max(0, Math.min(100, Math.round(Number(m.score) || 0)));
+}
+
+/** head is the short form of a reason: the words before its colon, or its first words. */
+function head(reason) {
+  const text = String(reason || "").trim();
+  const c = text.indexOf(":");
+  if (c > 0 && c <= 40) return text.slice(0, c);
+  return text.length > 32 ? text.slice(0, 30).trimEnd() + "…" : text;
+}
+
+/** why is the one line a card gives: the first highlight, else the first sentence of the reasoning. */
+function why(m) {
+  if (m.highlights && m.highlights.length) return m.highlights[0];
+  const r = String(m.reasoning || "");
+  const end = r.search(/[.!?](\s|$)/);
+  return end > 0 ? r.slice(0, end + 1) : r;
+}
+
+function ring(s) {
+  const el = h("div", { class: "ring", role: "img", "aria-label": `Compatibility ${s} out of 100` }, h("span", { "aria-hidden": "true" }, `${s}`));
+  el.style.setProperty("--p", String(s)); // CSSOM, allowed by the CSP (a style attribute is not)
+  return el;
+}
+
+function scoreBar(s) {
   const fill = h("div", { class: "bar-fill" });
-  fill.style.width = `${s}%`; // CSSOM, allowed by the CSP (a style attribute is not)
+  fill.style.width = `${s}%`;
   return h("div", { class: "score" },
-    h("div", { class: "bar-track", role: "meter", "aria-valuemin": 0, "aria-valuemax": 100, "aria-valuenow": s, "aria-label": "Compatibility" },
-      fill),
+    h("div", { class: "bar-track", role: "meter", "aria-valuemin": 0, "aria-valuemax": 100, "aria-valuenow": s, "aria-label": "Compatibility" }, fill),
     h("span", { class: "score-num" }, `${s}`));
-}
-
-function list(title, xs, cls) {
-  if (!xs || !xs.length) return null;
-  return h("div", { class: cls }, h("h3", {}, title), h("ul", {}, xs.map((x) => h("li", {}, x))));
-}
-
-async function talkTo(userId) {
-  try {
-    const s = await post("/api/sessions", { twinId: userId });
-    location.hash = `#/chats/${(s.session || s).id}`;
-  } catch (err) {
-    toast(err.message);
-  }
-}
-
-async function block(userId, name) {
-  if (!confirm(`Block ${name}? You will no longer be matched, and neither of you can talk to the other's twin.`)) return;
-  try {
-    await post(`/api/users/${userId}/block`);
-    toast(`${name} is blocked.`);
-    location.hash = "#/matches";
-  } catch (err) {
-    toast(err.message);
-  }
 }
 
 function card(m) {
   const p = person(m);
+  const good = (m.highlights || []).slice(1, 3).map(head);
+  const tags = good.length ? good : (m.highlights || []).slice(0, 1).map(head);
   return h("li", { class: "card match" },
-    h("div", { class: "match-head" },
+    avatar(p),
+    h("div", { class: "who" },
       h("h2", {}, h("a", { href: `#/matches/${p.id}` }, p.nickname || "Someone")),
-      scoreBar(m.score)),
-    m.reasoning && h("p", { class: "reasoning" }, m.reasoning),
-    list("Highlights", m.highlights, "highlights"),
-    list("Challenges", m.challenges, "challenges"),
-    h("div", { class: "buttons" },
-      h("a", { class: "button", href: `#/matches/${p.id}` }, "Read the evidence"),
-      h("button", { type: "button", class: "primary", onclick: () => talkTo(p.id) }, "Talk to their twin")));
+      h("p", { class: "why" }, why(m))),
+    ring(score(m)),
+    chips(tags.slice(0, 2), "good"));
 }
 
 export async function matchesView() {
   const first = await get("/api/matches?limit=20");
   const ul = h("ol", { class: "matches" }, items(first, "matches").map(card));
   let cursor = nextCursor(first);
+  const moreError = inlineError();
   const more = h("button", {
     type: "button",
     onclick: async () => {
       more.disabled = true;
+      replace(moreError);
       try {
         const page = await get(`/api/matches?limit=20&cursor=${encodeURIComponent(cursor)}`);
         items(page, "matches").forEach((m) => ul.appendChild(card(m)));
         cursor = nextCursor(page);
         more.hidden = !cursor;
       } catch (err) {
-        toast(err.message);
+        replace(moreError, explain(err, "load more matches"));
       } finally {
         more.disabled = false;
       }
     },
   }, "Show more");
   more.hidden = !cursor;
+  const me = session.me || {};
+  const empty = h("div", { class: "state empty" },
+    h("p", {}, me.discoverable
+      ? "No matches yet. They appear within minutes of your shades changing, once someone's twin gets along with yours."
+      : "No matches yet: nobody can find you until you are discoverable with at least one public shade."),
+    h("a", { class: "button primary", href: me.discoverable ? "#/twin" : "#/start" }, me.discoverable ? "Review my shades" : "Show me how"));
   return h("section", {},
     h("h1", {}, "Matches"),
-    h("p", { class: "lead" }, "People whose twins get along with yours, best first. Scores are recomputed every night and whenever someone edits their shades."),
-    ul.children.length ? ul : state("No matches yet. Make yourself discoverable and add public shades; matches appear within minutes.", "empty"),
-    more);
+    h("p", { class: "lead" }, "People whose twins get along with yours, best first."),
+    ul.children.length ? ul : empty,
+    h("div", { class: "buttons" }, more), moreError);
 }
 
 export async function matchView(userId) {
-  const m = await get(`/api/matches/${userId}`);
+  const [m, profile] = await Promise.all([
+    get(`/api/matches/${userId}`),
+    get(`/api/users/${userId}`).catch(() => null), // their public profile: bio, shades, open to chats
+  ]);
   const match = m.match || m;
-  const p = person(match);
+  const p = { ...person(match), ...(profile || {}) };
   const name = p.nickname || "them";
+  const s = score(match);
   const transcript = match.transcript || match.evidence || [];
+  const actionError = inlineError();
+  const open = !!(profile && profile.allowTwinChat);
+
+  const talk = open && h("button", { type: "button", class: "primary", onclick: () => { location.hash = `#/chats/new/${p.id}`; } }, `Talk to ${name}'s twin`);
+  const refresh = h("button", {
+    type: "button",
+    onclick: async () => {
+      replace(actionError);
+      try { await post(`/api/matches/${p.id}/refresh`); toast("Recomputing: the new score appears in a minute."); } catch (err) { replace(actionError, explain(err, "recompute this match", name)); }
+    },
+  }, "Recompute");
+  const block = h("button", {
+    type: "button", class: "danger",
+    onclick: async () => {
+      if (!confirm(`Block ${name}? You will no longer be matched, and neither of you can talk to the other's twin.`)) return;
+      replace(actionError);
+      try {
+        await post(`/api/users/${p.id}/block`);
+        toast(`${name} is blocked.`);
+        location.hash = "#/matches";
+      } catch (err) {
+        replace(actionError, explain(err, `block ${name}`, name));
+      }
+    },
+  }, `Block ${name}`);
+
+  const shadeNames = ((profile && profile.shades) || []).map((x) => x.name);
   return h("section", { class: "match-detail" },
-    h("div", { class: "bar" }, h("a", { href: "#/matches" }, "← Matches"), h("h1", {}, `You and ${name}`)),
+    h("a", { class: "back", href: "#/matches" }, "← Matches"),
+    h("div", { class: "match-hero" }, avatar(p, "lg"),
+      h("div", {}, h("h1", {}, `You and ${name}`), profile && profile.bio && h("p", { class: "muted" }, profile.bio))),
     h("div", { class: "card" },
-      scoreBar(match.score),
+      h("h2", {}, "Compatibility"),
+      scoreBar(s),
+      chips(shadeNames.slice(0, 6)),
       match.reasoning && h("p", { class: "reasoning" }, match.reasoning),
-      list("Highlights", match.highlights, "highlights"),
-      list("Challenges", match.challenges, "challenges"),
-      match.computedAt && h("p", { class: "muted" }, `Computed ${time(match.computedAt)}` + (match.parts ? ` from ${match.parts.join(" and ")} scoring` : "")),
-      h("div", { class: "buttons" },
-        h("button", { type: "button", class: "primary", onclick: () => talkTo(p.id) }, `Talk to ${name}'s twin`),
-        h("button", { type: "button", onclick: async () => { try { await post(`/api/matches/${p.id}/refresh`); toast("Recomputing…"); } catch (err) { toast(err.message); } } }, "Recompute"),
-        h("button", { type: "button", class: "danger", onclick: () => block(p.id, name) }, `Block ${name}`))),
+      h("div", { class: "reasons" },
+        (match.highlights || []).length > 0 && h("div", { class: "highlights" }, h("h3", {}, "What you share"), h("ul", {}, match.highlights.map((x) => h("li", {}, x)))),
+        (match.challenges || []).length > 0 && h("div", { class: "challenges" }, h("h3", {}, "Where you differ"), h("ul", {}, match.challenges.map((x) => h("li", {}, x))))),
+      match.computedAt && h("p", { class: "muted" }, `Computed ${time(match.computedAt)}`),
+      h("div", { class: "buttons" }, talk, refresh, block),
+      !open && h("p", { class: "muted", id: "closed-twin" }, `${name}'s twin is not open for chats right now.`),
+      actionError),
     h("div", { class: "card" },
       h("h2", {}, "Evidence: your twins talked"),
       transcript.length
-        ? h("ol", { class: "transcript" }, transcript.map((l) => h("li", { class: l.speaker === p.id ? "them" : "you" },
-            h("span", { class: "who" }, l.speaker === p.id ? `${name}'s twin` : "Your twin"),
-            h("p", {}, l.text))))
+        ? h("ol", { class: "transcript" }, transcript.map((l) => {
+            const theirs = l.speaker === p.id;
+            return h("li", { class: "msg " + (theirs ? "theirs" : "mine") },
+              avatar(theirs ? p : session.me, "sm"),
+              h("div", { class: "bubble" },
+                h("span", { class: "who" }, theirs ? `${name}'s twin` : "Your twin"),
+                h("p", { class: "text" }, l.text)));
+          }))
         : state("No conversation yet: this score comes from your shades alone.", "empty")));
 }
