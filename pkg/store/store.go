@@ -249,7 +249,8 @@ type Store interface {
 	// ScanUsers walks all users in an arbitrary but stable order. Only the nightly job calls it.
 	ScanUsers(ctx context.Context, cursor string, limit int) (Page[User], error)
 	// EraseUser removes every record of the user: profile, identities, login sessions, chat sessions
-	// and their messages, matches on both sides, blocks in both directions, terms and quota counters.
+	// and their messages, matches on both sides (with their deferrals), blocks in both directions,
+	// terms, quota and budget counters, and the rematch window.
 	// It also removes, with their messages, the chat sessions other people hold with the user's twin
 	// (TwinID == userID): they were built from the user's persona. Other sessions of those people stay.
 	// It is safe to retry after a failure part-way, and erasing an unknown user is not an error.
@@ -338,6 +339,30 @@ type Store interface {
 	SetUserTerms(ctx context.Context, userID string, terms []string) error
 	// UsersWithTerm returns up to limit ids of users indexed under a term.
 	UsersWithTerm(ctx context.Context, term string, limit int) ([]string, error)
+
+	// MarkRematch records, for the coalescing of a person's rematches, an edit of userID at now. When
+	// no window is open (none, or its end has passed) it opens one ending at now+window and returns
+	// RematchNow; when an open window is clean it marks the person dirty and returns
+	// RematchAtWindowEnd; when the person is already dirty it returns RematchCoalesced. It also returns
+	// the end of the window. One conditional write decides, so concurrent edits get exactly one
+	// RematchNow per window and one RematchAtWindowEnd.
+	MarkRematch(ctx context.Context, userID string, now time.Time, window time.Duration) (RematchDecision, time.Time, error)
+	// OpenRematchWindow starts a clean window at now, ending at now+window, for the rematch sent at
+	// the end of the last one: edits from now on are marked dirty again.
+	OpenRematchWindow(ctx context.Context, userID string, now time.Time, window time.Duration) error
+	// ConsumeBudget adds n to the counter name of owner (a user id, or "" for the whole service) for
+	// the day (YYYY-MM-DD, UTC) and returns the new count; ErrQuotaExceeded (and no change) when the
+	// count plus n, or plus one when n is 0, would pass limit. n = 0 checks that room is left.
+	ConsumeBudget(ctx context.Context, owner, name, day string, n, limit int) (int, error)
+
+	// DeferMatch records that the model part of the match of a and b was deferred at at; a pair
+	// deferred already keeps its first time.
+	DeferMatch(ctx context.Context, a, b string, at time.Time) error
+	// ListDeferred returns up to limit deferred pairs, the longest deferred first.
+	ListDeferred(ctx context.Context, limit int) ([]Deferral, error)
+	// ClearDeferred removes the deferral of a pair; clearing an unknown one is not an error.
+	// DeleteMatch and EraseUser remove deferrals too.
+	ClearDeferred(ctx context.Context, a, b string) error
 
 	// GetJobState returns a job's saved state; ErrNotFound if it never ran.
 	GetJobState(ctx context.Context, name string) (JobState, error)

@@ -48,10 +48,15 @@ func New(api API, url string) *Queue {
 // Send sends the bodies in batches of MaxBatch. An entry SQS rejects as the sender's fault (such as
 // an oversized body) is not resent; the error names every entry that was not accepted.
 func (q *Queue) Send(ctx context.Context, bodies ...[]byte) error {
+	return q.send(ctx, 0, bodies)
+}
+
+// send sends the bodies in batches of MaxBatch, each message delayed by delay seconds.
+func (q *Queue) send(ctx context.Context, delay int32, bodies [][]byte) error {
 	var errs []error
 	for start := 0; start < len(bodies); start += MaxBatch {
 		end := min(start+MaxBatch, len(bodies))
-		if err := q.sendBatch(ctx, start, bodies[start:end]); err != nil {
+		if err := q.sendBatch(ctx, start, delay, bodies[start:end]); err != nil {
 			errs = append(errs, err)
 			if ctx.Err() != nil {
 				break
@@ -66,12 +71,15 @@ func (q *Queue) Send(ctx context.Context, bodies ...[]byte) error {
 
 // sendBatch sends up to MaxBatch bodies whose first has index first in the Send call. Entry ids are
 // those indexes, so errors name the jobs by position.
-func (q *Queue) sendBatch(ctx context.Context, first int, bodies [][]byte) error {
+func (q *Queue) sendBatch(ctx context.Context, first int, delay int32, bodies [][]byte) error {
 	entries := make([]types.SendMessageBatchRequestEntry, len(bodies))
 	for i, b := range bodies {
 		entries[i] = types.SendMessageBatchRequestEntry{
 			Id:          aws.String(strconv.Itoa(first + i)),
 			MessageBody: aws.String(string(b)),
+		}
+		if delay > 0 {
+			entries[i].DelaySeconds = delay
 		}
 	}
 	var refused []types.BatchResultErrorEntry

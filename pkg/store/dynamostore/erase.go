@@ -56,7 +56,7 @@ func (s *Store) eraseUser(ctx context.Context, userID string) error {
 			// Last.
 		case strings.HasPrefix(it.SK, "MATCH#"):
 			other := strings.TrimPrefix(it.SK, "MATCH#")
-			leaves = append(leaves, pairKey(userID, other), entryKey(other, userID))
+			leaves = append(leaves, pairKey(userID, other), deferKey(userID, other), entryKey(other, userID))
 			branches = append(branches, key{it.PK, it.SK})
 		default:
 			branches = append(branches, key{it.PK, it.SK})

@@ -162,7 +162,7 @@ func (s *Store) DeleteMatch(ctx context.Context, a, b string) error {
 	k := pairKey(a, b)
 	err := s.table.Delete("PK", k.pk).Range("SK", k.sk).Run(ctx)
 	if err == nil {
-		err = s.deleteKeys(ctx, []key{entryKey(a, b), entryKey(b, a)})
+		err = s.deleteKeys(ctx, []key{entryKey(a, b), entryKey(b, a), deferKey(a, b)})
 	}
 	if err != nil {
 		return fmt.Errorf("delete match %s/%s: %w", a, b, err)

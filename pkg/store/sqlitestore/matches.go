@@ -118,6 +118,7 @@ func (s *Store) DeleteMatch(ctx context.Context, a, b string) error {
 			`DELETE FROM matches WHERE a = ?1 AND b = ?2`,
 			`DELETE FROM match_entries WHERE user_id = ?1 AND other_id = ?2`,
 			`DELETE FROM match_entries WHERE user_id = ?2 AND other_id = ?1`,
+			`DELETE FROM match_deferrals WHERE a = ?1 AND b = ?2`,
 		} {
 			if _, err := t.exec(q, a, b); err != nil {
 				return err

@@ -263,6 +263,10 @@ func (s *Store) EraseUser(ctx context.Context, userID string) error {
 			`DELETE FROM blocks WHERE blocker_id = ?1`,
 			`DELETE FROM blocks WHERE blocked_id = ?1`,
 			`DELETE FROM quotas WHERE user_id = ?1`,
+			`DELETE FROM budgets WHERE owner = ?1`,
+			`DELETE FROM rematch_windows WHERE user_id = ?1`,
+			`DELETE FROM match_deferrals WHERE a = ?1`,
+			`DELETE FROM match_deferrals WHERE b = ?1`,
 			`DELETE FROM user_terms WHERE user_id = ?1`,
 			`DELETE FROM users WHERE id = ?1`,
 		} {

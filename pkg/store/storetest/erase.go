@@ -101,6 +101,14 @@ func testErase(t *testing.T, s store.Store) {
 	putMatch(t, s, g, k, 80)
 	putMatch(t, s, g, th, 60)
 	putMatch(t, s, k, th, 70)
+	// Matching state that names the erased person: their budget counter, rematch window and the
+	// deferrals of their matches (on either side of the pair).
+	_, err := s.ConsumeBudget(ctx, g, "match", "2026-11-25", 3, 10)
+	check(t, err, "ConsumeBudget")
+	_, _, err = s.MarkRematch(ctx, g, at(0), time.Minute)
+	check(t, err, "MarkRematch")
+	check(t, s.DeferMatch(ctx, g, k, at(0)), "DeferMatch")
+	check(t, s.DeferMatch(ctx, th, g, at(0)), "DeferMatch")
 	for _, b := range []store.Block{{BlockerID: g, BlockedID: k}, {BlockerID: th, BlockedID: g}, {BlockerID: k, BlockedID: th}} {
 		b.CreatedAt = at(0)
 		check(t, s.PutBlock(ctx, b), "PutBlock")

@@ -1,0 +1,26 @@
+package store
+
+import "time"
+
+// RematchDecision is what MarkRematch tells the caller to do with a person's edit.
+type RematchDecision int
+
+// Decisions of MarkRematch.
+const (
+	// RematchNow means no window was open: one opened now, and the rematch is to be sent at once.
+	RematchNow RematchDecision = iota
+	// RematchAtWindowEnd means a window was open and clean: the person is now marked dirty, and one
+	// rematch is to be sent for the end of the window (the window's Until).
+	RematchAtWindowEnd
+	// RematchCoalesced means the person was already dirty: the rematch sent for the window's end will
+	// read this edit too, so nothing is to be sent.
+	RematchCoalesced
+)
+
+// Deferral is a pair whose match was stored without its model part because a budget ran out; the
+// nightly rematch resumes them, the longest deferred first.
+type Deferral struct {
+	A, B string // A < B
+	// Since is when the model part was first deferred.
+	Since time.Time
+}
