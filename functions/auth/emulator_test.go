@@ -17,7 +17,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/secondme/twin/pkg/lambdatest"
+	"github.com/secondme/twin/infra/lambdatest"
 )
 
 // secretsServer is a Secrets Manager on 127.0.0.1 that speaks the JSON protocol of GetSecretValue

@@ -11,14 +11,14 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/secondme/twin/infra/dynamotest"
+	"github.com/secondme/twin/infra/lambdatest"
 	"github.com/secondme/twin/pkg/auth"
 	"github.com/secondme/twin/pkg/awstest"
 	"github.com/secondme/twin/pkg/id"
-	"github.com/secondme/twin/pkg/lambdatest"
 	"github.com/secondme/twin/pkg/llm/offline"
 	"github.com/secondme/twin/pkg/store"
 	"github.com/secondme/twin/pkg/store/dynamostore"
-	"github.com/secondme/twin/pkg/store/dynamostore/dynamotest"
 )
 
 // edgeSecret is the application secret's originVerify, which the edge sends in X-Origin-Verify (every

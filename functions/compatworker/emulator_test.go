@@ -10,13 +10,13 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/secondme/twin/infra/dynamotest"
+	"github.com/secondme/twin/infra/lambdatest"
 	"github.com/secondme/twin/pkg/compat"
 	"github.com/secondme/twin/pkg/compat/formula"
-	"github.com/secondme/twin/pkg/lambdatest"
 	"github.com/secondme/twin/pkg/rematch"
 	"github.com/secondme/twin/pkg/rematch/rematchtest"
 	"github.com/secondme/twin/pkg/store/dynamostore"
-	"github.com/secondme/twin/pkg/store/dynamostore/dynamotest"
 )
 
 // TestUnderEmulator runs the compatworker bootstrap under the Runtime Interface Emulator with real SQS

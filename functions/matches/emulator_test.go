@@ -12,14 +12,14 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/secondme/twin/infra/dynamotest"
+	"github.com/secondme/twin/infra/lambdatest"
 	"github.com/secondme/twin/pkg/auth"
 	"github.com/secondme/twin/pkg/awstest"
-	"github.com/secondme/twin/pkg/lambdatest"
 	"github.com/secondme/twin/pkg/rematch"
 	"github.com/secondme/twin/pkg/rematch/rematchtest"
 	"github.com/secondme/twin/pkg/store"
 	"github.com/secondme/twin/pkg/store/dynamostore"
-	"github.com/secondme/twin/pkg/store/dynamostore/dynamotest"
 )
 
 // The people of the fixtures: the caller and the person they are matched with.

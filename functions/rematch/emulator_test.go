@@ -9,13 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secondme/twin/infra/dynamotest"
+	"github.com/secondme/twin/infra/lambdatest"
 	"github.com/secondme/twin/pkg/id"
-	"github.com/secondme/twin/pkg/lambdatest"
 	"github.com/secondme/twin/pkg/rematch"
 	"github.com/secondme/twin/pkg/rematch/rematchtest"
 	"github.com/secondme/twin/pkg/store"
 	"github.com/secondme/twin/pkg/store/dynamostore"
-	"github.com/secondme/twin/pkg/store/dynamostore/dynamotest"
 )
 
 // TestUnderEmulator runs the rematch bootstrap under the Runtime Interface Emulator with a real

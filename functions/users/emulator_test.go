@@ -11,15 +11,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secondme/twin/infra/dynamotest"
+	"github.com/secondme/twin/infra/lambdatest"
 	"github.com/secondme/twin/pkg/auth"
 	"github.com/secondme/twin/pkg/awstest"
-	"github.com/secondme/twin/pkg/lambdatest"
 	"github.com/secondme/twin/pkg/profile"
 	"github.com/secondme/twin/pkg/rematch"
 	"github.com/secondme/twin/pkg/rematch/rematchtest"
 	"github.com/secondme/twin/pkg/store"
 	"github.com/secondme/twin/pkg/store/dynamostore"
-	"github.com/secondme/twin/pkg/store/dynamostore/dynamotest"
 )
 
 // maya is the discoverable person of the fixtures; the session token signs her in.

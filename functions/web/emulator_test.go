@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/secondme/twin/infra/lambdatest"
 	"github.com/secondme/twin/pkg/awstest"
-	"github.com/secondme/twin/pkg/lambdatest"
 	"github.com/secondme/twin/pkg/web"
 )
 

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/secondme/twin/pkg/testenv"
+	"github.com/secondme/twin/infra/testenv"
 )
 
 // A stack is one way the whole product runs on this machine: "local" is `make run` (one process,

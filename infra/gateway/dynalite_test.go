@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/secondme/twin/pkg/testenv"
+	"github.com/secondme/twin/infra/testenv"
 )
 
 // templateTable is the table of template.yaml, DeletionProtectionEnabled resolved as in dev.

@@ -14,7 +14,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/secondme/twin/pkg/testenv"
+	"github.com/secondme/twin/infra/testenv"
 )
 
 // The route and environment checks run on template.yaml and on mutated copies of it, each of which

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/secondme/twin/pkg/testenv"
+	"github.com/secondme/twin/infra/testenv"
 )
 
 // root is the repository root, seen from this package's directory.

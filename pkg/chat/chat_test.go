@@ -9,13 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secondme/twin/infra/dynamotest"
 	"github.com/secondme/twin/pkg/chat"
 	"github.com/secondme/twin/pkg/chat/chattest"
 	"github.com/secondme/twin/pkg/id"
 	"github.com/secondme/twin/pkg/llm"
 	"github.com/secondme/twin/pkg/prompt"
 	"github.com/secondme/twin/pkg/store"
-	"github.com/secondme/twin/pkg/store/dynamostore/dynamotest"
 	"github.com/secondme/twin/pkg/store/sqlitestore"
 )
 

@@ -9,9 +9,9 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/secondme/twin/infra/dynamotest"
 	"github.com/secondme/twin/pkg/id"
 	"github.com/secondme/twin/pkg/store"
-	"github.com/secondme/twin/pkg/store/dynamostore/dynamotest"
 )
 
 // env is a getenv over a map.

@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secondme/twin/infra/dynamotest"
 	"github.com/secondme/twin/pkg/auth"
 	"github.com/secondme/twin/pkg/secondme/secondmetest"
 	"github.com/secondme/twin/pkg/store"
-	"github.com/secondme/twin/pkg/store/dynamostore/dynamotest"
 )
 
 func TestLoginParameters(t *testing.T) {

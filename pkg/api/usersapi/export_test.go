@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secondme/twin/infra/dynamotest"
 	"github.com/secondme/twin/pkg/api"
 	"github.com/secondme/twin/pkg/api/apitest"
 	"github.com/secondme/twin/pkg/api/usersapi"
@@ -19,7 +20,6 @@ import (
 	"github.com/secondme/twin/pkg/id"
 	"github.com/secondme/twin/pkg/profile"
 	"github.com/secondme/twin/pkg/store"
-	"github.com/secondme/twin/pkg/store/dynamostore/dynamotest"
 )
 
 // seedActivity gives Ana a sealed-token identity, a chat session of 120 messages (more than one

@@ -16,10 +16,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/smithy-go/middleware"
 
+	"github.com/secondme/twin/infra/dynamotest"
 	"github.com/secondme/twin/pkg/id"
 	"github.com/secondme/twin/pkg/store"
 	"github.com/secondme/twin/pkg/store/dynamostore"
-	"github.com/secondme/twin/pkg/store/dynamostore/dynamotest"
 	"github.com/secondme/twin/pkg/store/storetest"
 )
 

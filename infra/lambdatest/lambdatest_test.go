@@ -7,11 +7,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/secondme/twin/pkg/lambdatest"
+	"github.com/secondme/twin/infra/lambdatest"
 )
 
 // fixture is the harness's own test function, built once for every test here.
-const fixture = "./pkg/lambdatest/testdata/health"
+const fixture = "./infra/lambdatest/testdata/health"
 
 func event(tb testing.TB, name string) []byte {
 	tb.Helper()

@@ -33,7 +33,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/secondme/twin/pkg/testenv"
+	"github.com/secondme/twin/infra/testenv"
 )
 
 // invokePath is the emulator's endpoint for synchronous invocations.

@@ -14,9 +14,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/guregu/dynamo/v2"
 
+	"github.com/secondme/twin/infra/testenv"
 	"github.com/secondme/twin/pkg/id"
 	"github.com/secondme/twin/pkg/store/dynamostore"
-	"github.com/secondme/twin/pkg/testenv"
 )
 
 // Endpoint returns DYNAMO_ENDPOINT, or stops the test (skip locally, failure in CI) when it is unset.
