@@ -28,6 +28,7 @@ type browser struct {
 	base   string
 	mu     sync.Mutex
 	alerts []string
+	audits *auditLog
 }
 
 // chromiumPath finds Chromium: CHROMIUM (a path or a command name; "none" means there is none, to
@@ -189,19 +190,33 @@ func (b *browser) noAlerts() {
 // MutationObserver), so what counts is what a person saw, however slowly the test polls.
 func (b *browser) send(text string) []string {
 	b.tb.Helper()
+	return b.waitReply(b.typeMessage(text))
+}
+
+// typeMessage sends a message and returns how many replies the conversation held before it.
+func (b *browser) typeMessage(text string) int {
+	b.tb.Helper()
 	var before int
 	b.eval(`document.querySelectorAll(".msg.twin").length`, &before)
 	b.eval(`(() => {
 		window.__seen = [];
+		window.__typing = false;
 		const log = document.querySelector(".messages");
 		new MutationObserver(() => {
 			const m = log.querySelectorAll(".msg.twin");
 			if (m.length <= `+fmt.Sprint(before)+`) return;
 			const t = m[m.length - 1].querySelector(".text").textContent;
+			if (!t && m[m.length - 1].querySelector(".typing")) window.__typing = true;
 			if (t && window.__seen[window.__seen.length - 1] !== t) window.__seen.push(t);
 		}).observe(log, {childList: true, subtree: true, characterData: true});
 	})()`, nil)
 	b.do("type a message", chromedp.SendKeys(chromedp.ID("composer"), text), chromedp.Click(chromedp.CSS(".composer button[type=submit]")))
+	return before
+}
+
+// waitReply waits for the reply after before replies to finish and returns the texts it showed.
+func (b *browser) waitReply(before int) []string {
+	b.tb.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		var st struct {
@@ -236,8 +251,15 @@ func TestBrowserJourneyGateway(t *testing.T) { browserJourney(t, "gateway") }
 // browserJourney walks the whole product as a person would: sign in as a demo persona, chat with
 // one's own twin (the reply visibly streams), read a match's evidence, chat with the match's twin,
 // block someone, export, then delete the account.
+//
+// On `make run` each view is also audited with axe-core (the client is the same on both stacks).
 func browserJourney(t *testing.T, stack string) {
 	needChromium(t)
+	audit := func(*browser, string) {}
+	if stack == "local" {
+		needAxe(t)
+		audit = (*browser).audit
+	}
 	base := startStack(t, stack)
 	b := newBrowser(t, base)
 	if dir := os.Getenv("SCREENSHOT_DIR"); dir != "" {
@@ -250,6 +272,7 @@ func browserJourney(t *testing.T, stack string) {
 	b.do("open the client", chromedp.Navigate(base+"/"))
 	b.waitTrue("the sign-in view lists the personas", `document.querySelectorAll(".persona-list a").length >= 12`, 15*time.Second)
 	b.shot("signin")
+	audit(b, "sign-in")
 	var persona struct{ ID, Name string }
 	b.eval(`(() => { const a = document.querySelector(".persona-list a"); return {ID: a.dataset.persona, Name: a.textContent}; })()`, &persona)
 	b.do("choose a persona", chromedp.Click(chromedp.CSS(".persona-list a")))
@@ -258,6 +281,7 @@ func browserJourney(t *testing.T, stack string) {
 	// 2. Chat with one's own twin; the reply streams in.
 	b.open("#/chats", `document.querySelector("h1") && document.querySelector("h1").textContent === "Chats"`)
 	b.shot("chats-empty")
+	audit(b, "chats, none yet")
 	b.do("start a chat with my twin", chromedp.Click(chromedp.CSS(`a[href="#/chats/new"]`)))
 	b.waitTrue("the conversation opens", `document.getElementById("composer")`, 15*time.Second)
 	seen := b.send("What do you love doing on weekends?")
@@ -270,10 +294,19 @@ func browserJourney(t *testing.T, stack string) {
 		}
 	}
 	b.shot("conversation")
+	b.shotDark("conversation")
+	audit(b, "conversation")
 	b.open("#/chats", `document.querySelector(".sessions .session .last")`)
+	var title string
+	b.eval(`document.querySelector(".sessions .session strong").textContent`, &title)
+	if title != "What do you love doing on weekends?" {
+		t.Errorf("the chat is titled %q, want its first message", title)
+	}
 	b.shot("chats")
-	b.open("#/twin", `document.querySelector(".twin .shade input")`)
+	audit(b, "chats")
+	b.open("#/twin", `document.querySelector(".twin .shade .edit")`)
 	b.shot("twin")
+	audit(b, "my twin")
 
 	// 3. Matches, computed in the background after sign-in; read one's evidence.
 	deadline := time.Now().Add(30 * time.Second)
@@ -290,6 +323,16 @@ func browserJourney(t *testing.T, stack string) {
 		time.Sleep(time.Second)
 	}
 	b.shot("matches")
+	b.shotDark("matches")
+	audit(b, "matches")
+	if stack == "local" {
+		var n int
+		b.eval(`document.querySelectorAll(".matches .match").length`, &n)
+		if n < 10 {
+			t.Errorf("%d matches listed, want at least 10 to check the phone budget", n)
+		}
+		b.withinScreens(fmt.Sprintf("matches (%d)", n), 4, 390)
+	}
 	var other string
 	b.eval(`document.querySelector(".matches .match h2 a").getAttribute("href").split("/").pop()`, &other)
 	b.open("#/matches/"+other, `document.querySelector(".match-detail .score")`)
@@ -299,6 +342,7 @@ func browserJourney(t *testing.T, stack string) {
 		t.Errorf("the evidence shows %d lines of the twins' conversation, want >= 2", lines)
 	}
 	b.shot("match")
+	audit(b, "one match")
 
 	// 4. Chat with the match's twin.
 	b.do("talk to their twin", chromedp.Click(chromedp.CSS(".match-detail button.primary")))
@@ -318,6 +362,7 @@ func browserJourney(t *testing.T, stack string) {
 	// 6. Export, then delete the account.
 	b.open("#/account", `document.querySelector(".account")`)
 	b.shot("account")
+	audit(b, "account")
 	b.do("export", chromedp.Click(chromedp.CSS(".account .card button")))
 	b.waitTrue("the export is ready", `document.getElementById("export-link") && document.getElementById("export-link").href.startsWith("blob:")`, 15*time.Second)
 	var exported string
@@ -334,6 +379,9 @@ func browserJourney(t *testing.T, stack string) {
 		t.Errorf("after deletion the public profile answers %d, want 404", status)
 	}
 	b.noAlerts()
+	if b.audits != nil {
+		t.Log(b.audits.summary())
+	}
 }
 
 // TestBrowserMarkupLocal puts markup into a nickname, a shade and a message, and checks that every
@@ -351,30 +399,33 @@ func TestBrowserMarkupLocal(t *testing.T) {
 	b.eval(`(() => { const n = document.querySelector('[data-field="nickname"]'); n.value = `+jsString(xss)+`; })()`, nil)
 	b.do("save the profile", chromedp.Click(chromedp.CSS(".twin form button[type=submit]")))
 	b.waitTrue("profile saved", `document.getElementById("toast").textContent.includes("saved")`, 10*time.Second)
-	b.do("add a shade", chromedp.Click(chromedp.CSS(".twin form:nth-of-type(2) .buttons button[type=button]")))
-	b.eval(`(() => { const s = document.querySelector(".shade input"); s.value = `+jsString(xss)+`; })()`, nil)
-	b.do("save shades", chromedp.Click(chromedp.CSS(".twin form:nth-of-type(2) button.primary")))
-	b.waitTrue("shades saved", `document.getElementById("toast").textContent.includes("Shades saved")`, 10*time.Second)
-	b.open("#/account", `document.querySelector(".account")`)
-	b.open("#/twin", `document.querySelector(".shade input")`)
-	var shadeName, lead string
-	b.eval(`document.querySelector(".shade input").value`, &shadeName)
-	b.eval(`document.querySelector(".twin .lead").textContent`, &lead)
-	if shadeName != xss || !strings.Contains(lead, xss) {
-		t.Errorf("shade name %q and lead %q, want the markup shown as text", shadeName, lead)
+	b.do("add a shade", chromedp.Click(chromedp.ID("add-shade")))
+	b.waitTrue("the shade editor opens", `document.querySelector("dialog.shade-editor[open]")`, 10*time.Second)
+	b.eval(`(() => { const s = document.querySelector('.shade-editor [data-field="shades[0].name"]'); s.value = `+jsString(xss)+`; })()`, nil)
+	b.do("save the shade", chromedp.Click(chromedp.CSS(".shade-editor button[type=submit]")))
+	b.waitTrue("shade saved", `document.getElementById("toast").textContent.includes("Shade saved")`, 10*time.Second)
+	b.open("#/account", `document.querySelector(".account h2")`)
+	var shown string
+	b.eval(`document.querySelector(".account .profile-head h2").textContent`, &shown)
+	if shown != xss {
+		t.Errorf("the account shows the name %q, want the markup %q as text", shown, xss)
+	}
+	b.open("#/twin", `document.querySelector(".shade .name")`)
+	b.eval(`document.querySelector(".shade .name").textContent`, &shown)
+	if shown != xss {
+		t.Errorf("the shade list shows %q, want the markup %q as text", shown, xss)
 	}
 
 	b.open("#/chats", `document.querySelector('a[href="#/chats/new"]')`)
 	b.do("start a chat", chromedp.Click(chromedp.CSS(`a[href="#/chats/new"]`)))
 	b.waitTrue("the conversation opens", `document.getElementById("composer")`, 15*time.Second)
 	b.send(xss)
-	var shown string
 	b.eval(`document.querySelector(".msg.user .text").textContent`, &shown)
 	if shown != xss {
 		t.Errorf("the message shows %q, want %q as text", shown, xss)
 	}
 	var imgs int
-	b.eval(`document.querySelectorAll("main img").length`, &imgs)
+	b.eval(`document.querySelectorAll("main img:not(.avatar-img)").length`, &imgs)
 	if imgs != 0 {
 		t.Errorf("the page holds %d <img> elements, want none: markup was parsed", imgs)
 	}
