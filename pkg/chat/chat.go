@@ -23,7 +23,7 @@ type Store interface {
 	GetUsers(ctx context.Context, ids []string) ([]store.User, error)
 	CreateSession(ctx context.Context, s store.ChatSession) error
 	GetSession(ctx context.Context, id string) (store.ChatSession, error)
-	LoadConversation(ctx context.Context, sessionID string, n int) (store.ChatSession, []store.ChatMessage, error)
+	LoadConversation(ctx context.Context, sessionID string, n int) (store.Conversation, error)
 	ListSessions(ctx context.Context, ownerID, cursor string, limit int) (store.Page[store.ChatSession], error)
 	DeleteSession(ctx context.Context, id string) error
 	StartTurn(ctx context.Context, m store.ChatMessage, claim string, lease time.Duration, charge store.Charge) (store.ChatMessage, error)

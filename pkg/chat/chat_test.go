@@ -134,8 +134,8 @@ func TestTurnWithOwnTwin(t *testing.T) {
 	if !strings.Contains(sys, "Me PRIVATE diary") || !strings.Contains(sys, "Me PRIVATE memory") {
 		t.Errorf("own twin's prompt lacks private fields:\n%s", sys)
 	}
-	if got := e.count.Calls(); got > 5 {
-		t.Errorf("store calls: got %d (%v), want <= 5", got, e.count.ByMethod())
+	if got := e.count.Calls(); got > 4 {
+		t.Errorf("store calls: got %d (%v), want <= 4", got, e.count.ByMethod())
 	}
 	// A second turn in the same session sees the first.
 	e.turn(t, chat.TurnRequest{UserID: e.me.ID, SessionID: res.SessionID, Message: "And again"})
@@ -405,8 +405,8 @@ func TestDailyQuota(t *testing.T) {
 }
 
 // TestStoreCallsDoNotGrowWithHistory is the cost rule: with 10 and with 10,000 prior messages a turn
-// makes the same 4 store calls, with one's own twin and with another person's (whose person and blocks
-// are one call), and the prompt stays within budget.
+// makes the same 3 store calls, with one's own twin and with another person's (whose person and blocks
+// are read with the session), and the prompt stays within budget.
 func TestStoreCallsDoNotGrowWithHistory(t *testing.T) {
 	budget := 2000
 	calls := map[int]map[string]int{}
@@ -416,8 +416,8 @@ func TestStoreCallsDoNotGrowWithHistory(t *testing.T) {
 		e.count.Reset()
 		res := e.turn(t, chat.TurnRequest{UserID: e.me.ID, SessionID: sessionID, Message: "what did we say?", ClientMessageID: "x"})
 		calls[n] = e.count.ByMethod()
-		if got := e.count.Calls(); got != 4 {
-			t.Errorf("own twin, history %d: %d store calls (%v), want 4", n, got, calls[n])
+		if got := e.count.Calls(); got != 3 {
+			t.Errorf("own twin, history %d: %d store calls (%v), want 3", n, got, calls[n])
 		}
 		if res.PromptTokens > budget {
 			t.Errorf("history %d: prompt of %d tokens, over the budget %d", n, res.PromptTokens, budget)
@@ -426,8 +426,8 @@ func TestStoreCallsDoNotGrowWithHistory(t *testing.T) {
 		e.count.Reset()
 		e.turn(t, chat.TurnRequest{UserID: e.me.ID, SessionID: sessionID, Message: "hello"})
 		calls[-n] = e.count.ByMethod()
-		if got := e.count.Calls(); got != 4 {
-			t.Errorf("another's twin, history %d: %d store calls (%v), want 4", n, got, calls[-n])
+		if got := e.count.Calls(); got != 3 {
+			t.Errorf("another's twin, history %d: %d store calls (%v), want 3", n, got, calls[-n])
 		}
 	}
 	if fmt.Sprint(calls[10]) != fmt.Sprint(calls[10_000]) {
@@ -511,13 +511,13 @@ func TestTurnOnDynamoDB(t *testing.T) {
 		chattest.Step{Deltas: []string{"cut ", "short"}, Stall: true})
 	ctx := context.Background()
 	first := e.turn(t, chat.TurnRequest{UserID: e.me.ID, Message: "one", ClientMessageID: "d1"})
-	if got := e.count.Calls(); got > 5 {
-		t.Errorf("store calls: got %d (%v), want <= 5", got, e.count.ByMethod())
+	if got := e.count.Calls(); got > 4 {
+		t.Errorf("store calls: got %d (%v), want <= 4", got, e.count.ByMethod())
 	}
 	e.count.Reset()
 	second := e.turn(t, chat.TurnRequest{UserID: e.me.ID, SessionID: first.SessionID, Message: "again", ClientMessageID: "d1b"})
-	if got := e.count.Calls(); got != 5 {
-		t.Errorf("store calls in an existing session: got %d (%v), want 5", got, e.count.ByMethod())
+	if got := e.count.Calls(); got != 3 {
+		t.Errorf("store calls in an existing session: got %d (%v), want 3", got, e.count.ByMethod())
 	}
 	if second.Reply.ID <= second.Message.ID || second.Message.ID <= first.Reply.ID {
 		t.Errorf("ids out of order: %s %s %s", first.Reply.ID, second.Message.ID, second.Reply.ID)

@@ -72,20 +72,24 @@ type TurnResult struct {
 func (s *Service) Turn(ctx context.Context, req TurnRequest, ev Events) (TurnResult, error) {
 	now := s.opts.Now()
 	var (
-		sess    store.ChatSession
-		history []store.ChatMessage
-		pending *store.ChatMessage // the person's message of this turn, saved by an earlier try
-		isNew   bool
+		sess     store.ChatSession
+		history  []store.ChatMessage
+		pending  *store.ChatMessage // the person's message of this turn, saved by an earlier try
+		isNew    bool
+		twinUser store.User
+		twinRead bool // twinUser was read with the session
+		blocked  bool
 	)
 	if req.SessionID != "" {
-		var err error
-		sess, history, err = s.st.LoadConversation(ctx, req.SessionID, s.opts.History)
-		if errors.Is(err, store.ErrNotFound) || err == nil && sess.OwnerID != req.UserID {
+		conv, err := s.st.LoadConversation(ctx, req.SessionID, s.opts.History)
+		if errors.Is(err, store.ErrNotFound) || err == nil && conv.Session.OwnerID != req.UserID {
 			return TurnResult{}, ErrSessionNotFound
 		}
 		if err != nil {
 			return TurnResult{}, fmt.Errorf("chat turn: %w", err)
 		}
+		sess, history = conv.Session, conv.Messages
+		twinUser, blocked, twinRead = conv.Twin, conv.Blocked, true
 		if req.TwinID != "" && req.TwinID != sess.TwinID {
 			return TurnResult{}, ErrTwinMismatch
 		}
@@ -107,8 +111,14 @@ func (s *Service) Turn(ctx context.Context, req TurnRequest, ev Events) (TurnRes
 	}
 
 	own := sess.TwinID == req.UserID
-	var twinUser store.User
-	if !own {
+	switch {
+	case twinRead && twinUser.ID == "":
+		return TurnResult{}, ErrTwinNotFound
+	case twinRead && !own:
+		if err := mayTalk(twinUser, blocked); err != nil {
+			return TurnResult{}, err
+		}
+	case !own:
 		u, err := s.checkAccess(ctx, req.UserID, sess.TwinID)
 		if err != nil {
 			return TurnResult{}, err
@@ -134,7 +144,7 @@ func (s *Service) Turn(ctx context.Context, req TurnRequest, ev Events) (TurnRes
 			ClientMessageID: req.ClientMessageID, CreatedAt: at}
 	}
 	claim := id.New()
-	msg, err := s.start(ctx, req.UserID, own, &twinUser, msg, claim, now)
+	msg, err := s.start(ctx, req.UserID, own && !twinRead, &twinUser, msg, claim, now)
 	if err != nil {
 		return TurnResult{}, err
 	}
@@ -209,25 +219,32 @@ func (s *Service) checkAccess(ctx context.Context, userID, twinID string) (store
 		return store.User{}, ErrTwinNotFound
 	case err != nil:
 		return store.User{}, fmt.Errorf("chat: read twin %s and blocks with %s: %w", twinID, userID, err)
-	case !u.Discoverable || blocked: // as the public profile: a blocked person is not found
-		return store.User{}, ErrTwinNotFound
-	case !u.AllowTwinChat:
-		return store.User{}, ErrTwinRefused
 	}
-	return u, nil
+	return u, mayTalk(u, blocked)
 }
 
-// start runs the parallel step of a turn: it reads the person's own persona (own twin; another's was
-// read by checkAccess) while it saves the message, claims its turn and consumes one unit of the daily
-// quota in one store call; a turn that cannot be claimed costs no quota. It returns the message the
+// mayTalk tells whether another person may talk to the twin of u, given whether either blocked the other.
+func mayTalk(u store.User, blocked bool) error {
+	switch {
+	case !u.Discoverable || blocked: // as the public profile: a blocked person is not found
+		return ErrTwinNotFound
+	case !u.AllowTwinChat:
+		return ErrTwinRefused
+	}
+	return nil
+}
+
+// start runs the parallel step of a turn: it reads the person's own persona when readOwn (a new
+// session with one's own twin; otherwise the persona was read with the session or by checkAccess)
+// while it saves the message, claims its turn and consumes one unit of the daily quota in one store call; a turn that cannot be claimed costs no quota. It returns the message the
 // turn answers: msg, or the one an earlier try saved with the same ClientMessageID. When it fails
 // after the claim, it releases the claim.
-func (s *Service) start(ctx context.Context, userID string, own bool, twinUser *store.User, msg store.ChatMessage, claim string, now time.Time) (store.ChatMessage, error) {
+func (s *Service) start(ctx context.Context, userID string, readOwn bool, twinUser *store.User, msg store.ChatMessage, claim string, now time.Time) (store.ChatMessage, error) {
 	var (
 		wg                sync.WaitGroup
 		userErr, startErr error
 	)
-	if own {
+	if readOwn {
 		wg.Go(func() { *twinUser, userErr = s.st.GetUser(ctx, userID) })
 	}
 	// The claim and the quota run on this goroutine: a turn starts one goroutine at most.

@@ -163,6 +163,18 @@ type SessionUpdate struct {
 	UpdatedAt   time.Time
 }
 
+// Conversation is what a chat turn reads of a session in one call.
+type Conversation struct {
+	Session ChatSession
+	// Messages are the session's newest messages, oldest first.
+	Messages []ChatMessage
+	// Twin is the person whose twin the session talks with (Session.TwinID); the zero User when there
+	// is no such person.
+	Twin User
+	// Blocked is true when Twin and the session's owner are different people and either blocked the other.
+	Blocked bool
+}
+
 // Charge is the unit of a daily quota a chat turn consumes once it holds its claim: one on UserID's
 // counter for Day (YYYY-MM-DD, UTC), refused when the counter has reached Limit (as ConsumeQuota). The
 // zero Charge charges nothing.
@@ -283,9 +295,10 @@ type Store interface {
 	CreateSession(ctx context.Context, s ChatSession) error
 	// GetSession returns a chat session; ErrNotFound if there is none.
 	GetSession(ctx context.Context, id string) (ChatSession, error)
-	// LoadConversation returns a session and its newest n messages, oldest first, in one read;
-	// ErrNotFound if there is no such session.
-	LoadConversation(ctx context.Context, sessionID string, n int) (ChatSession, []ChatMessage, error)
+	// LoadConversation returns a session, its newest n messages and its twin's person with the blocks
+	// between them and the session's owner (see Conversation), from one snapshot where the store has
+	// snapshots; ErrNotFound if there is no such session.
+	LoadConversation(ctx context.Context, sessionID string, n int) (Conversation, error)
 	// ListSessions lists a user's sessions, most recently updated first.
 	ListSessions(ctx context.Context, ownerID, cursor string, limit int) (Page[ChatSession], error)
 	// DeleteSession removes a session and all its messages; deleting an unknown one is not an error.

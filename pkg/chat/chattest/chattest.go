@@ -89,7 +89,7 @@ func (c *Counting) GetSession(ctx context.Context, id string) (store.ChatSession
 }
 
 // LoadConversation counts and delegates.
-func (c *Counting) LoadConversation(ctx context.Context, sessionID string, n int) (store.ChatSession, []store.ChatMessage, error) {
+func (c *Counting) LoadConversation(ctx context.Context, sessionID string, n int) (store.Conversation, error) {
 	c.count("LoadConversation")
 	return c.Store.LoadConversation(ctx, sessionID, n)
 }

@@ -207,33 +207,42 @@ func (s *Store) GetSession(ctx context.Context, sessionID string) (store.ChatSes
 }
 
 // LoadConversation returns a session and its newest n messages, oldest first, with one Query of the
-// session's partition: SK > "MSG#" descending, Limit n+1 (the ~META item first, then the messages).
-func (s *Store) LoadConversation(ctx context.Context, sessionID string, n int) (store.ChatSession, []store.ChatMessage, error) {
+// session's partition: SK > "MSG#" descending, Limit n+1 (the ~META item first, then the messages);
+// then the twin's person and the blocks between them and the owner, as GetTwin (one BatchGetItem).
+// The two reads are strongly consistent but not one snapshot.
+func (s *Store) LoadConversation(ctx context.Context, sessionID string, n int) (store.Conversation, error) {
 	n = max(n, 0)
 	var raw []dynamo.Item
 	err := s.table.Get("PK", sessionPK(sessionID)).Range("SK", dynamo.Greater, prefMsg).
 		Order(dynamo.Descending).Limit(n+1).Consistent(true).All(ctx, &raw)
 	if err != nil {
-		return store.ChatSession{}, nil, fmt.Errorf("load conversation %s: %w", sessionID, err)
+		return store.Conversation{}, fmt.Errorf("load conversation %s: %w", sessionID, err)
 	}
 	var meta sessionItem
 	if len(raw) > 0 {
 		if err := dynamo.UnmarshalItem(raw[0], &meta); err != nil {
-			return store.ChatSession{}, nil, fmt.Errorf("load conversation %s: %w", sessionID, err)
+			return store.Conversation{}, fmt.Errorf("load conversation %s: %w", sessionID, err)
 		}
 	}
 	if meta.SK != skMeta {
-		return store.ChatSession{}, nil, fmt.Errorf("load conversation %s: %w", sessionID, store.ErrNotFound)
+		return store.Conversation{}, fmt.Errorf("load conversation %s: %w", sessionID, store.ErrNotFound)
 	}
-	msgs := make([]store.ChatMessage, 0, len(raw)-1)
+	c := store.Conversation{Session: meta.session(), Messages: make([]store.ChatMessage, 0, len(raw)-1)}
 	for i := len(raw) - 1; i > 0; i-- {
 		var it messageItem
 		if err := dynamo.UnmarshalItem(raw[i], &it); err != nil {
-			return store.ChatSession{}, nil, fmt.Errorf("load conversation %s: %w", sessionID, err)
+			return store.Conversation{}, fmt.Errorf("load conversation %s: %w", sessionID, err)
 		}
-		msgs = append(msgs, it.message())
+		c.Messages = append(c.Messages, it.message())
 	}
-	return meta.session(), msgs, nil
+	c.Twin, c.Blocked, err = s.GetTwin(ctx, c.Session.TwinID, c.Session.OwnerID)
+	if errors.Is(err, store.ErrNotFound) {
+		c.Twin, c.Blocked, err = store.User{}, false, nil
+	}
+	if err != nil {
+		return store.Conversation{}, fmt.Errorf("load conversation %s: %w", sessionID, err)
+	}
+	return c, nil
 }
 
 // ListSessions lists a user's sessions, most recently updated first: a Query on GSI1, descending.

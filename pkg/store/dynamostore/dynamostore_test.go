@@ -117,7 +117,8 @@ func TestContract(t *testing.T) {
 }
 
 // TestLoadConversationIsOneQuery checks the design of the session partition: the session and its
-// newest messages come from one Query, whatever idempotency markers the partition also holds.
+// newest messages come from one Query, whatever idempotency markers the partition also holds (and the
+// twin's person from one BatchGetItem).
 func TestLoadConversationIsOneQuery(t *testing.T) {
 	s, _, r := watched(t)
 	sess := store.ChatSession{ID: id.New(), OwnerID: id.New(), CreatedAt: time.Now(), UpdatedAt: time.Now()}
@@ -138,11 +139,12 @@ func TestLoadConversationIsOneQuery(t *testing.T) {
 	}
 	for _, n := range []int{0, 1, 5, 12, 50} {
 		r.reset(0)
-		got, msgs, err := s.LoadConversation(ctx, sess.ID, n)
+		conv, err := s.LoadConversation(ctx, sess.ID, n)
 		check(t, err, "LoadConversation")
-		if ops, _ := r.recorded(); !slices.Equal(ops, []string{"Query"}) {
-			t.Errorf("n=%d: LoadConversation made requests %v, want one Query", n, ops)
+		if ops, _ := r.recorded(); !slices.Equal(ops, []string{"Query", "BatchGetItem"}) {
+			t.Errorf("n=%d: LoadConversation made requests %v, want one Query and one BatchGetItem (the twin)", n, ops)
 		}
+		got, msgs := conv.Session, conv.Messages
 		if got.ID != sess.ID || got.MessageCount != 12 {
 			t.Errorf("n=%d: session %s with %d messages, want %s with 12", n, got.ID, got.MessageCount, sess.ID)
 		}
@@ -275,8 +277,9 @@ func TestRetryAfterFailure(t *testing.T) {
 				return err
 			}
 			return call, func(t *testing.T) {
-				got, msgs, err := s.LoadConversation(ctx, sess.ID, 10)
+				conv, err := s.LoadConversation(ctx, sess.ID, 10)
 				check(t, err, "LoadConversation")
+				got, msgs := conv.Session, conv.Messages
 				if len(msgs) != 2 || got.MessageCount != 2 || got.LastMessage != "reply" {
 					t.Errorf("session has %d messages, MessageCount %d, LastMessage %q; want 2, 2, reply",
 						len(msgs), got.MessageCount, got.LastMessage)

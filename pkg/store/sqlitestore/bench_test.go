@@ -77,16 +77,13 @@ func cpuTime(tb testing.TB) time.Duration {
 }
 
 func turn(ctx context.Context, s *Store, sess store.ChatSession, n int) error {
-	if _, _, err := s.LoadConversation(ctx, sess.ID, 20); err != nil {
-		return err
-	}
-	if _, err := s.ConsumeQuota(ctx, sess.OwnerID, "2026-11-25", 1<<30); err != nil {
+	if _, err := s.LoadConversation(ctx, sess.ID, 20); err != nil {
 		return err
 	}
 	now := time.Now()
 	user := store.ChatMessage{ID: id.New(), SessionID: sess.ID, Role: store.RoleUser, Content: "hello there",
 		ClientMessageID: fmt.Sprint("c", n), CreatedAt: now}
-	if _, err := s.StartTurn(ctx, user, user.ID, time.Minute, store.Charge{}); err != nil {
+	if _, err := s.StartTurn(ctx, user, user.ID, time.Minute, store.Charge{UserID: sess.OwnerID, Day: "2026-11-25", Limit: 1 << 30}); err != nil {
 		return err
 	}
 	reply := store.ChatMessage{ID: id.New(), SessionID: sess.ID, Role: store.RoleAssistant, Content: "general kenobi",

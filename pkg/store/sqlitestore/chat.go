@@ -92,15 +92,22 @@ func (s *Store) GetSession(ctx context.Context, sessionID string) (store.ChatSes
 	return c, nil
 }
 
-// LoadConversation returns a session and its newest n messages, oldest first, from one snapshot.
-func (s *Store) LoadConversation(ctx context.Context, sessionID string, n int) (store.ChatSession, []store.ChatMessage, error) {
-	var c store.ChatSession
-	var msgs []store.ChatMessage
+// LoadConversation returns a session, its newest n messages (oldest first) and its twin's person with
+// the blocks between them and the session's owner, from one read transaction.
+func (s *Store) LoadConversation(ctx context.Context, sessionID string, n int) (store.Conversation, error) {
+	var c store.Conversation
 	err := s.r.tx(ctx, func(t *txn) error {
 		var err error
-		c, err = scanSession(t.queryRow(`SELECT `+sessionCols+` FROM chat_sessions WHERE id = ?`, sessionID))
+		c.Session, err = scanSession(t.queryRow(`SELECT `+sessionCols+` FROM chat_sessions WHERE id = ?`, sessionID))
 		if errors.Is(err, sql.ErrNoRows) {
 			return store.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		c.Twin, err = scanUser(extraCols{t.queryRow(twinQuery, c.Session.TwinID, c.Session.OwnerID), []any{&c.Blocked}})
+		if errors.Is(err, sql.ErrNoRows) {
+			c.Twin, c.Blocked, err = store.User{}, false, nil
 		}
 		if err != nil || n <= 0 {
 			return err
@@ -110,14 +117,14 @@ func (s *Store) LoadConversation(ctx context.Context, sessionID string, n int) (
 		if err != nil {
 			return err
 		}
-		msgs, err = scanMessages(rows, n)
+		c.Messages, err = scanMessages(rows, n)
 		return err
 	})
 	if err != nil {
-		return store.ChatSession{}, nil, fmt.Errorf("load conversation %s: %w", sessionID, err)
+		return store.Conversation{}, fmt.Errorf("load conversation %s: %w", sessionID, err)
 	}
-	slices.Reverse(msgs)
-	return c, msgs, nil
+	slices.Reverse(c.Messages)
+	return c, nil
 }
 
 // ListSessions lists a user's sessions, most recently updated first.

@@ -180,7 +180,7 @@ var stressOps = []stressOp{
 		var err error
 		switch rnd.IntN(10) {
 		case 0:
-			_, _, err = s.LoadConversation(ctx, sess, 10)
+			_, err = s.LoadConversation(ctx, sess, 10)
 		case 1:
 			_, err = s.ListMessages(ctx, sess, "", 5)
 		case 2:

@@ -107,10 +107,7 @@ func (s *Store) GetUser(ctx context.Context, userID string) (store.User, error) 
 // query; ErrNotFound if there is no user twinID.
 func (s *Store) GetTwin(ctx context.Context, twinID, viewerID string) (store.User, bool, error) {
 	var blocked bool
-	row := s.r.queryRow(ctx, `SELECT `+userCols+`, ?2 <> ?1 AND (
-			EXISTS (SELECT 1 FROM blocks WHERE blocker_id = ?1 AND blocked_id = ?2)
-			OR EXISTS (SELECT 1 FROM blocks WHERE blocker_id = ?2 AND blocked_id = ?1))
-		FROM users WHERE id = ?1`, twinID, viewerID)
+	row := s.r.queryRow(ctx, twinQuery, twinID, viewerID)
 	u, err := scanUser(extraCols{row, []any{&blocked}})
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.User{}, false, fmt.Errorf("get twin %s: %w", twinID, store.ErrNotFound)
@@ -120,6 +117,12 @@ func (s *Store) GetTwin(ctx context.Context, twinID, viewerID string) (store.Use
 	}
 	return u, blocked, nil
 }
+
+// twinQuery reads the user ?1 and whether ?1 and the user ?2 (another person) blocked each other.
+const twinQuery = `SELECT ` + userCols + `, ?2 <> ?1 AND (
+		EXISTS (SELECT 1 FROM blocks WHERE blocker_id = ?1 AND blocked_id = ?2)
+		OR EXISTS (SELECT 1 FROM blocks WHERE blocker_id = ?2 AND blocked_id = ?1))
+	FROM users WHERE id = ?1`
 
 // extraCols scans a row of userCols followed by more columns: scanUser fills the user, dest the rest.
 type extraCols struct {

@@ -105,7 +105,7 @@ func TestWALStaysBounded(t *testing.T) {
 				if !writing() {
 					time.Sleep(100 * time.Millisecond) // one reader goes on while idle, slowly
 				}
-				if _, _, err := s.LoadConversation(ctx, sessions[(r+n)%len(sessions)].ID, 40); err != nil {
+				if _, err := s.LoadConversation(ctx, sessions[(r+n)%len(sessions)].ID, 40); err != nil {
 					t.Errorf("LoadConversation: %v", err)
 					return
 				}

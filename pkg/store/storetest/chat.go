@@ -138,7 +138,7 @@ func testChatSessions(t *testing.T, s store.Store) {
 		check(t, s.DeleteSession(ctx, c.ID), "DeleteSession")
 		_, err := s.GetSession(ctx, c.ID)
 		wantErr(t, err, store.ErrNotFound, "GetSession after delete")
-		_, _, err = s.LoadConversation(ctx, c.ID, 10)
+		_, err = s.LoadConversation(ctx, c.ID, 10)
 		wantErr(t, err, store.ErrNotFound, "LoadConversation after delete")
 		p, err := s.ListMessages(ctx, c.ID, "", 10)
 		check(t, err, "ListMessages after delete")
@@ -175,20 +175,49 @@ func testMessages(t *testing.T, s store.Store) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				gotSession, got, err := s.LoadConversation(ctx, c.ID, tt.n)
+				got, err := s.LoadConversation(ctx, c.ID, tt.n)
 				check(t, err, "LoadConversation")
-				same(t, gotSession, c, normSession, "LoadConversation session")
-				same(t, got, tt.want, normMessages, "LoadConversation messages")
+				same(t, got.Session, c, normSession, "LoadConversation session")
+				same(t, got.Messages, tt.want, normMessages, "LoadConversation messages")
 			})
 		}
 		empty := createSession(t, s, id.New(), at(0))
-		gotSession, got, err := s.LoadConversation(ctx, empty.ID, 10)
+		got, err := s.LoadConversation(ctx, empty.ID, 10)
 		check(t, err, "LoadConversation of an empty session")
-		if gotSession.ID != empty.ID || len(got) != 0 {
-			t.Errorf("LoadConversation of an empty session = %s, %d messages; want %s, none", gotSession.ID, len(got), empty.ID)
+		if got.Session.ID != empty.ID || len(got.Messages) != 0 {
+			t.Errorf("LoadConversation of an empty session = %s, %d messages; want %s, none", got.Session.ID, len(got.Messages), empty.ID)
 		}
-		_, _, err = s.LoadConversation(ctx, id.New(), 10)
+		if got.Twin.ID != "" || got.Blocked {
+			t.Errorf("LoadConversation of a session whose twin's person does not exist: twin %q, blocked %v; want none", got.Twin.ID, got.Blocked)
+		}
+		_, err = s.LoadConversation(ctx, id.New(), 10)
 		wantErr(t, err, store.ErrNotFound, "LoadConversation unknown")
+	})
+	t.Run("load conversation reads the twin and the blocks", func(t *testing.T) {
+		owner, twin := createUser(t, s, "Owner"), createUser(t, s, "Twin")
+		c := newSession(owner.ID, at(0))
+		c.TwinID = twin.ID
+		check(t, s.CreateSession(ctx, c), "CreateSession")
+		own := createSession(t, s, owner.ID, at(0))
+		load := func(sessionID string, want store.User, blocked bool) {
+			t.Helper()
+			got, err := s.LoadConversation(ctx, sessionID, 10)
+			check(t, err, "LoadConversation")
+			same(t, got.Twin, want, normUser, "LoadConversation twin")
+			if got.Blocked != blocked {
+				t.Errorf("LoadConversation of %s with %s's twin: blocked = %v, want %v", got.Session.OwnerID, want.Nickname, got.Blocked, blocked)
+			}
+		}
+		load(c.ID, twin, false)
+		load(own.ID, owner, false)
+		check(t, s.PutBlock(ctx, store.Block{BlockerID: owner.ID, BlockedID: id.New(), CreatedAt: at(0)}), "PutBlock of someone else")
+		load(c.ID, twin, false)
+		check(t, s.PutBlock(ctx, store.Block{BlockerID: twin.ID, BlockedID: owner.ID, CreatedAt: at(0)}), "PutBlock")
+		load(c.ID, twin, true)
+		load(own.ID, owner, false)
+		check(t, s.DeleteBlock(ctx, twin.ID, owner.ID), "DeleteBlock")
+		check(t, s.PutBlock(ctx, store.Block{BlockerID: owner.ID, BlockedID: twin.ID, CreatedAt: at(0)}), "PutBlock by the owner")
+		load(c.ID, twin, true)
 	})
 	t.Run("put message idempotent", func(t *testing.T) {
 		c := createSession(t, s, id.New(), at(0))
@@ -264,9 +293,9 @@ func testMessages(t *testing.T, s store.Store) {
 		check(t, err, "GetSession")
 		same(t, got, want, normSession, "session after a turn without summary")
 
-		_, msgs, err := s.LoadConversation(ctx, c.ID, 10)
+		conv, err := s.LoadConversation(ctx, c.ID, 10)
 		check(t, err, "LoadConversation")
-		same(t, msgs, []store.ChatMessage{user, reply, next}, normMessages, "messages after CompleteTurn")
+		same(t, conv.Messages, []store.ChatMessage{user, reply, next}, normMessages, "messages after CompleteTurn")
 	})
 	t.Run("complete turn retried", func(t *testing.T) {
 		c := createSession(t, s, id.New(), at(0))

@@ -78,7 +78,7 @@ func wantGone(tb testing.TB, s store.Store, sessionID, what string) {
 	tb.Helper()
 	_, err := s.GetSession(ctx, sessionID)
 	wantErr(tb, err, store.ErrNotFound, "GetSession of "+what)
-	_, _, err = s.LoadConversation(ctx, sessionID, 10)
+	_, err = s.LoadConversation(ctx, sessionID, 10)
 	wantErr(tb, err, store.ErrNotFound, "LoadConversation of "+what)
 	if p, err := s.ListMessages(ctx, sessionID, "", 10); err != nil || len(p.Items) != 0 {
 		tb.Errorf("ListMessages of %s = %d messages, %v; want none", what, len(p.Items), err)
@@ -172,10 +172,10 @@ func testErase(t *testing.T, s store.Store) {
 			}
 			_, err = s.GetLoginSession(ctx, p.login.TokenHash)
 			check(t, err, "GetLoginSession")
-			_, msgs, err := s.LoadConversation(ctx, p.session.ID, 10)
+			conv, err := s.LoadConversation(ctx, p.session.ID, 10)
 			check(t, err, "LoadConversation")
-			if len(msgs) != 2 {
-				t.Errorf("LoadConversation = %d messages, want 2", len(msgs))
+			if len(conv.Messages) != 2 {
+				t.Errorf("LoadConversation = %d messages, want 2", len(conv.Messages))
 			}
 		}
 		sessions := collect(t, 10, func(cur string) (store.Page[store.ChatSession], error) {
@@ -187,10 +187,10 @@ func testErase(t *testing.T, s store.Store) {
 		if !slices.Equal(got, want) {
 			t.Errorf("ListSessions of kept = %v, want their own and the one with third's twin %v", got, want)
 		}
-		c, msgs, err := s.LoadConversation(ctx, keptWithThird.ID, 10)
+		conv, err := s.LoadConversation(ctx, keptWithThird.ID, 10)
 		check(t, err, "LoadConversation of a session with a twin not erased")
-		if c.OwnerID != k || c.TwinID != th || len(msgs) != 2 {
-			t.Errorf("LoadConversation = owner %s, twin %s, %d messages; want %s, %s, 2", c.OwnerID, c.TwinID, len(msgs), k, th)
+		if c := conv.Session; c.OwnerID != k || c.TwinID != th || len(conv.Messages) != 2 {
+			t.Errorf("LoadConversation = owner %s, twin %s, %d messages; want %s, %s, 2", c.OwnerID, c.TwinID, len(conv.Messages), k, th)
 		}
 		checkRanked(t, k, listMatches(t, s, k, 10), map[string]int{th: 70})
 		checkRanked(t, th, listMatches(t, s, th, 10), map[string]int{k: 70})
