@@ -30,6 +30,7 @@ required=(
 	"SAM translator on template.yaml|$module/infra/template|TestSAMTranslator"
 	"browser journey on make run|$e2e|TestBrowserJourneyLocal"
 	"browser journey on make gateway|$e2e|TestBrowserJourneyGateway"
+	"first run to a first match on make run|$e2e|TestBrowserFirstRunLocal"
 	"markup shown as text on make run|$e2e|TestBrowserMarkupLocal"
 )
 

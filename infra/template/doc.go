@@ -1,4 +1,4 @@
-// Package tmplcheck holds the checks of template.yaml, run by `go test` (and so by `make test`):
+// Package template holds the checks of template.yaml, run by `go test` (and so by `make test`):
 // cfn-lint, the AWS SAM translator (translate.py, offline), and this project's rules on the
 // CloudFormation the translator produces: Go bootstraps on arm64, a functions/<name> package for every
 // function, the table's fixed schema, queue redrive and visibility, least privilege, and no secret in
@@ -16,4 +16,4 @@
 //
 // Each check is proven by mutations of a copy of template.yaml (every route removed in turn, every
 // variable renamed in turn, the chat stream's route removed): each must make its check fail.
-package tmplcheck
+package template

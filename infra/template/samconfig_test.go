@@ -1,4 +1,4 @@
-package tmplcheck
+package template
 
 import (
 	"os"
