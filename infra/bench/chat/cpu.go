@@ -45,6 +45,9 @@ func startServer(path string, n int, profile string) (*serverProcess, error) {
 		return nil, err
 	}
 	cmd := exec.Command(exe, "-serve", path, "-serve-people", fmt.Sprint(n), "-serve-profile", profile)
+	if serverProcs > 0 {
+		cmd.Env = append(os.Environ(), fmt.Sprintf("GOMAXPROCS=%d", serverProcs))
+	}
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -259,6 +262,8 @@ const cpuMethod = "Server CPU per turn: the same routes (own twin, offline model
 var (
 	cpuRuns       int
 	serverProfile string
+	// serverProcs, when positive, is the server process's GOMAXPROCS (as the functions' environment sets it).
+	serverProcs int
 )
 
 // cpuBoth measures the server's CPU per turn with clients clients and with one.
@@ -294,7 +299,11 @@ func (c cpuRun) label() string {
 	if c.clients == 1 {
 		clients = "1 client (as on Lambda: one request at a time)"
 	}
-	return fmt.Sprintf("own twin, %s, %d turns, server process user+system, median of %d runs (min-max)", clients, c.turns, len(c.perTurn))
+	procs := ""
+	if serverProcs > 0 {
+		procs = fmt.Sprintf(", GOMAXPROCS=%d", serverProcs)
+	}
+	return fmt.Sprintf("own twin, %s, %d turns, server process user+system%s, median of %d runs (min-max)", clients, c.turns, procs, len(c.perTurn))
 }
 
 func (c cpuRun) median() time.Duration { return c.perTurn[len(c.perTurn)/2] }

@@ -57,6 +57,7 @@ func main() {
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.IntVar(&cpuRuns, "cpu-runs", 3, "runs of the server CPU measurement, each on a fresh server")
 	flag.StringVar(&serverProfile, "server-cpuprofile", "", "write the server process's CPU profile of the first saturated CPU run to this file")
+	flag.IntVar(&serverProcs, "server-gomaxprocs", 0, "run the CPU measurement's server process with this GOMAXPROCS (0: Go's default)")
 	cpuOnly := flag.Bool("cpu-only", false, "measure only the server's CPU per turn and print it")
 	serveDB := flag.String("serve", "", "(used by the CPU run) serve the chat routes over this SQLite file")
 	servePeople := flag.Int("serve-people", 1, "(with -serve) people to create")
