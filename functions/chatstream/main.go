@@ -3,35 +3,8 @@
 package main
 
 import (
-	"context"
-	"log/slog"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambdaurl"
-
-	"github.com/secondme/twin/functions/internal/boot"
-	"github.com/secondme/twin/functions/internal/boot/chatboot"
+	"github.com/secondme/twin/functions/app"
+	"github.com/secondme/twin/functions/app/models"
 )
 
-func main() {
-	boot.Logger()
-	if err := run(context.Background(), os.Getenv); err != nil {
-		slog.Error("chatstream function failed to start", "err", err)
-		os.Exit(1)
-	}
-}
-
-// run builds the clients once, from the environment, and streams chat turns behind the public origin
-// (boot.Edge).
-func run(ctx context.Context, getenv func(string) string) error {
-	svc, auth, err := chatboot.Service(ctx, getenv)
-	if err != nil {
-		return err
-	}
-	edge, err := boot.Edge(ctx, getenv)
-	if err != nil {
-		return err
-	}
-	lambdaurl.Start(newHandler(svc, auth, edge))
-	return nil
-}
+func main() { app.Main("chatstream", app.ChatStream, models.All...) }

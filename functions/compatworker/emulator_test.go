@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/secondme/twin/pkg/compat/formula"
 	"github.com/secondme/twin/pkg/rematch"
 	"github.com/secondme/twin/pkg/rematch/rematchtest"
+	"github.com/secondme/twin/pkg/store"
 	"github.com/secondme/twin/pkg/store/dynamostore"
 )
 
@@ -94,4 +96,35 @@ func TestUnderEmulator(t *testing.T) {
 			t.Errorf("Ann lists %+v, %v; want Ben once", page.Items, err)
 		}
 	})
+}
+
+// The people of the fixtures in testdata.
+const (
+	ann = "01M8A4CY44FCM3Z8GV675Z3JNY"
+	ben = "01M8A4CY456EYERJS3HV87X3QV"
+	cat = "01M8A4CY451AVWVYBP842B5SXP"
+)
+
+// seed stores the fixtures' people: discoverable, with shared topics.
+func seed(tb testing.TB, st store.Store) {
+	tb.Helper()
+	now := time.Now().UTC()
+	for _, p := range []struct{ id, nick string }{{ann, "Ann"}, {ben, "Ben"}, {cat, "Cat"}} {
+		u := store.User{ID: p.id, Nickname: p.nick, Discoverable: true, ProfileVersion: 1, ProfileChangedAt: now, CreatedAt: now, UpdatedAt: now,
+			Shades: []store.Shade{{ID: p.id, Name: "Music", Confidence: store.ConfidenceHigh,
+				Public: &store.PublicShade{Name: "Music", Description: p.nick + " plays jazz piano.", Topics: []string{"jazz", "piano"}}}}}
+		if err := st.CreateUser(context.Background(), u); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// failedIDs are the message ids a batch response reports, sorted.
+func failedIDs(resp events.SQSEventResponse) []string {
+	var ids []string
+	for _, f := range resp.BatchItemFailures {
+		ids = append(ids, f.ItemIdentifier)
+	}
+	slices.Sort(ids)
+	return ids
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secondme/twin/functions/app"
 	"github.com/secondme/twin/infra/dynamotest"
 	"github.com/secondme/twin/infra/lambdatest"
 	"github.com/secondme/twin/pkg/id"
@@ -46,10 +47,10 @@ func TestUnderEmulator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	invoke := func(t *testing.T) result {
+	invoke := func(t *testing.T) app.NightlyResult {
 		t.Helper()
 		out := emu.Invoke(t, event)
-		var r result
+		var r app.NightlyResult
 		if err := json.Unmarshal(out, &r); err != nil || r.Indexed == 0 {
 			t.Fatalf("response %s, want the run's figures", out)
 		}

@@ -2,21 +2,24 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"path/filepath"
 	"sync"
 	"time"
 
+	"github.com/secondme/twin/functions/app"
+	"github.com/secondme/twin/functions/app/models"
+	"github.com/secondme/twin/infra/demo"
 	"github.com/secondme/twin/infra/devserver"
 	"github.com/secondme/twin/pkg/api"
-	"github.com/secondme/twin/pkg/api/usersapi"
-	"github.com/secondme/twin/pkg/fault"
+	"github.com/secondme/twin/pkg/api/authapi"
+	"github.com/secondme/twin/pkg/auth"
 	"github.com/secondme/twin/pkg/queue"
 	"github.com/secondme/twin/pkg/queue/memqueue"
 	"github.com/secondme/twin/pkg/store/sqlitestore"
@@ -25,27 +28,12 @@ import (
 // drainTimeout bounds the graceful shutdown: in-flight requests, background tasks and queued jobs.
 const drainTimeout = 15 * time.Second
 
-// webhookPath authenticates by its signature, so the same-origin check does not apply to it.
-const webhookPath = "/api/webhooks/secondme"
-
-// groups wire the route groups into the stack, in this order: a group that provides something to
-// others (auth: s.auth and s.sync; matches: s.rematch, s.jobs and s.nightly) comes before the groups
-// that use it. matches and auth need each other: whichever comes first gets a late-bound s.auth or
-// s.rematch (lateAuth, lateRematch) that reaches the real one once it is set. Each owner adds one line
-// here and keeps the rest in infra/local/<topic>.go.
-var groups = []func(ctx context.Context, s *stack) error{
-	wireMatches,
-	wireAuth,
-	wireUsers,
-	wireChat,
-	wireWeb,
-}
-
-// config is the local stack's configuration, from flags and the environment.
+// config is where the local stack listens and keeps its data, from flags and infra/devserver; the
+// application's own settings are app.Config.
 type config struct {
 	// addr is where the server listens: ADDR, else 127.0.0.1:PORT (PORT defaults to 8080).
 	addr string
-	// dataDir holds the SQLite database and other local state: DATA_DIR, default ./.data.
+	// dataDir holds the SQLite database and the sealing key: DATA_DIR, default ./.data.
 	dataDir string
 	// rematchOnce runs the nightly rematch once instead of serving (-rematch-once).
 	rematchOnce bool
@@ -64,121 +52,178 @@ func configFrom(args []string, getenv func(string) string) (config, error) {
 	return config{addr: addr, dataDir: devserver.DataDir(getenv), rematchOnce: *rematchOnce}, nil
 }
 
-// stack is the local stack being assembled: what the route groups share. Fields marked "set by"
-// are filled in by the group that provides them.
+// stack is the local stack: the App of functions/app over the local adapters, and every function's
+// routes on one router.
 type stack struct {
-	getenv  func(string) string
-	dataDir string
-	// baseURL is where browsers reach the server, such as http://127.0.0.1:8080.
-	baseURL string
-	store   *sqlitestore.Store
-	queue   *memqueue.Queue
-	router  *api.Router
-
-	// auth finds the signed-in person; set by the auth group.
-	auth api.Authenticator
-	// sync re-imports a person from SecondMe; set by the auth group.
-	sync usersapi.Syncer
-	// rematch schedules compatibility jobs for a person; set by the matches group.
-	rematch usersapi.Rematcher
-	// jobs runs the queue's jobs; set by the matches group.
-	jobs queue.Handler
-	// nightly runs the nightly rematch once (make rematch); set by the matches group.
-	nightly func(ctx context.Context) error
+	app    *app.App
+	store  *sqlitestore.Store
+	queue  *memqueue.Queue
+	router *api.Router
+	// handle is what the queue's workers run: the compat worker's Handle.
+	handle queue.Handler
 
 	bgCtx   context.Context
 	bgStop  context.CancelFunc
 	bg      sync.WaitGroup
-	closers []func(ctx context.Context) error
+	closers []func() error
 }
 
-// background runs f until the stack shuts down (after in-flight requests have finished); f must
-// return soon after its context ends. A ticker in place of EventBridge is one such task.
-func (s *stack) background(f func(ctx context.Context)) {
+// newStack builds the App with the local adapters: SQLite in dataDir, the in-process queue whose
+// jobs the compat worker runs, the sealing key kept in dataDir/sealing.key, the secrets of the
+// environment (SECONDME_CLIENT_SECRET, OIDC_CLIENT_SECRET, SECONDME_WEBHOOK_SECRET) and, when
+// OIDC_ISSUER is unset, the demo's mock OpenID Connect provider (infra/demo), where login_hint=<persona
+// id> signs in as that demo persona and login_hint=new:<nickname> signs up a new person. This server is
+// the public origin (PUBLIC_URL) and the sign-in callback of SecondMe and OIDC. On an error, what
+// was built is shut down.
+func newStack(ctx context.Context, lc config, baseURL string, getenv func(string) string) (_ *stack, err error) {
+	cfg, err := app.Load(getenv, models.All...)
+	if err != nil {
+		return nil, err
+	}
+	s := &stack{router: api.NewRouter()}
+	s.bgCtx, s.bgStop = context.WithCancel(context.Background())
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, s.shutdown())
+		}
+	}()
+	if s.store, err = sqlitestore.Open(ctx, filepath.Join(lc.dataDir, "secondme.db")); err != nil {
+		return nil, err
+	}
+	key, err := auth.LoadOrCreateKeyFile(filepath.Join(lc.dataDir, "sealing.key"))
+	if err != nil {
+		return nil, err
+	}
+	secrets := app.SecretMap{app.SecretSealingKey: hex.EncodeToString(key)}
+	for k, v := range cfg.Secrets {
+		secrets[k] = v
+	}
+	cfg.PublicURL = baseURL
+	cfg.SecondMe.RedirectURL = baseURL + "/api/auth/callback"
+	cfg.OIDC.RedirectURL = cfg.SecondMe.RedirectURL
+	personas, err := demo.Personas()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.OIDC.Issuer == "" {
+		mock, err := demo.StartProvider(personas)
+		if err != nil {
+			return nil, err
+		}
+		s.closers = append(s.closers, mock.Close)
+		cfg.OIDC.Issuer, cfg.OIDC.ClientID, secrets[app.SecretOIDCClient] = mock.Issuer(), mock.ClientID, mock.ClientSecret
+		slog.InfoContext(ctx, "mock OpenID Connect provider ready", "issuer", mock.Issuer())
+	}
+
+	// The in-process queue's jobs are the compat worker's, and the worker sends its fan-out to the
+	// queue: the queue runs s.handle, set to the worker's Handle once the worker is built.
+	s.queue = memqueue.New(func(ctx context.Context, body []byte) error { return s.handle(ctx, body) }, memqueue.Config{})
+	fanout := &fanoutSender{q: s.queue}
+	s.app = app.New(cfg, app.Deps{Store: s.store, Queue: fanout, Secrets: secrets, Logger: slog.Default()})
+	worker, err := s.app.Worker(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.handle, fanout.handle = worker.Handle, worker.Handle
+
+	err = s.app.Register(ctx, s.router, app.UsersRoutes, app.AuthRoutes, app.ChatRoutes, app.ChatStreamRoutes, app.MatchesRoutes, app.WebRoutes)
+	if err != nil {
+		return nil, err
+	}
+	// Local only: the demo personas (seeded once, kept across restarts) and their list.
+	rematcher, err := s.app.Rematcher()
+	if err != nil {
+		return nil, err
+	}
+	n, err := demo.Seed(ctx, s.store, rematcher, personas)
+	if err != nil {
+		return nil, err
+	}
+	s.router.Handle("GET /local/personas", demo.PersonaList(personas))
+	slog.InfoContext(ctx, "local stack ready", "provider", cfg.Model.Provider.Name, "secondme_twins", cfg.Model.SecondMeTwins,
+		"personas", len(personas), "created", n, "nightly_interval", cfg.NightlyInterval)
+	return s, nil
+}
+
+// nightlyEvery runs the nightly rematch every interval in place of EventBridge, until shutdown.
+func (s *stack) nightlyEvery(interval time.Duration) error {
+	nightly, err := s.app.Nightly(patientSender{s.queue})
+	if err != nil {
+		return err
+	}
 	s.bg.Add(1)
 	go func() {
 		defer s.bg.Done()
-		f(s.bgCtx)
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.bgCtx.Done():
+				return
+			case <-t.C:
+				if _, err := nightly.Run(s.bgCtx); err != nil && s.bgCtx.Err() == nil {
+					slog.ErrorContext(s.bgCtx, "nightly rematch failed", "err", err)
+				}
+			}
+		}
 	}()
+	return nil
 }
 
-// onClose registers a cleanup that runs at shutdown, after the queue has drained, in reverse order
-// of registration, before the store closes.
-func (s *stack) onClose(f func(ctx context.Context) error) { s.closers = append(s.closers, f) }
-
-// lateAuth is s.auth until the auth group sets it, for a group wired before (matches, which provides
-// the rematch hook auth uses): at request time it asks whatever authenticator the stack holds then.
-type lateAuth struct{ s *stack }
-
-func (l *lateAuth) Authenticate(w http.ResponseWriter, r *http.Request) (string, error) {
-	if a := l.s.auth; a != nil && a != api.Authenticator(l) {
-		return a.Authenticate(w, r)
+// rematchOnce is make rematch: one nightly pass that computes every pair before it returns.
+func (s *stack) rematchOnce(ctx context.Context) error {
+	nightly, err := s.app.Nightly(inlineSender(s.handle))
+	if err != nil {
+		return err
 	}
-	return "", fault.Errorf(fault.CodeUnauthenticated, "sign-in is not wired into the local stack")
-}
-
-// lateRematch is s.rematch until the matches group sets it, for a group wired before: each call goes
-// to the rematch hook the stack holds then.
-type lateRematch struct{ s *stack }
-
-func (l *lateRematch) Rematch(ctx context.Context, userID string) error {
-	if m := l.s.rematch; m != nil && m != usersapi.Rematcher(l) {
-		return m.Rematch(ctx, userID)
-	}
-	return errors.New("matching is not wired into the local stack")
-}
-
-// runJob hands a queued job to the handler the matches group set.
-func (s *stack) runJob(ctx context.Context, body []byte) error {
-	if s.jobs == nil {
-		return errors.New("no job handler is wired into the local stack")
-	}
-	return s.jobs(ctx, body)
+	_, err = nightly.Run(ctx)
+	return err
 }
 
 // run builds the local stack and serves it until ctx ends, then shuts down gracefully: it stops
 // accepting connections, lets in-flight requests, background tasks and queued jobs finish (within
 // drainTimeout) and closes the store. With -rematch-once it runs the nightly rematch instead.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	cfg, err := configFrom(args, getenv)
-	if err != nil {
-		return err
-	}
-	st, err := sqlitestore.Open(ctx, filepath.Join(cfg.dataDir, "secondme.db"))
+	return runWith(ctx, args, getenv, stdout, nil)
+}
+
+// runWith is run; extend, when not nil, changes the stack before it serves (tests add routes and jobs).
+func runWith(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer, extend func(*stack)) error {
+	lc, err := configFrom(args, getenv)
 	if err != nil {
 		return err
 	}
 	var ln net.Listener
-	baseURL := "http://" + cfg.addr
-	if !cfg.rematchOnce {
-		if ln, err = net.Listen("tcp", cfg.addr); err != nil {
-			st.Close()
-			return fmt.Errorf("listen on %s: %w", cfg.addr, err)
+	baseURL := "http://" + lc.addr
+	if !lc.rematchOnce {
+		if ln, err = net.Listen("tcp", lc.addr); err != nil {
+			return fmt.Errorf("listen on %s: %w", lc.addr, err)
 		}
+		defer ln.Close() // in case Serve never ran
 		baseURL = devserver.BrowserURL(ln.Addr())
 	}
-	s := &stack{getenv: getenv, dataDir: cfg.dataDir, baseURL: baseURL, store: st, router: api.NewRouter()}
-	s.bgCtx, s.bgStop = context.WithCancel(context.Background())
-	s.queue = memqueue.New(s.runJob, memqueue.Config{})
-	s.auth, s.rematch = &lateAuth{s}, &lateRematch{s}
-	s.router.HandleFunc("GET /api/health", api.Health)
-
-	serveErr := make(chan error, 1)
+	s, err := newStack(ctx, lc, baseURL, getenv)
+	if err != nil {
+		return err
+	}
+	if extend != nil {
+		extend(s)
+	}
 	err = func() error {
-		for _, wire := range groups {
-			if err := wire(ctx, s); err != nil {
-				return err
-			}
+		if lc.rematchOnce {
+			return s.rematchOnce(ctx)
 		}
-		if cfg.rematchOnce {
-			if s.nightly == nil {
-				return errors.New("-rematch-once: the matches group is not wired into the local stack")
-			}
-			return s.nightly(ctx)
+		edge, err := s.app.Edge(ctx)
+		if err != nil {
+			return err
 		}
-		srv := newServer(api.Wrap(s.router, api.Edge{PublicURL: s.baseURL}, webhookPath), localTimeouts)
+		if err := s.nightlyEvery(s.app.Config().NightlyInterval); err != nil {
+			return err
+		}
+		srv := newServer(api.Wrap(s.router, edge, authapi.WebhookPath), localTimeouts)
+		serveErr := make(chan error, 1)
 		go func() { serveErr <- srv.Serve(ln) }()
-		fmt.Fprintf(stdout, "Second Me is running at %s\n", s.baseURL)
+		fmt.Fprintf(stdout, "Second Me is running at %s\n", baseURL)
 		select {
 		case <-ctx.Done():
 		case err := <-serveErr:
@@ -193,9 +238,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 		return nil
 	}()
-	if ln != nil {
-		ln.Close() // in case Serve never ran
-	}
 	return errors.Join(err, s.shutdown())
 }
 
@@ -205,10 +247,15 @@ func (s *stack) shutdown() error {
 	defer cancel()
 	s.bgStop()
 	s.bg.Wait()
-	errs := []error{s.queue.Close(ctx)}
-	for i := len(s.closers) - 1; i >= 0; i-- {
-		errs = append(errs, s.closers[i](ctx))
+	var errs []error
+	if s.queue != nil {
+		errs = append(errs, s.queue.Close(ctx))
 	}
-	errs = append(errs, s.store.Close())
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		errs = append(errs, s.closers[i]())
+	}
+	if s.store != nil {
+		errs = append(errs, s.store.Close())
+	}
 	return errors.Join(errs...)
 }

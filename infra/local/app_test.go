@@ -19,21 +19,24 @@ import (
 	"github.com/secondme/twin/pkg/store/sqlitestore"
 )
 
-// app is one running local stack.
-type app struct {
+// running is one running local stack.
+type running struct {
 	url  string
 	stop func() error
 }
 
 // startApp runs the local stack on a free port over dataDir and returns once it prints its URL.
-func startApp(tb testing.TB, dataDir string) *app {
+func startApp(tb testing.TB, dataDir string) *running { return startAppWith(tb, dataDir, nil) }
+
+// startAppWith is startApp with extend changing the stack before it serves.
+func startAppWith(tb testing.TB, dataDir string, extend func(*stack)) *running {
 	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	env := map[string]string{"PORT": "0", "DATA_DIR": dataDir}
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		err := run(ctx, nil, func(k string) string { return env[k] }, pw)
+		err := runWith(ctx, nil, func(k string) string { return env[k] }, pw, extend)
 		pw.Close()
 		done <- err
 	}()
@@ -63,7 +66,7 @@ func startApp(tb testing.TB, dataDir string) *app {
 		tb.Fatal("the local stack did not start within 30s")
 	}
 	stopped := false
-	a := &app{url: url, stop: func() error {
+	a := &running{url: url, stop: func() error {
 		if stopped {
 			return nil
 		}
@@ -75,7 +78,7 @@ func startApp(tb testing.TB, dataDir string) *app {
 	return a
 }
 
-func (a *app) get(tb testing.TB, path string) (int, []byte) {
+func (a *running) get(tb testing.TB, path string) (int, []byte) {
 	tb.Helper()
 	resp, err := http.Get(a.url + path)
 	if err != nil {
@@ -222,8 +225,8 @@ type slowGroup struct {
 	queue   func(ctx context.Context, bodies ...[]byte) error
 }
 
-func (g *slowGroup) wire(ctx context.Context, s *stack) error {
-	s.jobs = func(ctx context.Context, body []byte) error {
+func (g *slowGroup) wire(s *stack) {
+	s.handle = func(ctx context.Context, body []byte) error {
 		if strings.HasPrefix(string(body), "slow-") {
 			time.Sleep(100 * time.Millisecond)
 			g.jobs.Add(1)
@@ -237,16 +240,11 @@ func (g *slowGroup) wire(ctx context.Context, s *stack) error {
 		api.WriteJSON(w, http.StatusOK, map[string]string{"done": "yes"})
 		return nil
 	})
-	return nil
 }
 
 func TestShutdownDrainsRequestsAndJobs(t *testing.T) {
 	g := &slowGroup{started: make(chan struct{})}
-	saved := groups
-	groups = append(append([]func(context.Context, *stack) error(nil), groups...), g.wire)
-	t.Cleanup(func() { groups = saved })
-
-	a := startApp(t, t.TempDir())
+	a := startAppWith(t, t.TempDir(), g.wire)
 	if err := g.queue(context.Background(), []byte("slow-1"), []byte("slow-2"), []byte("slow-3")); err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,7 @@ type chatClient struct {
 }
 
 // signInAs signs a browser in through the mock OpenID Connect provider (a persona id or new:<nickname>).
-func signInAs(t *testing.T, a *app, hint string) *chatClient {
+func signInAs(t *testing.T, a *running, hint string) *chatClient {
 	t.Helper()
 	c := &chatClient{t: t, base: a.url, c: browser(t)}
 	resp, err := c.c.Get(a.url + "/api/auth/login?provider=oidc&returnTo=%2Fapi%2Fuser%2Finfo&login_hint=" + url.QueryEscape(hint))

@@ -17,14 +17,14 @@ import (
 )
 
 // anonymous is a browser of the local stack that has not signed in.
-func anonymous(t *testing.T, a *app) *chatClient {
+func anonymous(t *testing.T, a *running) *chatClient {
 	return &chatClient{t: t, base: a.url, c: browser(t)}
 }
 
 // lifecycle walks one person's account over HTTP: profile, shades, the discoverable switch, a block,
 // a chat, matches (waited for when wantMatches), export and erase. It returns what the export named
 // (ids and identity subjects) and the unique text it wrote, all of which must be gone after the erase.
-func lifecycle(t *testing.T, a *app, me *chatClient, other string, wantMatches bool) []string {
+func lifecycle(t *testing.T, a *running, me *chatClient, other string, wantMatches bool) []string {
 	t.Helper()
 	anon := anonymous(t, a)
 	marker := "Marker" + strings.ToUpper(me.id[len(me.id)-8:])

@@ -38,9 +38,9 @@ type envReads map[string]map[string]bool
 //   - a string literal (or a constant naming one) passed to a getenv-like call: a call of an identifier
 //     or selector named getenv, Getenv or LookupEnv;
 //   - a variable-shaped literal inside a function that makes such a call (tables of names read in a
-//     loop, as rematch.SettingsFrom and llm.ConfigFrom have, or helpers like chat's num("CHAT_HISTORY"));
-//   - the keys of a package-level map literal whose keys are all variable-shaped (boot's secretFields,
-//     the variables readSecrets looks up).
+//     loop, or helpers like the root's p.int("CHAT_HISTORY", ...));
+//   - the keys of a map literal in a package-level variable whose keys are all variable-shaped (the
+//     root's secretVars; a model provider's Settings and Secrets, which the root reads for it).
 //
 // A function that links the AWS SDK's config loader also reads AWS_ENDPOINT_URL_<SERVICE> for each
 // service client it links.
@@ -115,7 +115,7 @@ func readEnvReads(t *testing.T) envReads {
 	for _, line := range goList("-f", `{{.ImportPath}}|{{join .Deps ","}}`, "./functions/...") {
 		pkg, depList, _ := strings.Cut(line, "|")
 		dir := strings.TrimPrefix(pkg, module+"/")
-		if !strings.HasPrefix(dir, "functions/") || strings.HasPrefix(dir, "functions/internal/") {
+		if !strings.HasPrefix(dir, "functions/") || dir == "functions/app" || strings.HasPrefix(dir, "functions/app/") {
 			continue
 		}
 		reads := map[string]bool{}
@@ -161,13 +161,16 @@ func envReadsOf(files []*ast.File) map[string]bool {
 					if s, ok := stringLit(v); ok && gd.Tok == token.CONST && i < len(vs.Names) {
 						consts[vs.Names[i].Name] = s
 					}
-					if cl, ok := v.(*ast.CompositeLit); ok {
-						if _, isMap := cl.Type.(*ast.MapType); isMap {
-							for _, k := range envMapKeys(cl) {
-								reads[k] = true
+					ast.Inspect(v, func(n ast.Node) bool {
+						if cl, ok := n.(*ast.CompositeLit); ok {
+							if _, isMap := cl.Type.(*ast.MapType); isMap {
+								for _, k := range envMapKeys(cl) {
+									reads[k] = true
+								}
 							}
 						}
-					}
+						return true
+					})
 				}
 			}
 		}

@@ -9,35 +9,38 @@ import (
 	"time"
 )
 
-// attempt makes one request to a provider, passes every piece of text to emit as it arrives and
+// Attempt makes one request to a provider, passes every piece of text to emit as it arrives and
 // returns the name of the model that answered. It marks failures worth a retry with transient.
-type attempt func(ctx context.Context, emit func(string) error) (model string, err error)
+type Attempt func(ctx context.Context, emit func(string) error) (model string, err error)
 
-// policy is what every network provider shares: a deadline for the whole call and one retry.
-type policy struct {
-	provider   string
-	timeout    time.Duration
-	retryDelay time.Duration
+// Policy is what every network provider shares: a deadline for the whole call and one retry.
+type Policy struct {
+	// Provider names the provider in errors and logs.
+	Provider string
+	// Timeout bounds the whole call, its retry included.
+	Timeout time.Duration
+	// RetryDelay is the pause before the one retry.
+	RetryDelay time.Duration
 }
 
-// transientError marks a failure that a second attempt may not meet: a connection error, 408, 429,
+// transientError marks a failure that a second Attempt may not meet: a connection error, 408, 429,
 // 5xx, or a stream that broke before any text came.
 type transientError struct{ err error }
 
 func (e *transientError) Error() string { return e.err.Error() }
 func (e *transientError) Unwrap() error { return e.err }
 
-// transient marks err as worth one retry.
-func transient(err error) error { return &transientError{err: err} }
+// Transient marks err as worth one retry.
+func Transient(err error) error { return &transientError{err: err} }
 
-// isTransient reports whether err was marked by transient.
-func isTransient(err error) bool {
+// IsTransient reports whether err was marked by Transient: a failure worth one retry.
+func IsTransient(err error) bool {
 	var t *transientError
 	return errors.As(err, &t)
 }
 
-// transientStatus reports whether an HTTP status is worth one retry.
-func transientStatus(status int) bool {
+// TransientStatus reports whether an HTTP status is worth one retry.
+func TransientStatus(status int) bool {
 	return status == 408 || status == 429 || status >= 500
 }
 
@@ -47,11 +50,11 @@ type deltaError struct{ err error }
 func (e *deltaError) Error() string { return e.err.Error() }
 func (e *deltaError) Unwrap() error { return e.err }
 
-// generate runs try under the policy: one deadline for the call, one retry of a transient failure
+// Call runs try under the policy: one deadline for the call, one retry of a transient failure
 // when no text has reached onDelta yet (never after), failures wrapped with ErrUnavailable, the
 // caller's cancellation returned as ctx.Err(), onDelta's error returned as is. On failure the Reply
 // holds the text onDelta accepted so far.
-func (p policy) generate(ctx context.Context, onDelta func(string) error, try attempt) (Reply, error) {
+func (p Policy) Call(ctx context.Context, onDelta func(string) error, try Attempt) (Reply, error) {
 	var text strings.Builder
 	emitted := false
 	emit := func(s string) error {
@@ -67,7 +70,7 @@ func (p policy) generate(ctx context.Context, onDelta func(string) error, try at
 		text.WriteString(s)
 		return nil
 	}
-	dctx, cancel := context.WithTimeout(ctx, p.timeout)
+	dctx, cancel := context.WithTimeout(ctx, p.Timeout)
 	defer cancel()
 	for n := 1; ; n++ {
 		model, err := try(dctx, emit)
@@ -83,18 +86,18 @@ func (p policy) generate(ctx context.Context, onDelta func(string) error, try at
 			return partial, ctx.Err()
 		}
 		if dctx.Err() != nil {
-			return partial, fmt.Errorf("%s: no answer within %s: %w", p.provider, p.timeout, ErrUnavailable)
+			return partial, fmt.Errorf("%s: no answer within %s: %w", p.Provider, p.Timeout, ErrUnavailable)
 		}
-		if n == 1 && !emitted && isTransient(err) {
-			slog.WarnContext(ctx, "llm: retrying after a transient failure", "provider", p.provider, "err", err)
-			if sleep(dctx, p.retryDelay) {
+		if n == 1 && !emitted && IsTransient(err) {
+			slog.WarnContext(ctx, "llm: retrying after a transient failure", "provider", p.Provider, "err", err)
+			if sleep(dctx, p.RetryDelay) {
 				continue
 			}
 			if ctx.Err() != nil {
 				return partial, ctx.Err()
 			}
 		}
-		return partial, fmt.Errorf("%s: %w: %w", p.provider, ErrUnavailable, err)
+		return partial, fmt.Errorf("%s: %w: %w", p.Provider, ErrUnavailable, err)
 	}
 }
 

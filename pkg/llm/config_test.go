@@ -1,37 +1,48 @@
 package llm_test
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/secondme/twin/pkg/llm"
-	_ "github.com/secondme/twin/pkg/llm/offline" // the default model
+	"github.com/secondme/twin/pkg/llm/gemini"
+	"github.com/secondme/twin/pkg/llm/offline"
+	"github.com/secondme/twin/pkg/llm/openai"
+	"github.com/secondme/twin/pkg/llm/secondme"
 )
 
-func TestNewPicksTheProvider(t *testing.T) {
+// providers is the list of the composition root, in its order.
+var providers = []llm.Provider{gemini.Provider, openai.Provider, secondme.Provider, offline.Provider}
+
+func TestChooseAndBuild(t *testing.T) {
 	cases := []struct {
 		name    string
-		cfg     llm.Config
+		pick    string
+		set     llm.Values
 		want    string // the %T of the model
 		wantErr string
 	}{
-		{name: "nothing configured is offline", cfg: llm.Config{}, want: "*offline.Model"},
-		{name: "a Gemini key alone is Gemini", cfg: llm.Config{GeminiAPIKey: "k"}, want: "*llm.gemini"},
-		{name: "an OpenAI base URL alone is OpenAI", cfg: llm.Config{OpenAIBaseURL: "http://127.0.0.1:11434/v1", OpenAIModel: "llama3.2"},
-			want: "*llm.openAI"},
-		{name: "offline wins over a key", cfg: llm.Config{Provider: "offline", GeminiAPIKey: "k"}, want: "*offline.Model"},
-		{name: "secondme's general model is offline", cfg: llm.Config{Provider: "secondme"}, want: "*offline.Model"},
-		{name: "gemini without a key", cfg: llm.Config{Provider: "gemini"}, wantErr: "gemini needs an API key"},
-		{name: "openai without a model", cfg: llm.Config{Provider: "openai"}, wantErr: "openai needs a model name"},
-		{name: "unknown provider", cfg: llm.Config{Provider: "claude"}, wantErr: `unknown provider "claude"`},
-		{name: "bad SecondMe model", cfg: llm.Config{SecondMeTwins: true, SecondMeModel: "gpt"}, wantErr: `secondme model "gpt"`},
+		{name: "nothing configured is offline", want: "*offline.Model"},
+		{name: "a Gemini key alone is Gemini", set: llm.Values{"GEMINI_API_KEY": "k"}, want: "*gemini.gemini"},
+		{name: "an OpenAI base URL alone is OpenAI", set: llm.Values{"OPENAI_BASE_URL": "http://127.0.0.1:11434/v1", "OPENAI_MODEL": "llama3.2"},
+			want: "*openai.openAI"},
+		{name: "offline wins over a key", pick: "offline", set: llm.Values{"GEMINI_API_KEY": "k"}, want: "*offline.Model"},
+		{name: "secondme's general model is offline", pick: "secondme", want: "*offline.Model"},
+		{name: "gemini without a key", pick: "gemini", wantErr: "gemini needs an API key"},
+		{name: "openai without a model", pick: "openai", wantErr: "openai needs a model name"},
+		{name: "unknown provider", pick: "claude", wantErr: `unknown provider "claude" (want gemini, offline, openai, secondme)`},
+		{name: "bad pace", set: llm.Values{"OFFLINE_PACE": "slow"}, wantErr: "OFFLINE_PACE"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			m, err := llm.New(tc.cfg, nil)
+			m, err := func() (llm.Model, error) {
+				p, err := llm.Choose(providers, tc.pick, tc.set)
+				if err != nil {
+					return nil, err
+				}
+				return p.Model(tc.set, llm.Options{})
+			}()
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tc.wantErr)
@@ -39,7 +50,7 @@ func TestNewPicksTheProvider(t *testing.T) {
 				return
 			}
 			if err != nil {
-				t.Fatalf("New: %v", err)
+				t.Fatal(err)
 			}
 			if got := fmt.Sprintf("%T", m); got != tc.want {
 				t.Errorf("model = %s, want %s", got, tc.want)
@@ -48,56 +59,10 @@ func TestNewPicksTheProvider(t *testing.T) {
 	}
 }
 
-func TestSecondMeEnabled(t *testing.T) {
-	for _, tc := range []struct {
-		cfg  llm.Config
-		want bool
-	}{
-		{llm.Config{}, false},
-		{llm.Config{Provider: "secondme"}, true},
-		{llm.Config{Provider: "gemini", SecondMeTwins: true}, true},
-	} {
-		if got := tc.cfg.SecondMeEnabled(); got != tc.want {
-			t.Errorf("%+v.SecondMeEnabled() = %v, want %v", tc.cfg, got, tc.want)
-		}
-	}
-}
-
-func TestNewDefaultModelAnswersOffline(t *testing.T) {
-	reply, err := newModel(t, llm.Config{}).Generate(context.Background(), chatRequest, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reply.Offline || reply.Model != llm.ModelOffline {
-		t.Errorf("reply = %+v, want the offline model's", reply)
-	}
-}
-
-func TestConfigFrom(t *testing.T) {
-	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-	got, err := llm.ConfigFrom(env(map[string]string{
-		"LLM_PROVIDER": "gemini", "GEMINI_API_KEY": "k", "LLM_TIMEOUT": "2s",
-		"OFFLINE_PACE": "25ms", "LLM_SECONDME_TWINS": "true",
-	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Provider != "gemini" || got.GeminiAPIKey != "k" || got.Timeout != 2*time.Second ||
-		got.OfflinePace != 25*time.Millisecond || !got.SecondMeTwins {
-		t.Errorf("ConfigFrom = %+v, want every variable read", got)
-	}
-	bad := []struct {
-		name string
-		env  map[string]string
-	}{
-		{"LLM_TIMEOUT", map[string]string{"LLM_TIMEOUT": "soon"}},
-		{"LLM_TIMEOUT", map[string]string{"LLM_TIMEOUT": "0s"}},
-		{"OFFLINE_PACE", map[string]string{"OFFLINE_PACE": "-1ms"}},
-		{"LLM_SECONDME_TWINS", map[string]string{"LLM_SECONDME_TWINS": "maybe"}},
-	}
-	for _, tt := range bad {
-		if _, err := llm.ConfigFrom(env(tt.env)); err == nil || !strings.Contains(err.Error(), tt.name) {
-			t.Errorf("ConfigFrom(%v) = %v, want an error naming %s", tt.env, err, tt.name)
+func TestSecondMeModel(t *testing.T) {
+	for model, ok := range map[string]bool{"": true, "secondme/nano": true, "secondme/pro": true, "gpt": false} {
+		if err := (llm.SecondMeConfig{Model: model}).Validate(); (err == nil) != ok {
+			t.Errorf("Validate(%q) = %v, want ok %v", model, err, ok)
 		}
 	}
 }

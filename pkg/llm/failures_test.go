@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/secondme/twin/pkg/llm"
+	"github.com/secondme/twin/pkg/llm/gemini"
 	"github.com/secondme/twin/pkg/llm/llmtest"
+	"github.com/secondme/twin/pkg/llm/openai"
 )
 
 // fake is what the fake model servers of llmtest have in common.
@@ -19,12 +21,18 @@ type fake interface {
 	Delay(d time.Duration)
 	BreakAfter(n int)
 	Requests() []llmtest.Request
-	Config() llm.Config
+	Values() llm.Values
+}
+
+// served is a network provider with its fake.
+type served struct {
+	provider llm.Provider
+	fake
 }
 
 // fakes starts one fake of each network provider that llmtest serves.
-func fakes(t *testing.T) map[string]fake {
-	return map[string]fake{"gemini": llmtest.NewGemini(t), "openai": llmtest.NewOpenAI(t)}
+func fakes(t *testing.T) map[string]served {
+	return map[string]served{"gemini": {gemini.Provider, llmtest.NewGemini(t)}, "openai": {openai.Provider, llmtest.NewOpenAI(t)}}
 }
 
 func TestProvidersRetryOnceAndTimeOut(t *testing.T) {
@@ -63,9 +71,9 @@ func TestProvidersRetryOnceAndTimeOut(t *testing.T) {
 				if tc.setup != nil {
 					tc.setup(f)
 				}
-				cfg := f.Config()
+				o := testOptions
 				if tc.timeout > 0 {
-					cfg.Timeout = tc.timeout
+					o.Timeout = tc.timeout
 				}
 				onDelta := tc.onDelta
 				if onDelta == nil {
@@ -77,7 +85,7 @@ func TestProvidersRetryOnceAndTimeOut(t *testing.T) {
 					time.AfterFunc(tc.cancelAfter, cancel)
 				}
 				start := time.Now()
-				reply, err := newModel(t, cfg).Generate(ctx, chatRequest, onDelta)
+				reply, err := newModel(t, f.provider, f.Values(), o).Generate(ctx, chatRequest, onDelta)
 				if elapsed := time.Since(start); elapsed > 2*time.Second {
 					t.Errorf("took %v", elapsed)
 				}
@@ -117,7 +125,9 @@ func TestProvidersRetryConnectionErrors(t *testing.T) {
 	for name, f := range fakes(t) {
 		t.Run(name, func(t *testing.T) {
 			tr := &flaky{}
-			m, err := llm.New(f.Config(), &http.Client{Transport: tr})
+			o := testOptions
+			o.HTTPClient = &http.Client{Transport: tr}
+			m, err := f.provider.Model(f.Values(), o)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -139,7 +149,7 @@ func TestProviderErrorsNameTheProvider(t *testing.T) {
 	for name, f := range fakes(t) {
 		t.Run(name, func(t *testing.T) {
 			f.FailNext(400)
-			_, err := newModel(t, f.Config()).Generate(context.Background(), chatRequest, nil)
+			_, err := newModel(t, f.provider, f.Values(), testOptions).Generate(context.Background(), chatRequest, nil)
 			if !errors.Is(err, llm.ErrUnavailable) || !strings.HasPrefix(err.Error(), name+": ") {
 				t.Fatalf("err = %v, want ErrUnavailable starting with %q", err, name)
 			}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/secondme/twin/pkg/llm"
+	"github.com/secondme/twin/pkg/llm/gemini"
 	"github.com/secondme/twin/pkg/llm/llmtest"
 )
 
@@ -28,12 +30,15 @@ func collect(deltas *[]string) func(string) error {
 	}
 }
 
-// newModel builds the general model of cfg, failing tb on error.
-func newModel(tb testing.TB, cfg llm.Config) llm.Model {
+// testOptions are the call options of the tests: a 5 s deadline and a 1 ms retry delay.
+var testOptions = llm.Options{Timeout: 5 * time.Second, RetryDelay: time.Millisecond}
+
+// newModel builds the model of provider p with values v and options o, failing tb on error.
+func newModel(tb testing.TB, p llm.Provider, v llm.Values, o llm.Options) llm.Model {
 	tb.Helper()
-	m, err := llm.New(cfg, nil)
+	m, err := p.Model(v, o)
 	if err != nil {
-		tb.Fatalf("llm.New: %v", err)
+		tb.Fatalf("%s: %v", p.Name, err)
 	}
 	return m
 }
@@ -64,14 +69,14 @@ func TestGeminiStreamsThroughStreamGenerateContent(t *testing.T) {
 	f := llmtest.NewGemini(t)
 	f.Chunks("Hiking, ", "mostly ", "in the Alps.")
 	var deltas []string
-	reply, err := newModel(t, f.Config()).Generate(context.Background(), chatRequest, collect(&deltas))
+	reply, err := newModel(t, gemini.Provider, f.Values(), testOptions).Generate(context.Background(), chatRequest, collect(&deltas))
 	if err != nil {
 		t.Fatalf("Generate: %v", err)
 	}
 	if got, want := deltas, []string{"Hiking, ", "mostly ", "in the Alps."}; !reflect.DeepEqual(got, want) {
 		t.Errorf("deltas = %q, want %q", got, want)
 	}
-	if got, want := reply, (llm.Reply{Text: "Hiking, mostly in the Alps.", Model: llm.DefaultGeminiModel}); got != want {
+	if got, want := reply, (llm.Reply{Text: "Hiking, mostly in the Alps.", Model: gemini.DefaultModel}); got != want {
 		t.Errorf("reply = %+v, want %+v", got, want)
 	}
 
@@ -80,7 +85,7 @@ func TestGeminiStreamsThroughStreamGenerateContent(t *testing.T) {
 		t.Fatalf("got %d requests, want 1", len(reqs))
 	}
 	r := reqs[0]
-	if got, want := r.Method+" "+r.Path, "POST /v1beta/models/"+llm.DefaultGeminiModel+":streamGenerateContent"; got != want {
+	if got, want := r.Method+" "+r.Path, "POST /v1beta/models/"+gemini.DefaultModel+":streamGenerateContent"; got != want {
 		t.Errorf("request = %q, want %q", got, want)
 	}
 	if got := r.Query.Get("alt"); got != "sse" {
@@ -115,9 +120,9 @@ func TestGeminiStreamsThroughStreamGenerateContent(t *testing.T) {
 func TestGeminiWithoutOnDeltaCallsGenerateContent(t *testing.T) {
 	f := llmtest.NewGemini(t)
 	f.Reply("One whole answer.", 3)
-	cfg := f.Config()
-	cfg.GeminiModel = "gemini-test-flash"
-	reply, err := newModel(t, cfg).Generate(context.Background(), chatRequest, nil)
+	v := f.Values()
+	v["GEMINI_MODEL"] = "gemini-test-flash"
+	reply, err := newModel(t, gemini.Provider, v, testOptions).Generate(context.Background(), chatRequest, nil)
 	if err != nil {
 		t.Fatalf("Generate: %v", err)
 	}
@@ -151,7 +156,7 @@ func TestGeminiAsksForJSONWithTheSchema(t *testing.T) {
 		if stream {
 			onDelta = func(string) error { return nil }
 		}
-		reply, err := newModel(t, f.Config()).Generate(context.Background(), req, onDelta)
+		reply, err := newModel(t, gemini.Provider, f.Values(), testOptions).Generate(context.Background(), req, onDelta)
 		if err != nil {
 			t.Fatalf("stream %v: Generate: %v", stream, err)
 		}

@@ -7,13 +7,14 @@ import (
 
 	"github.com/secondme/twin/pkg/llm"
 	"github.com/secondme/twin/pkg/llm/llmtest"
+	"github.com/secondme/twin/pkg/llm/openai"
 )
 
 func TestOpenAIStreamsChatCompletions(t *testing.T) {
 	f := llmtest.NewOpenAI(t)
 	f.Chunks("Hiking, ", "mostly ", "in the Alps.")
 	var deltas []string
-	reply, err := newModel(t, f.Config()).Generate(context.Background(), chatRequest, collect(&deltas))
+	reply, err := newModel(t, openai.Provider, f.Values(), testOptions).Generate(context.Background(), chatRequest, collect(&deltas))
 	if err != nil {
 		t.Fatalf("Generate: %v", err)
 	}
@@ -50,11 +51,11 @@ func TestOpenAIStreamsChatCompletions(t *testing.T) {
 func TestOpenAIWithoutOnDeltaAndWithSchema(t *testing.T) {
 	f := llmtest.NewOpenAI(t)
 	f.Reply(`{"score": 40}`, 3)
-	cfg := f.Config()
-	cfg.OpenAIKey = "" // local servers need none
+	v := f.Values()
+	v["OPENAI_API_KEY"] = "" // local servers need none
 	req := llm.Request{Messages: []llm.Message{{Role: llm.RoleUser, Content: "judge"}},
 		Schema: map[string]any{"type": "object", "properties": map[string]any{"score": map[string]any{"type": "integer"}}}}
-	reply, err := newModel(t, cfg).Generate(context.Background(), req, nil)
+	reply, err := newModel(t, openai.Provider, v, testOptions).Generate(context.Background(), req, nil)
 	if err != nil {
 		t.Fatalf("Generate: %v", err)
 	}

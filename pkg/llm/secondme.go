@@ -32,7 +32,7 @@ const maxSecondMeTokens = 16000
 // systemPrompt and the earlier turns are folded into the message text. Requests with a Schema, and
 // people whose token cannot be had, are answered by the fallback model when there is one.
 type SecondMe struct {
-	policy
+	call     Policy
 	hc       *http.Client
 	url      string
 	model    string
@@ -40,18 +40,31 @@ type SecondMe struct {
 	fallback Model
 }
 
-// NewSecondMe returns the SecondMe provider of cfg (SecondMeBaseURL, SecondMeModel, Timeout,
-// RetryDelay). fallback may be nil; hc nil means a fresh client.
-func NewSecondMe(cfg Config, tokens TokenSource, fallback Model, hc *http.Client) *SecondMe {
-	cfg = cfg.withDefaults()
-	if hc == nil {
-		hc = &http.Client{}
+// SecondMeConfig is where and how the SecondMe twins speak.
+type SecondMeConfig struct {
+	// BaseURL is the SecondMe API base; defaults to DefaultSecondMeBaseURL.
+	BaseURL string
+	// Model is "secondme/nano" (the default, DefaultSecondMeModel) or "secondme/pro".
+	Model string
+}
+
+// Validate reports a model SecondMe does not have.
+func (c SecondMeConfig) Validate() error {
+	if c.Model != "" && c.Model != "secondme/nano" && c.Model != "secondme/pro" {
+		return fmt.Errorf("secondme model %q (want secondme/nano or secondme/pro)", c.Model)
 	}
+	return nil
+}
+
+// NewSecondMe returns the SecondMe provider of cfg, with the deadline, retry delay and HTTP client of
+// o. fallback may be nil.
+func NewSecondMe(cfg SecondMeConfig, o Options, tokens TokenSource, fallback Model) *SecondMe {
+	o = o.WithDefaults()
 	return &SecondMe{
-		policy:   policy{provider: ProviderSecondMe, timeout: cfg.Timeout, retryDelay: cfg.RetryDelay},
-		hc:       hc,
-		url:      strings.TrimSuffix(cfg.SecondMeBaseURL, "/") + "/api/secondme/chat/stream",
-		model:    cfg.SecondMeModel,
+		call:     Policy{Provider: "secondme", Timeout: o.Timeout, RetryDelay: o.RetryDelay},
+		hc:       o.HTTPClient,
+		url:      strings.TrimSuffix(cmp.Or(cfg.BaseURL, DefaultSecondMeBaseURL), "/") + "/api/secondme/chat/stream",
+		model:    cmp.Or(cfg.Model, DefaultSecondMeModel),
 		tokens:   tokens,
 		fallback: fallback,
 	}
@@ -87,7 +100,7 @@ func (t *secondMeTwin) Generate(ctx context.Context, req Request, onDelta func(s
 		}
 		return s.fallback.Generate(ctx, req, onDelta)
 	}
-	tctx, cancel := context.WithTimeout(ctx, s.timeout)
+	tctx, cancel := context.WithTimeout(ctx, s.call.Timeout)
 	token, err := s.tokens.AccessToken(tctx, t.userID)
 	cancel()
 	if err != nil {
@@ -97,7 +110,7 @@ func (t *secondMeTwin) Generate(ctx context.Context, req Request, onDelta func(s
 		if s.fallback == nil {
 			return Reply{}, fmt.Errorf("secondme: access token of %s: %w: %w", t.userID, ErrUnavailable, err)
 		}
-		slog.WarnContext(ctx, "llm: no SecondMe token, answering with the fallback model", "user", t.userID, "err", err)
+		slog.WarnContext(ctx, "llm: no SecondMe token, answering with the fallback model", "user_id", t.userID, "err", err)
 		return s.fallback.Generate(ctx, req, onDelta)
 	}
 	payload, err := json.Marshal(secondMeRequest{
@@ -109,7 +122,7 @@ func (t *secondMeTwin) Generate(ctx context.Context, req Request, onDelta func(s
 	if err != nil {
 		return Reply{}, fmt.Errorf("secondme: encode request: %w", err)
 	}
-	return s.generate(ctx, onDelta, func(ctx context.Context, emit func(string) error) (string, error) {
+	return s.call.Call(ctx, onDelta, func(ctx context.Context, emit func(string) error) (string, error) {
 		hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(payload))
 		if err != nil {
 			return "", fmt.Errorf("secondme: new request: %w", err)
@@ -119,7 +132,7 @@ func (t *secondMeTwin) Generate(ctx context.Context, req Request, onDelta func(s
 		hreq.Header.Set("Authorization", "Bearer "+token)
 		resp, err := s.hc.Do(hreq)
 		if err != nil {
-			return "", transient(err)
+			return "", Transient(err)
 		}
 		defer resp.Body.Close()
 		mediaType, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
@@ -197,7 +210,7 @@ func (e secondMeEnvelope) transientCode() bool {
 	if err := json.Unmarshal(e.Code, &code); err != nil {
 		return false
 	}
-	return transientStatus(code)
+	return TransientStatus(code)
 }
 
 // secondMeEnvelopeError reads a JSON answer where a stream was expected: an error status or a
@@ -207,14 +220,14 @@ func secondMeEnvelopeError(status int, body io.Reader) error {
 	raw, _ := io.ReadAll(io.LimitReader(body, 4096))
 	if err := json.Unmarshal(raw, &env); err != nil || !env.failed() {
 		err := fmt.Errorf("secondme status %d: %s", status, strings.TrimSpace(string(raw[:min(len(raw), 512)])))
-		if transientStatus(status) {
-			return transient(err)
+		if TransientStatus(status) {
+			return Transient(err)
 		}
 		return err
 	}
 	err := fmt.Errorf("secondme status %d: %w", status, env)
-	if transientStatus(status) || env.transientCode() {
-		return transient(err)
+	if TransientStatus(status) || env.transientCode() {
+		return Transient(err)
 	}
 	return err
 }
@@ -233,7 +246,7 @@ type secondMeChunk struct {
 // events skipped, `event: error` and in-stream {code != 0} surfaced, deltas passed to emit, `[DONE]`
 // ends it. A stream that ends without [DONE] is accepted when it carried text.
 func readSecondMeStream(r io.Reader, emit func(string) error) error {
-	sse := newSSEReader(r)
+	sse := NewSSEReader(r)
 	gotText := false
 	for {
 		ev, err := sse.Next()
@@ -241,19 +254,19 @@ func readSecondMeStream(r io.Reader, emit func(string) error) error {
 			if gotText {
 				return nil
 			}
-			return transient(errors.New("secondme stream ended without text"))
+			return Transient(errors.New("secondme stream ended without text"))
 		}
 		if err != nil {
-			return transient(fmt.Errorf("read secondme stream: %w", err))
+			return Transient(fmt.Errorf("read secondme stream: %w", err))
 		}
 		switch ev.Event {
 		case "", "message":
 		case "error":
 			var env secondMeEnvelope
 			if json.Unmarshal([]byte(ev.Data), &env) != nil || !env.failed() {
-				return transient(fmt.Errorf("secondme stream error: %.200s", ev.Data))
+				return Transient(fmt.Errorf("secondme stream error: %.200s", ev.Data))
 			}
-			return transient(fmt.Errorf("secondme stream error: %w", env))
+			return Transient(fmt.Errorf("secondme stream error: %w", env))
 		default:
 			continue
 		}
@@ -268,7 +281,7 @@ func readSecondMeStream(r io.Reader, emit func(string) error) error {
 		if chunk.failed() {
 			err := fmt.Errorf("secondme stream error: %w", chunk.secondMeEnvelope)
 			if chunk.transientCode() {
-				return transient(err)
+				return Transient(err)
 			}
 			return err
 		}

@@ -44,8 +44,7 @@ func newSecondMe(t *testing.T, reply string) (*secondmetest.Server, llm.Model) {
 	srv := secondmetest.New(t)
 	srv.ChatReply, srv.ChatChunk = reply, 3
 	tok := srv.IssueTokens(secondmetest.DefaultUser().UserID)
-	cfg := llm.Config{SecondMeBaseURL: srv.URL, Timeout: 5 * time.Second, RetryDelay: time.Millisecond}
-	sm := llm.NewSecondMe(cfg, tokens{byUser: map[string]string{twinID: tok.AccessToken}}, nil, nil)
+	sm := llm.NewSecondMe(llm.SecondMeConfig{BaseURL: srv.URL}, testOptions, tokens{byUser: map[string]string{twinID: tok.AccessToken}}, nil)
 	return srv, sm.ForUser(twinID)
 }
 
@@ -220,8 +219,8 @@ func stall(t *testing.T, target string, d time.Duration) string {
 func TestSecondMeTimeoutAndCancel(t *testing.T) {
 	srv := secondmetest.New(t)
 	tok := srv.IssueTokens(secondmetest.DefaultUser().UserID)
-	cfg := llm.Config{SecondMeBaseURL: stall(t, srv.URL, 5*time.Second), Timeout: 100 * time.Millisecond}
-	m := llm.NewSecondMe(cfg, tokens{byUser: map[string]string{twinID: tok.AccessToken}}, nil, nil).ForUser(twinID)
+	cfg := llm.SecondMeConfig{BaseURL: stall(t, srv.URL, 5*time.Second)}
+	m := llm.NewSecondMe(cfg, llm.Options{Timeout: 100 * time.Millisecond}, tokens{byUser: map[string]string{twinID: tok.AccessToken}}, nil).ForUser(twinID)
 
 	start := time.Now()
 	_, err := m.Generate(context.Background(), chatRequest, nil)
@@ -232,8 +231,7 @@ func TestSecondMeTimeoutAndCancel(t *testing.T) {
 		t.Errorf("timeout took %v", elapsed)
 	}
 
-	cfg.Timeout = 5 * time.Second
-	m = llm.NewSecondMe(cfg, tokens{byUser: map[string]string{twinID: tok.AccessToken}}, nil, nil).ForUser(twinID)
+	m = llm.NewSecondMe(cfg, llm.Options{Timeout: 5 * time.Second}, tokens{byUser: map[string]string{twinID: tok.AccessToken}}, nil).ForUser(twinID)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	_, err = m.Generate(ctx, chatRequest, nil)
@@ -267,7 +265,7 @@ func TestSecondMeFallback(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			m := llm.NewSecondMe(llm.Config{SecondMeBaseURL: srv.URL}, tc.tokens, tc.fallback, nil).ForUser(twinID)
+			m := llm.NewSecondMe(llm.SecondMeConfig{BaseURL: srv.URL}, llm.Options{}, tc.tokens, tc.fallback).ForUser(twinID)
 			req := chatRequest
 			req.Schema = tc.schema
 			got, err := m.Generate(context.Background(), req, nil)

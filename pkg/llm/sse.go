@@ -8,51 +8,51 @@ import (
 	"strings"
 )
 
-// maxSSEEvent caps one line and one event's data; a model's frame is a few hundred bytes.
-const maxSSEEvent = 1 << 20
+// MaxSSEEvent caps one line and one event's data; a model's frame is a few hundred bytes.
+const MaxSSEEvent = 1 << 20
 
-// errSSETooLarge is returned for a line or an event over maxSSEEvent.
+// errSSETooLarge is returned for a line or an event over MaxSSEEvent.
 var errSSETooLarge = errors.New("server-sent event over 1 MiB")
 
-// sseEvent is one Server-Sent Event.
-type sseEvent struct {
+// SSEEvent is one Server-Sent Event.
+type SSEEvent struct {
 	// Event is the `event:` name; empty when the stream names none (the standard's "message").
 	Event string
 	// Data is the event's `data:` lines joined with "\n".
 	Data string
 }
 
-// sseReader reads Server-Sent Events robustly: "\n" or "\r\n" line ends, `field:value` with or
+// SSEReader reads Server-Sent Events robustly: "\n" or "\r\n" line ends, `field:value` with or
 // without the space, lines split across reads, comments, a leading byte order mark, and a last event
 // that the stream ends without a blank line.
-type sseReader struct {
+type SSEReader struct {
 	r     *bufio.Reader
 	line  []byte
 	first bool
 }
 
-// newSSEReader reads events from r.
-func newSSEReader(r io.Reader) *sseReader {
-	return &sseReader{r: bufio.NewReaderSize(r, 4096), first: true}
+// NewSSEReader reads events from r.
+func NewSSEReader(r io.Reader) *SSEReader {
+	return &SSEReader{r: bufio.NewReaderSize(r, 4096), first: true}
 }
 
 // Next returns the next event with data. It returns io.EOF at the end of the stream, and the
 // reader's error when the stream breaks.
-func (s *sseReader) Next() (sseEvent, error) {
+func (s *SSEReader) Next() (SSEEvent, error) {
 	var name string
 	var data strings.Builder
 	hasData := false
 	for {
 		line, err := s.readLine()
 		if errors.Is(err, io.EOF) && hasData {
-			return sseEvent{Event: name, Data: data.String()}, nil
+			return SSEEvent{Event: name, Data: data.String()}, nil
 		}
 		if err != nil {
-			return sseEvent{}, err
+			return SSEEvent{}, err
 		}
 		if len(line) == 0 {
 			if hasData {
-				return sseEvent{Event: name, Data: data.String()}, nil
+				return SSEEvent{Event: name, Data: data.String()}, nil
 			}
 			name = ""
 			continue
@@ -66,8 +66,8 @@ func (s *sseReader) Next() (sseEvent, error) {
 		case "event":
 			name = string(value)
 		case "data":
-			if data.Len()+len(value)+1 > maxSSEEvent {
-				return sseEvent{}, errSSETooLarge
+			if data.Len()+len(value)+1 > MaxSSEEvent {
+				return SSEEvent{}, errSSETooLarge
 			}
 			if hasData {
 				data.WriteByte('\n')
@@ -80,11 +80,11 @@ func (s *sseReader) Next() (sseEvent, error) {
 
 // readLine returns the next line without its line end. A last line without one is returned before
 // io.EOF. The returned slice is valid until the next call.
-func (s *sseReader) readLine() ([]byte, error) {
+func (s *SSEReader) readLine() ([]byte, error) {
 	s.line = s.line[:0]
 	for {
 		chunk, err := s.r.ReadSlice('\n')
-		if len(s.line)+len(chunk) > maxSSEEvent {
+		if len(s.line)+len(chunk) > MaxSSEEvent {
 			return nil, errSSETooLarge
 		}
 		s.line = append(s.line, chunk...)

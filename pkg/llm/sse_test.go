@@ -11,9 +11,9 @@ import (
 )
 
 // readAll reads every event of stream.
-func readAll(r io.Reader) ([]sseEvent, error) {
-	s := newSSEReader(r)
-	var out []sseEvent
+func readAll(r io.Reader) ([]SSEEvent, error) {
+	s := NewSSEReader(r)
+	var out []SSEEvent
 	for {
 		ev, err := s.Next()
 		if errors.Is(err, io.EOF) {
@@ -30,19 +30,19 @@ func TestSSEReader(t *testing.T) {
 	cases := []struct {
 		name   string
 		stream string
-		want   []sseEvent
+		want   []SSEEvent
 	}{
-		{"two events", "data: a\n\ndata: b\n\n", []sseEvent{{Data: "a"}, {Data: "b"}}},
-		{"CRLF", "data: a\r\n\r\ndata: b\r\n\r\n", []sseEvent{{Data: "a"}, {Data: "b"}}},
-		{"no space after the colon", "data:a\n\ndata:  b\n\n", []sseEvent{{Data: "a"}, {Data: " b"}}},
-		{"named event", "event: session\ndata: {}\n\ndata: x\n\n", []sseEvent{{Event: "session", Data: "{}"}, {Data: "x"}}},
-		{"event name does not leak into the next event", "event: a\n\ndata: x\n\n", []sseEvent{{Data: "x"}}},
-		{"comments and unknown fields", ": ping\nid: 7\nretry: 10\ndata: x\n\n", []sseEvent{{Data: "x"}}},
-		{"multi-line data", "data: a\ndata: b\n\n", []sseEvent{{Data: "a\nb"}}},
-		{"last event without a blank line", "data: a\n\ndata: [DONE]", []sseEvent{{Data: "a"}, {Data: "[DONE]"}}},
-		{"last event with one new line", "data: a\n", []sseEvent{{Data: "a"}}},
-		{"byte order mark", "\xEF\xBB\xBFdata: a\n\n", []sseEvent{{Data: "a"}}},
-		{"field without a colon", "data\n\n", []sseEvent{{Data: ""}}},
+		{"two events", "data: a\n\ndata: b\n\n", []SSEEvent{{Data: "a"}, {Data: "b"}}},
+		{"CRLF", "data: a\r\n\r\ndata: b\r\n\r\n", []SSEEvent{{Data: "a"}, {Data: "b"}}},
+		{"no space after the colon", "data:a\n\ndata:  b\n\n", []SSEEvent{{Data: "a"}, {Data: " b"}}},
+		{"named event", "event: session\ndata: {}\n\ndata: x\n\n", []SSEEvent{{Event: "session", Data: "{}"}, {Data: "x"}}},
+		{"event name does not leak into the next event", "event: a\n\ndata: x\n\n", []SSEEvent{{Data: "x"}}},
+		{"comments and unknown fields", ": ping\nid: 7\nretry: 10\ndata: x\n\n", []SSEEvent{{Data: "x"}}},
+		{"multi-line data", "data: a\ndata: b\n\n", []SSEEvent{{Data: "a\nb"}}},
+		{"last event without a blank line", "data: a\n\ndata: [DONE]", []SSEEvent{{Data: "a"}, {Data: "[DONE]"}}},
+		{"last event with one new line", "data: a\n", []SSEEvent{{Data: "a"}}},
+		{"byte order mark", "\xEF\xBB\xBFdata: a\n\n", []SSEEvent{{Data: "a"}}},
+		{"field without a colon", "data\n\n", []SSEEvent{{Data: ""}}},
 		{"empty stream", "", nil},
 		{"only blank lines", "\n\n\r\n", nil},
 	}
@@ -70,15 +70,15 @@ func TestSSEReaderErrors(t *testing.T) {
 	if !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Errorf("broken stream: err = %v, want io.ErrUnexpectedEOF", err)
 	}
-	if want := []sseEvent{{Data: "a"}}; !reflect.DeepEqual(got, want) {
+	if want := []SSEEvent{{Data: "a"}}; !reflect.DeepEqual(got, want) {
 		t.Errorf("broken stream: events = %q, want %q (the cut event is not delivered)", got, want)
 	}
 
-	huge := "data: " + strings.Repeat("x", maxSSEEvent) + "\n\n"
+	huge := "data: " + strings.Repeat("x", MaxSSEEvent) + "\n\n"
 	if _, err := readAll(strings.NewReader(huge)); !errors.Is(err, errSSETooLarge) {
 		t.Errorf("huge line: err = %v, want errSSETooLarge", err)
 	}
-	many := strings.Repeat("data: "+strings.Repeat("x", 1000)+"\n", maxSSEEvent/1000+1)
+	many := strings.Repeat("data: "+strings.Repeat("x", 1000)+"\n", MaxSSEEvent/1000+1)
 	if _, err := readAll(strings.NewReader(many)); !errors.Is(err, errSSETooLarge) {
 		t.Errorf("huge event: err = %v, want errSSETooLarge", err)
 	}
@@ -98,15 +98,10 @@ func parseWith(parse func(io.Reader, func(string) error) error, r io.Reader) str
 		b.WriteString(s)
 		return nil
 	})
-	return streamResult{text: b.String(), err: err != nil, transient: isTransient(err)}
+	return streamResult{text: b.String(), err: err != nil, transient: IsTransient(err)}
 }
 
 func secondMeParser(r io.Reader, emit func(string) error) error { return readSecondMeStream(r, emit) }
-
-func openAIParser(r io.Reader, emit func(string) error) error {
-	_, err := readOpenAIStream(r, emit)
-	return err
-}
 
 func TestReadSecondMeStream(t *testing.T) {
 	delta := func(s string) string { return `data: {"choices":[{"delta":{"content":"` + s + `"}}]}` + "\n\n" }
@@ -150,36 +145,6 @@ func TestReadSecondMeStream(t *testing.T) {
 	}
 }
 
-func TestReadOpenAIStream(t *testing.T) {
-	chunk := func(s string) string {
-		return `data: {"model":"m1","choices":[{"index":0,"delta":{"content":"` + s + `"},"finish_reason":null}]}` + "\n\n"
-	}
-	stop := `data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}` + "\n\n"
-	cases := []struct {
-		name   string
-		stream string
-		want   streamResult
-	}{
-		{"documented", chunk("Hel") + chunk("lo") + stop + "data: [DONE]\n\n", streamResult{text: "Hello"}},
-		{"finish_reason without [DONE]", chunk("a") + stop, streamResult{text: "a"}},
-		{"[DONE] without finish_reason", chunk("a") + "data: [DONE]", streamResult{text: "a"}},
-		{"usage chunk without choices", chunk("a") + `data: {"choices":[],"usage":{"total_tokens":3}}` + "\n\ndata: [DONE]\n\n", streamResult{text: "a"}},
-		{"cut before the end", chunk("a"), streamResult{text: "a", err: true, transient: true}},
-		{"in-stream error", chunk("a") + `data: {"error":{"message":"overloaded","code":503}}` + "\n\n",
-			streamResult{text: "a", err: true, transient: true}},
-		{"error event", "event: error\ndata: {}\n\n", streamResult{err: true, transient: true}},
-		{"other events skipped", "event: ping\ndata: {}\n\n" + chunk("a") + "data: [DONE]\n\n", streamResult{text: "a"}},
-		{"malformed chunk", "data: [1,2\n\n", streamResult{err: true}},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := parseWith(openAIParser, strings.NewReader(tc.stream)); got != tc.want {
-				t.Errorf("got %+v, want %+v", got, tc.want)
-			}
-		})
-	}
-}
-
 // fuzzStream checks a stream parser on any input: no panic, no empty delta, and the same outcome
 // whether the stream arrives whole, a byte at a time, or with "\r\n" line ends.
 func fuzzStream(t *testing.T, parse func(io.Reader, func(string) error) error, stream []byte) {
@@ -212,13 +177,6 @@ func FuzzSecondMeStream(f *testing.F) {
 	f.Fuzz(func(t *testing.T, stream []byte) { fuzzStream(t, secondMeParser, stream) })
 }
 
-func FuzzOpenAIStream(f *testing.F) {
-	f.Add([]byte("data: {\"model\":\"m\",\"choices\":[{\"delta\":{\"content\":\"Hi\"},\"finish_reason\":null}]}\n\ndata: [DONE]\n\n"))
-	f.Add([]byte("data: {\"error\":{\"message\":\"x\",\"code\":503}}\n\n"))
-	f.Add([]byte(": keep-alive\n\ndata: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}]}"))
-	f.Fuzz(func(t *testing.T, stream []byte) { fuzzStream(t, openAIParser, stream) })
-}
-
 func TestSecondMeEnvelopeError(t *testing.T) {
 	cases := []struct {
 		status        int
@@ -238,8 +196,8 @@ func TestSecondMeEnvelopeError(t *testing.T) {
 	}
 	for _, tc := range cases {
 		err := secondMeEnvelopeError(tc.status, strings.NewReader(tc.body))
-		if err.Error() != tc.want || isTransient(err) != tc.wantTransient {
-			t.Errorf("%d %s: %q (transient %v), want %q (transient %v)", tc.status, tc.body, err, isTransient(err), tc.want, tc.wantTransient)
+		if err.Error() != tc.want || IsTransient(err) != tc.wantTransient {
+			t.Errorf("%d %s: %q (transient %v), want %q (transient %v)", tc.status, tc.body, err, IsTransient(err), tc.want, tc.wantTransient)
 		}
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/secondme/twin/pkg/fault"
 	"github.com/secondme/twin/pkg/id"
 	"github.com/secondme/twin/pkg/llm"
+	"github.com/secondme/twin/pkg/llm/gemini"
 	"github.com/secondme/twin/pkg/llm/llmtest"
 	"github.com/secondme/twin/pkg/store"
 	"github.com/secondme/twin/pkg/store/sqlitestore"
@@ -545,7 +546,7 @@ func TestStreamClientDisconnect(t *testing.T) {
 func newGeminiStack(tb testing.TB, opts chat.Options) (*stack, *llmtest.Gemini) {
 	tb.Helper()
 	fake := llmtest.NewGemini(tb)
-	model, err := llm.New(fake.Config(), nil)
+	model, err := gemini.Provider.Model(fake.Values(), llm.Options{Timeout: 5 * time.Second, RetryDelay: time.Millisecond})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/secondme/twin/pkg/llm"
 )
@@ -33,13 +32,13 @@ func NewGemini(tb testing.TB) *Gemini {
 	return f
 }
 
-// URL is the base URL of the fake (llm.Config.GeminiBaseURL).
+// URL is the base URL of the fake (GEMINI_BASE_URL).
 func (f *Gemini) URL() string { return f.srv.URL }
 
-// Config is an llm.Config for this fake: Gemini with GeminiKey, a 5 s timeout and a 1 ms retry delay.
-func (f *Gemini) Config() llm.Config {
-	return llm.Config{Provider: llm.ProviderGemini, GeminiAPIKey: GeminiKey, GeminiBaseURL: f.srv.URL,
-		Timeout: 5 * time.Second, RetryDelay: time.Millisecond}
+// Values are the Gemini provider's settings for this fake (gemini.Provider.Model): its URL and
+// GeminiKey.
+func (f *Gemini) Values() llm.Values {
+	return llm.Values{"GEMINI_API_KEY": GeminiKey, "GEMINI_BASE_URL": f.srv.URL}
 }
 
 func (f *Gemini) serve(w http.ResponseWriter, r *http.Request) {

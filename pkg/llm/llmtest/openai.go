@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
-	"time"
 
 	"github.com/secondme/twin/pkg/llm"
 )
@@ -35,14 +34,13 @@ func NewOpenAI(tb testing.TB) *OpenAI {
 	return f
 }
 
-// URL is the base URL of the fake, "/v1" included (llm.Config.OpenAIBaseURL).
+// URL is the base URL of the fake, "/v1" included (OPENAI_BASE_URL).
 func (f *OpenAI) URL() string { return f.srv.URL + "/v1" }
 
-// Config is an llm.Config for this fake: OpenAI with OpenAIKey and OpenAIModel, a 5 s timeout and a
-// 1 ms retry delay.
-func (f *OpenAI) Config() llm.Config {
-	return llm.Config{Provider: llm.ProviderOpenAI, OpenAIBaseURL: f.URL(), OpenAIKey: OpenAIKey,
-		OpenAIModel: OpenAIModel, Timeout: 5 * time.Second, RetryDelay: time.Millisecond}
+// Values are the OpenAI provider's settings for this fake (openai.Provider.Model): its URL,
+// OpenAIKey and OpenAIModel.
+func (f *OpenAI) Values() llm.Values {
+	return llm.Values{"OPENAI_BASE_URL": f.URL(), "OPENAI_API_KEY": OpenAIKey, "OPENAI_MODEL": OpenAIModel}
 }
 
 func (f *OpenAI) serve(w http.ResponseWriter, r *http.Request) {

@@ -1,4 +1,6 @@
-package llm
+// Package openai is the model provider of any OpenAI-compatible chat-completions endpoint (OpenAI,
+// Ollama, vLLM, llama.cpp server), over plain net/http.
+package openai
 
 import (
 	"bytes"
@@ -9,30 +11,47 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/secondme/twin/pkg/llm"
 )
+
+// DefaultBaseURL is OpenAI's own endpoint; Ollama is http://127.0.0.1:11434/v1.
+const DefaultBaseURL = "https://api.openai.com/v1"
+
+// Provider declares the OpenAI-compatible endpoint: chosen when OPENAI_BASE_URL is set (and no Gemini
+// key is); OPENAI_MODEL (required), OPENAI_API_KEY (sent as a bearer token when set; on AWS it may come
+// from the secret OPENAI_API_KEY_SECRET_ARN names).
+var Provider = llm.Provider{
+	Name:     "openai",
+	Settings: map[string]string{"OPENAI_BASE_URL": DefaultBaseURL, "OPENAI_API_KEY": "", "OPENAI_MODEL": ""},
+	Secrets:  map[string]string{"OPENAI_API_KEY_SECRET_ARN": "OPENAI_API_KEY"},
+	Chosen:   func(v llm.Values) bool { return v["OPENAI_BASE_URL"] != "" },
+	New: func(v llm.Values, o llm.Options) (llm.Model, error) {
+		if v["OPENAI_MODEL"] == "" {
+			return nil, errors.New("openai needs a model name (OPENAI_MODEL)")
+		}
+		return &openAI{
+			call:  llm.Policy{Provider: "openai", Timeout: o.Timeout, RetryDelay: o.RetryDelay},
+			hc:    o.HTTPClient,
+			url:   strings.TrimSuffix(v["OPENAI_BASE_URL"], "/") + "/chat/completions",
+			key:   v["OPENAI_API_KEY"],
+			model: v["OPENAI_MODEL"],
+		}, nil
+	},
+}
 
 // openAI is any OpenAI-compatible chat-completions endpoint (OpenAI, Ollama, vLLM, llama.cpp
 // server) over plain net/http. A request with an onDelta streams (`stream: true`, SSE); without one
 // it is a single JSON answer.
 type openAI struct {
-	policy
+	call  llm.Policy
 	hc    *http.Client
 	url   string
 	key   string
 	model string
 }
 
-var _ Model = (*openAI)(nil)
-
-func newOpenAI(cfg Config, hc *http.Client) *openAI {
-	return &openAI{
-		policy: policy{provider: ProviderOpenAI, timeout: cfg.Timeout, retryDelay: cfg.RetryDelay},
-		hc:     hc,
-		url:    strings.TrimSuffix(cfg.OpenAIBaseURL, "/") + "/chat/completions",
-		key:    cfg.OpenAIKey,
-		model:  cfg.OpenAIModel,
-	}
-}
+var _ llm.Model = (*openAI)(nil)
 
 // openAIRequest is the body of POST /chat/completions.
 type openAIRequest struct {
@@ -73,14 +92,14 @@ type openAIResponse struct {
 }
 
 // Generate implements Model.
-func (o *openAI) Generate(ctx context.Context, req Request, onDelta func(string) error) (Reply, error) {
+func (o *openAI) Generate(ctx context.Context, req llm.Request, onDelta func(string) error) (llm.Reply, error) {
 	body := openAIRequest{Model: o.model, Stream: onDelta != nil, MaxTokens: req.MaxTokens}
 	if req.System != "" {
 		body.Messages = append(body.Messages, openAIMessage{Role: "system", Content: req.System})
 	}
 	for _, m := range req.Messages {
 		role := "user"
-		if m.Role == RoleModel {
+		if m.Role == llm.RoleModel {
 			role = "assistant"
 		}
 		body.Messages = append(body.Messages, openAIMessage{Role: role, Content: m.Content})
@@ -90,9 +109,9 @@ func (o *openAI) Generate(ctx context.Context, req Request, onDelta func(string)
 	}
 	payload, err := json.Marshal(body)
 	if err != nil {
-		return Reply{}, fmt.Errorf("openai: encode request: %w", err)
+		return llm.Reply{}, fmt.Errorf("openai: encode request: %w", err)
 	}
-	return o.generate(ctx, onDelta, func(ctx context.Context, emit func(string) error) (string, error) {
+	return o.call.Call(ctx, onDelta, func(ctx context.Context, emit func(string) error) (string, error) {
 		hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, o.url, bytes.NewReader(payload))
 		if err != nil {
 			return "", fmt.Errorf("openai: new request: %w", err)
@@ -106,13 +125,13 @@ func (o *openAI) Generate(ctx context.Context, req Request, onDelta func(string)
 		}
 		resp, err := o.hc.Do(hreq)
 		if err != nil {
-			return "", transient(err)
+			return "", llm.Transient(err)
 		}
 		defer resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
 			err := fmt.Errorf("openai status %d: %s", resp.StatusCode, errorSnippet(resp.Body))
-			if transientStatus(resp.StatusCode) {
-				return "", transient(err)
+			if llm.TransientStatus(resp.StatusCode) {
+				return "", llm.Transient(err)
 			}
 			return "", err
 		}
@@ -136,7 +155,7 @@ func (o *openAI) Generate(ctx context.Context, req Request, onDelta func(string)
 // choices[0].delta.content, ending with `data: [DONE]`. A stream that ends without [DONE] or a
 // finish_reason is broken. It returns the model the chunks name.
 func readOpenAIStream(r io.Reader, emit func(string) error) (string, error) {
-	sse := newSSEReader(r)
+	sse := llm.NewSSEReader(r)
 	model, finished := "", false
 	for {
 		ev, err := sse.Next()
@@ -144,10 +163,10 @@ func readOpenAIStream(r io.Reader, emit func(string) error) (string, error) {
 			if finished {
 				return model, nil
 			}
-			return "", transient(errors.New("openai stream ended before [DONE]"))
+			return "", llm.Transient(errors.New("openai stream ended before [DONE]"))
 		}
 		if err != nil {
-			return "", transient(fmt.Errorf("read openai stream: %w", err))
+			return "", llm.Transient(fmt.Errorf("read openai stream: %w", err))
 		}
 		if ev.Event != "" && ev.Event != "message" && ev.Event != "error" {
 			continue
@@ -183,16 +202,16 @@ func readOpenAIStream(r io.Reader, emit func(string) error) (string, error) {
 // openAIStreamError is the error an in-stream error event reports.
 func openAIStreamError(chunk openAIResponse) error {
 	if chunk.Error == nil {
-		return transient(errors.New("openai stream error"))
+		return llm.Transient(errors.New("openai stream error"))
 	}
-	return transient(fmt.Errorf("openai stream error %v: %s", chunk.Error.Code, chunk.Error.Message))
+	return llm.Transient(fmt.Errorf("openai stream error %v: %s", chunk.Error.Code, chunk.Error.Message))
 }
 
 // readOpenAIMessage reads a whole (non-streamed) chat-completions answer.
 func readOpenAIMessage(r io.Reader, emit func(string) error) (string, error) {
 	var resp openAIResponse
-	if err := json.NewDecoder(io.LimitReader(r, maxSSEEvent)).Decode(&resp); err != nil {
-		return "", transient(fmt.Errorf("decode openai answer: %w", err))
+	if err := json.NewDecoder(io.LimitReader(r, llm.MaxSSEEvent)).Decode(&resp); err != nil {
+		return "", llm.Transient(fmt.Errorf("decode openai answer: %w", err))
 	}
 	if resp.Error != nil {
 		return "", openAIStreamError(resp)

@@ -1,8 +1,9 @@
-package main
+package app
 
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -21,7 +22,7 @@ import (
 	"github.com/secondme/twin/pkg/store/sqlitestore"
 )
 
-// The people of the fixtures in testdata.
+// The people of the compatworker function's fixtures (functions/compatworker/testdata).
 const (
 	ann = "01M8A4CY44FCM3Z8GV675Z3JNY"
 	ben = "01M8A4CY456EYERJS3HV87X3QV"
@@ -30,7 +31,7 @@ const (
 
 func fixture(tb testing.TB, name string) events.SQSEvent {
 	tb.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
+	b, err := os.ReadFile(filepath.Join("..", "compatworker", "testdata", name))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -86,7 +87,7 @@ type nopSender struct{}
 
 func (nopSender) Send(ctx context.Context, bodies ...[]byte) error { return nil }
 
-func setup(t *testing.T) (*sqlitestore.Store, *model, batchHandler) {
+func setup(t *testing.T) (*sqlitestore.Store, *model, BatchHandler) {
 	t.Helper()
 	st, err := sqlitestore.Open(context.Background(), filepath.Join(t.TempDir(), "twin.db"))
 	if err != nil {
@@ -96,7 +97,7 @@ func setup(t *testing.T) (*sqlitestore.Store, *model, batchHandler) {
 	seed(t, st)
 	m := &model{offline: offline.New()}
 	w := rematch.NewWorker(st, compat.New(m, compat.Config{}), nopSender{}, rematch.Config{})
-	return st, m, batchHandler{handle: w.Handle, workers: rematch.BatchSize}
+	return st, m, BatchHandler{Handle: w.Handle, Workers: rematch.BatchSize, Logger: slog.Default()}
 }
 
 func failedIDs(resp events.SQSEventResponse) []string {
@@ -110,7 +111,7 @@ func failedIDs(resp events.SQSEventResponse) []string {
 
 func TestMixedBatchReportsExactlyTheFailures(t *testing.T) {
 	st, _, h := setup(t)
-	resp, err := h.Handle(context.Background(), fixture(t, "sqs_mixed_batch.json"))
+	resp, err := h.HandleBatch(context.Background(), fixture(t, "sqs_mixed_batch.json"))
 	if err != nil {
 		t.Fatalf("Handle returned %v; a batch must never fail as a whole", err)
 	}
@@ -136,7 +137,7 @@ func TestSameJobThreeTimesLeavesOneMatch(t *testing.T) {
 	ctx := context.Background()
 	st, m, h := setup(t)
 	ev := fixture(t, "sqs_same_job_3x.json")
-	resp, err := h.Handle(ctx, ev)
+	resp, err := h.HandleBatch(ctx, ev)
 	if err != nil || len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("Handle = %+v, %v; want no failures", resp, err)
 	}
@@ -150,7 +151,7 @@ func TestSameJobThreeTimesLeavesOneMatch(t *testing.T) {
 	}
 	// Delivered again in later batches: nothing is recomputed.
 	for range 2 {
-		if resp, err := h.Handle(ctx, ev); err != nil || len(resp.BatchItemFailures) != 0 {
+		if resp, err := h.HandleBatch(ctx, ev); err != nil || len(resp.BatchItemFailures) != 0 {
 			t.Fatalf("redelivery = %+v, %v", resp, err)
 		}
 	}
@@ -172,20 +173,20 @@ func TestOutOfTimeFailsTheRest(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), margin/2)
 	defer cancel()
 	ev := fixture(t, "sqs_same_job_3x.json")
-	resp, err := h.Handle(ctx, ev)
+	resp, err := h.HandleBatch(ctx, ev)
 	if err != nil || len(resp.BatchItemFailures) != len(ev.Records) {
 		t.Errorf("Handle = %+v, %v; want every message reported failed, for a later receive", resp, err)
 	}
 }
 
 func TestPanicFailsOnlyItsMessage(t *testing.T) {
-	h := batchHandler{workers: 2, handle: func(ctx context.Context, body []byte) error {
+	h := BatchHandler{Workers: 2, Logger: slog.Default(), Handle: func(ctx context.Context, body []byte) error {
 		if strings.Contains(string(body), "user") {
 			panic("boom")
 		}
 		return nil
 	}}
-	resp, err := h.Handle(context.Background(), fixture(t, "sqs_mixed_batch.json"))
+	resp, err := h.HandleBatch(context.Background(), fixture(t, "sqs_mixed_batch.json"))
 	if got := failedIDs(resp); err != nil || !slices.Equal(got, []string{"6b1c2f3e-0003-4d5e-9f00-000000000003"}) {
 		t.Errorf("failed = %v, %v; want only the panicking message", got, err)
 	}

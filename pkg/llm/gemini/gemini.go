@@ -1,49 +1,70 @@
-package llm
+// Package gemini is the Gemini model provider: Google's Gemini API through google.golang.org/genai.
+// Only the functions that ask a model link it (the genai SDK alone doubles a binary).
+package gemini
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 
 	"google.golang.org/genai"
+
+	"github.com/secondme/twin/pkg/llm"
 )
+
+// DefaultModel is the current Flash model, the one google.golang.org/genai's own examples use.
+const DefaultModel = "gemini-3.5-flash"
+
+// Provider declares Gemini: chosen when GEMINI_API_KEY is set (or, on AWS, read from the secret
+// GEMINI_API_KEY_SECRET_ARN names); GEMINI_MODEL and GEMINI_BASE_URL (tests point it at llmtest.Gemini).
+var Provider = llm.Provider{
+	Name:     "gemini",
+	Settings: map[string]string{"GEMINI_API_KEY": "", "GEMINI_MODEL": DefaultModel, "GEMINI_BASE_URL": ""},
+	Secrets:  map[string]string{"GEMINI_API_KEY_SECRET_ARN": "GEMINI_API_KEY"},
+	Chosen:   func(v llm.Values) bool { return v["GEMINI_API_KEY"] != "" },
+	New: func(v llm.Values, o llm.Options) (llm.Model, error) {
+		if v["GEMINI_API_KEY"] == "" {
+			return nil, errors.New("gemini needs an API key (GEMINI_API_KEY or GEMINI_API_KEY_SECRET_ARN)")
+		}
+		return newGemini(v["GEMINI_API_KEY"], v["GEMINI_MODEL"], v["GEMINI_BASE_URL"], o)
+	},
+}
 
 // gemini is Google's Gemini API through google.golang.org/genai (REST). A request with an onDelta
 // streams through :streamGenerateContent?alt=sse; without one it is a single :generateContent call.
 type gemini struct {
-	policy
+	call   llm.Policy
 	client *genai.Client
 	model  string
 }
 
-var _ Model = (*gemini)(nil)
+var _ llm.Model = (*gemini)(nil)
 
 // newGemini builds the genai client once; it makes no request.
-func newGemini(cfg Config, hc *http.Client) (*gemini, error) {
+func newGemini(key, model, baseURL string, o llm.Options) (*gemini, error) {
 	client, err := genai.NewClient(context.Background(), &genai.ClientConfig{
-		APIKey:      cfg.GeminiAPIKey,
+		APIKey:      key,
 		Backend:     genai.BackendGeminiAPI,
-		HTTPClient:  hc,
-		HTTPOptions: genai.HTTPOptions{BaseURL: cfg.GeminiBaseURL},
+		HTTPClient:  o.HTTPClient,
+		HTTPOptions: genai.HTTPOptions{BaseURL: baseURL},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("new gemini client: %w", err)
 	}
 	return &gemini{
-		policy: policy{provider: ProviderGemini, timeout: cfg.Timeout, retryDelay: cfg.RetryDelay},
+		call:   llm.Policy{Provider: "gemini", Timeout: o.Timeout, RetryDelay: o.RetryDelay},
 		client: client,
-		model:  cfg.GeminiModel,
+		model:  model,
 	}, nil
 }
 
 // Generate implements Model.
-func (g *gemini) Generate(ctx context.Context, req Request, onDelta func(string) error) (Reply, error) {
+func (g *gemini) Generate(ctx context.Context, req llm.Request, onDelta func(string) error) (llm.Reply, error) {
 	contents := make([]*genai.Content, 0, len(req.Messages))
 	for _, m := range req.Messages {
 		role := genai.Role(genai.RoleUser)
-		if m.Role == RoleModel {
+		if m.Role == llm.RoleModel {
 			role = genai.RoleModel
 		}
 		contents = append(contents, genai.NewContentFromText(m.Content, role))
@@ -56,7 +77,7 @@ func (g *gemini) Generate(ctx context.Context, req Request, onDelta func(string)
 		config.ResponseMIMEType = "application/json"
 		config.ResponseJsonSchema = req.Schema
 	}
-	return g.generate(ctx, onDelta, func(ctx context.Context, emit func(string) error) (string, error) {
+	return g.call.Call(ctx, onDelta, func(ctx context.Context, emit func(string) error) (string, error) {
 		var finish genai.FinishReason
 		handle := func(resp *genai.GenerateContentResponse) error {
 			if resp != nil && resp.PromptFeedback != nil && resp.PromptFeedback.BlockReason != "" {
@@ -88,7 +109,7 @@ func (g *gemini) Generate(ctx context.Context, req Request, onDelta func(string)
 		}
 		switch finish {
 		case "":
-			return "", transient(errors.New("gemini stream ended before a finish reason"))
+			return "", llm.Transient(errors.New("gemini stream ended before a finish reason"))
 		case genai.FinishReasonStop, genai.FinishReasonMaxTokens:
 			return g.model, nil
 		default:
@@ -118,8 +139,8 @@ func geminiText(resp *genai.GenerateContentResponse) (string, genai.FinishReason
 // geminiError marks what a retry may cure: transport failures, broken streams, 408, 429 and 5xx.
 func geminiError(err error) error {
 	var apiErr genai.APIError
-	if errors.As(err, &apiErr) && apiErr.Code != 0 && !transientStatus(apiErr.Code) {
+	if errors.As(err, &apiErr) && apiErr.Code != 0 && !llm.TransientStatus(apiErr.Code) {
 		return fmt.Errorf("gemini status %d %s: %s", apiErr.Code, apiErr.Status, apiErr.Message)
 	}
-	return transient(err)
+	return llm.Transient(err)
 }

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -16,18 +16,20 @@ import (
 // running then is cancelled and reported as failed.
 const margin = 3 * time.Second
 
-// batchHandler turns an SQS batch into jobs for handle and reports the messages that failed, so that
+// BatchHandler turns an SQS batch into jobs for Handle and reports the messages that failed, so that
 // only those are received again (ReportBatchItemFailures) and a poison message reaches the
 // dead-letter queue alone after its 5 receives. Identical bodies in one batch run once.
-type batchHandler struct {
-	handle func(ctx context.Context, body []byte) error
-	// workers bounds the jobs run at once.
-	workers int
+type BatchHandler struct {
+	Handle func(ctx context.Context, body []byte) error
+	// Workers bounds the jobs run at once.
+	Workers int
+	// Logger logs failed jobs and each batch's figures.
+	Logger *slog.Logger
 }
 
-// Handle runs the batch's jobs, at most workers at a time, and returns the ids of the messages whose
+// HandleBatch runs the batch's jobs, at most Workers at a time, and returns the ids of the messages whose
 // job failed. It never returns an error: that would fail the whole batch.
-func (h batchHandler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+func (h BatchHandler) HandleBatch(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	if d, ok := ctx.Deadline(); ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, d.Add(-margin))
@@ -43,7 +45,7 @@ func (h batchHandler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQ
 		ids[r.Body] = append(ids[r.Body], r.MessageId)
 	}
 	failed := make([]bool, len(bodies))
-	sem := make(chan struct{}, max(1, h.workers))
+	sem := make(chan struct{}, max(1, h.Workers))
 	var wg sync.WaitGroup
 	for i, body := range bodies {
 		sem <- struct{}{}
@@ -52,7 +54,7 @@ func (h batchHandler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQ
 			defer func() { <-sem; wg.Done() }()
 			if err := h.run(ctx, []byte(body)); err != nil {
 				failed[i] = true
-				slog.ErrorContext(ctx, "compat job failed", "message_ids", ids[body], "permanent", errors.Is(err, rematch.ErrBadJob), "err", err)
+				h.Logger.ErrorContext(ctx, "compat job failed", "message_ids", ids[body], "permanent", errors.Is(err, rematch.ErrBadJob), "err", err)
 			}
 		}()
 	}
@@ -65,20 +67,20 @@ func (h batchHandler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQ
 			}
 		}
 	}
-	slog.InfoContext(ctx, "compat batch done", "messages", len(ev.Records), "jobs", len(bodies), "failed", len(resp.BatchItemFailures))
+	h.Logger.InfoContext(ctx, "compat batch done", "messages", len(ev.Records), "jobs", len(bodies), "failed", len(resp.BatchItemFailures))
 	return resp, nil
 }
 
 // run runs one job, unless the invocation is out of time; a panic fails the job, not the batch.
-func (h batchHandler) run(ctx context.Context, body []byte) (err error) {
+func (h BatchHandler) run(ctx context.Context, body []byte) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	defer func() {
 		if v := recover(); v != nil {
 			err = errors.New("panic in compat job")
-			slog.ErrorContext(ctx, "panic in compat job", "cause", v)
+			h.Logger.ErrorContext(ctx, "panic in compat job", "cause", v)
 		}
 	}()
-	return h.handle(ctx, body)
+	return h.Handle(ctx, body)
 }

@@ -1,4 +1,4 @@
-package main
+package app_test
 
 import (
 	"bufio"
@@ -15,34 +15,23 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdaurl"
 
-	"github.com/secondme/twin/pkg/api"
-	"github.com/secondme/twin/pkg/chat"
+	"github.com/secondme/twin/functions/app"
+	"github.com/secondme/twin/pkg/auth"
 	"github.com/secondme/twin/pkg/chat/chattest"
-	"github.com/secondme/twin/pkg/fault"
 	"github.com/secondme/twin/pkg/id"
+	"github.com/secondme/twin/pkg/llm"
 	"github.com/secondme/twin/pkg/store"
 	"github.com/secondme/twin/pkg/store/sqlitestore"
 )
 
-// cookieAuth is a fake sign-in that reads the person's id from the sm_session cookie, so that the
-// test sees whether the event's cookies reach the handler.
-type cookieAuth struct{}
-
-func (cookieAuth) Authenticate(w http.ResponseWriter, r *http.Request) (string, error) {
-	c, err := r.Cookie("sm_session")
-	if err != nil {
-		return "", fault.Errorf(fault.CodeUnauthenticated, "sign in first")
-	}
-	return c.Value, nil
-}
-
-// edge is the public origin of the fixture (its Origin header) and the edge secret CloudFront adds to it.
-var edge = api.Edge{PublicURL: "https://twin.example.com", Secret: "fixture-edge-secret"}
+// edgeSecret is the edge secret CloudFront adds to the fixture's requests; its Origin header is
+// https://twin.example.com.
+const edgeSecret = "fixture-edge-secret"
 
 // event reads the Function URL fixture with the signed-in person's id in its cookie.
 func event(tb testing.TB, userID string, edit func(*events.LambdaFunctionURLRequest)) *events.LambdaFunctionURLRequest {
 	tb.Helper()
-	b, err := os.ReadFile("testdata/stream.json")
+	b, err := os.ReadFile("../chatstream/testdata/stream.json")
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -56,22 +45,40 @@ func event(tb testing.TB, userID string, edit func(*events.LambdaFunctionURLRequ
 	return &ev
 }
 
+// newTestHandler builds the chatstream function as Main does, on the local adapters: SQLite, a model
+// provider of the test that answers with model, and the edge secret. The fixture's sm_session cookie
+// holds the person's id, which is made their login session's token here.
 func newTestHandler(tb testing.TB, model *chattest.Script) (http.Handler, *sqlitestore.Store, string) {
 	tb.Helper()
-	st, err := sqlitestore.Open(context.Background(), filepath.Join(tb.TempDir(), "chat.db"))
+	ctx := context.Background()
+	st, err := sqlitestore.Open(ctx, filepath.Join(tb.TempDir(), "chat.db"))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { st.Close() })
 	now := time.Now()
 	u := store.User{ID: id.New(), Nickname: "Ada", CreatedAt: now, UpdatedAt: now}
-	if err := st.CreateUser(context.Background(), u); err != nil {
+	if err := st.CreateUser(ctx, u); err != nil {
 		tb.Fatal(err)
 	}
-	return newHandler(chat.New(st, chat.OneModel{Model: model}, chat.Options{}), cookieAuth{}, edge), st, u.ID
+	if err := st.CreateLoginSession(ctx, store.LoginSession{TokenHash: auth.HashToken(u.ID), UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+		tb.Fatal(err)
+	}
+	script := llm.Provider{Name: "script", New: func(llm.Values, llm.Options) (llm.Model, error) { return model, nil }}
+	env := map[string]string{"PUBLIC_URL": "https://twin.example.com", "LLM_PROVIDER": "script"}
+	cfg, err := app.Load(func(k string) string { return env[k] }, script)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	a := app.New(cfg, app.Deps{Store: st, Secrets: app.SecretMap{app.SecretOriginVerify: edgeSecret}})
+	served, err := app.ChatStream(ctx, a)
+	if err != nil || served.Stream == nil {
+		tb.Fatalf("ChatStream = %+v, %v; want a stream handler", served, err)
+	}
+	return served.Stream, st, u.ID
 }
 
-// TestStreamThroughFunctionURL runs the handler as lambdaurl runs it in a RESPONSE_STREAM function:
+// TestStreamThroughFunctionURL runs the chatstream function's handler as lambdaurl runs it in a RESPONSE_STREAM function:
 // the event's cookies sign the person in, and the body streams the turn's events.
 func TestStreamThroughFunctionURL(t *testing.T) {
 	h, st, user := newTestHandler(t, &chattest.Script{Steps: []chattest.Step{{Deltas: []string{"Hi ", "Ada"}}}})

@@ -1,0 +1,281 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-lambda-go/lambdaurl"
+
+	"github.com/secondme/twin/functions/app/awsapp"
+	"github.com/secondme/twin/pkg/api"
+	"github.com/secondme/twin/pkg/api/authapi"
+	"github.com/secondme/twin/pkg/api/chatapi"
+	"github.com/secondme/twin/pkg/api/matchesapi"
+	"github.com/secondme/twin/pkg/api/usersapi"
+	"github.com/secondme/twin/pkg/lambdahttp"
+	"github.com/secondme/twin/pkg/llm"
+	"github.com/secondme/twin/pkg/rematch"
+	"github.com/secondme/twin/pkg/web"
+)
+
+// Served is what one Lambda function serves: exactly one field is set.
+type Served struct {
+	// HTTP is served behind the HTTP API (payload format 2.0).
+	HTTP http.Handler
+	// Stream is served on a Function URL in RESPONSE_STREAM mode.
+	Stream http.Handler
+	// Event is a handler function for lambda.Start (an SQS batch, a schedule).
+	Event any
+}
+
+// Function builds what one Lambda function serves from the App.
+type Function func(ctx context.Context, a *App) (Served, error)
+
+// Main runs a Lambda function: the Lambda logger (JSON at AWS_LAMBDA_LOG_LEVEL, with each
+// invocation's request id) as slog's default, the configuration from the environment, the AWS
+// adapters, then fn's handler, started; it never returns. providers are the model providers the
+// function links (models.All for the functions that ask a model, else none). A failure at start is
+// logged and exits 1.
+func Main(name string, fn Function, providers ...llm.Provider) {
+	logger := lambdacontext.NewLogger()
+	slog.SetDefault(logger)
+	served, err := Build(context.Background(), os.Getenv, logger, fn, providers...)
+	if err != nil {
+		logger.Error(name+" function failed to start", "err", err)
+		os.Exit(1)
+	}
+	served.Start()
+}
+
+// Build is Main without the start: the configuration of getenv, the AWS adapters and fn's handler.
+func Build(ctx context.Context, getenv func(string) string, logger *slog.Logger, fn Function, providers ...llm.Provider) (Served, error) {
+	cfg, err := Load(getenv, providers...)
+	if err != nil {
+		return Served{}, err
+	}
+	aws, err := awsapp.New(ctx, cfg.AWS)
+	if err != nil {
+		return Served{}, err
+	}
+	deps := Deps{Store: aws.Store, Queue: aws.Queue, Secrets: aws.Secrets, Logger: logger}
+	return fn(ctx, New(cfg, deps))
+}
+
+// Start serves s under the Lambda runtime; it never returns.
+func (s Served) Start() {
+	switch {
+	case s.Stream != nil:
+		lambdaurl.Start(s.Stream)
+	case s.HTTP != nil:
+		lambdahttp.Start(s.HTTP)
+	default:
+		lambda.Start(s.Event)
+	}
+}
+
+// Routes registers one function's route group on rt.
+type Routes func(ctx context.Context, a *App, rt *api.Router) error
+
+// The route groups, one per HTTP function.
+var (
+	// UsersRoutes: a person's own profile, shades, sync, export and erase, public profiles, blocks.
+	UsersRoutes Routes = func(ctx context.Context, a *App, rt *api.Router) error {
+		st, err := a.Store()
+		if err != nil {
+			return err
+		}
+		rm, err := a.Rematcher()
+		if err != nil {
+			return err
+		}
+		svc, err := a.Auth(ctx)
+		if err != nil {
+			return fmt.Errorf("auth: %w", err)
+		}
+		usersapi.New(st, svc, rm, svc).Register(rt)
+		return nil
+	}
+	// AuthRoutes: sign-in, callback, sign-out and the SecondMe webhook.
+	AuthRoutes Routes = func(ctx context.Context, a *App, rt *api.Router) error {
+		if a.cfg.SecondMe.ClientID != "" && a.cfg.SecondMe.RedirectURL == "" {
+			return fmt.Errorf("SECONDME_REDIRECT_URL is not set (SECONDME_CLIENT_ID is)")
+		}
+		svc, err := a.Auth(ctx)
+		if err != nil {
+			return fmt.Errorf("auth: %w", err)
+		}
+		wh, err := a.Webhook(ctx)
+		if err != nil {
+			return fmt.Errorf("webhook: %w", err)
+		}
+		authapi.New(svc, wh).Register(rt)
+		return nil
+	}
+	// ChatRoutes: sessions, history and the JSON chat turn.
+	ChatRoutes Routes = func(ctx context.Context, a *App, rt *api.Router) error {
+		h, err := a.chatHandler(ctx)
+		if err != nil {
+			return err
+		}
+		h.Register(rt)
+		return nil
+	}
+	// ChatStreamRoutes: POST /api/chat/stream, the chat turn as Server-Sent Events.
+	ChatStreamRoutes Routes = func(ctx context.Context, a *App, rt *api.Router) error {
+		h, err := a.chatHandler(ctx)
+		if err != nil {
+			return err
+		}
+		h.RegisterStream(rt)
+		return nil
+	}
+	// MatchesRoutes: the ranked list, one match with its evidence, refresh.
+	MatchesRoutes Routes = func(ctx context.Context, a *App, rt *api.Router) error {
+		st, err := a.Store()
+		if err != nil {
+			return err
+		}
+		sessions, err := a.Sessions()
+		if err != nil {
+			return err
+		}
+		rm, err := a.Rematcher()
+		if err != nil {
+			return err
+		}
+		matchesapi.New(st, sessions, rm).Register(rt)
+		return nil
+	}
+	// WebRoutes: the browser client at / and /assets/*.
+	WebRoutes Routes = func(ctx context.Context, a *App, rt *api.Router) error {
+		web.New().Register(rt)
+		return nil
+	}
+)
+
+// chatHandler is the chat routes' handler: the chat service, signed in by login sessions.
+func (a *App) chatHandler(ctx context.Context) (*chatapi.Handler, error) {
+	svc, err := a.Chat(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sessions, err := a.Sessions()
+	if err != nil {
+		return nil, err
+	}
+	return chatapi.New(svc, sessions), nil
+}
+
+// Handler returns the HTTP handler of route groups behind the public origin: GET /api/health and
+// the groups' routes, wrapped with the middleware of every function (api.Wrap) and the edge.
+func (a *App) Handler(ctx context.Context, groups ...Routes) (http.Handler, error) {
+	rt := api.NewRouter()
+	if err := a.Register(ctx, rt, groups...); err != nil {
+		return nil, err
+	}
+	edge, err := a.Edge(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("edge: %w", err)
+	}
+	return api.Wrap(rt, edge, authapi.WebhookPath), nil
+}
+
+// Register adds GET /api/health and the routes of groups to rt.
+func (a *App) Register(ctx context.Context, rt *api.Router, groups ...Routes) error {
+	rt.HandleFunc("GET /api/health", api.Health)
+	for _, g := range groups {
+		if err := g(ctx, a, rt); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// httpFunction is the Function of route groups served behind the HTTP API.
+func httpFunction(groups ...Routes) Function {
+	return func(ctx context.Context, a *App) (Served, error) {
+		h, err := a.Handler(ctx, groups...)
+		return Served{HTTP: h}, err
+	}
+}
+
+// The Lambda functions (template.yaml), one per functions/<name>.
+var (
+	Users   = httpFunction(UsersRoutes)
+	Auth    = httpFunction(AuthRoutes)
+	Chat    = httpFunction(ChatRoutes)
+	Matches = httpFunction(MatchesRoutes)
+	Web     = httpFunction(WebRoutes)
+
+	// ChatStream serves the chat stream on a Function URL, whose events carry the cookies apart.
+	ChatStream Function = func(ctx context.Context, a *App) (Served, error) {
+		h, err := a.Handler(ctx, ChatStreamRoutes)
+		return Served{Stream: withEventCookies(h)}, err
+	}
+
+	// CompatWorker runs the compat queue's jobs from SQS batches, reporting the messages that failed.
+	CompatWorker Function = func(ctx context.Context, a *App) (Served, error) {
+		w, err := a.Worker(ctx)
+		if err != nil {
+			return Served{}, err
+		}
+		return Served{Event: BatchHandler{Handle: w.Handle, Workers: rematch.BatchSize, Logger: a.deps.Logger}.HandleBatch}, nil
+	}
+
+	// Rematch runs the nightly rematch on each scheduled event.
+	Rematch Function = func(ctx context.Context, a *App) (Served, error) {
+		n, err := a.Nightly(a.deps.Queue)
+		if err != nil {
+			return Served{}, err
+		}
+		if a.deps.Queue == nil {
+			return Served{}, fmt.Errorf("COMPAT_QUEUE_URL is not set")
+		}
+		return Served{Event: NightlyHandler(n, a.deps.Logger)}, nil
+	}
+)
+
+// withEventCookies puts the cookies of a Lambda Function URL event (payload 2.0 carries them in
+// "cookies", not in the headers, and lambdaurl copies only the headers) back into the Cookie header,
+// where the sign-in cookie is read.
+func withEventCookies(next http.Handler) http.Handler {
+	if next == nil {
+		return nil
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ev, ok := lambdaurl.RequestFromContext(r.Context()); ok && len(ev.Cookies) > 0 && r.Header.Get("Cookie") == "" {
+			r.Header.Set("Cookie", strings.Join(ev.Cookies, "; "))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// NightlyResult is what a nightly invocation returns: the run's figures.
+type NightlyResult struct {
+	Indexed  int  `json:"indexed"`
+	Changed  int  `json:"changed"`
+	Slice    int  `json:"slice"`
+	PairJobs int  `json:"pairJobs"`
+	UserJobs int  `json:"userJobs"`
+	Resumed  bool `json:"resumed"`
+}
+
+// NightlyHandler runs the nightly rematch for a scheduled event. A failure fails the invocation, so
+// that EventBridge retries it; the retry continues where the run stopped.
+func NightlyHandler(n *rematch.Nightly, logger *slog.Logger) func(ctx context.Context, ev events.EventBridgeEvent) (NightlyResult, error) {
+	return func(ctx context.Context, ev events.EventBridgeEvent) (NightlyResult, error) {
+		logger.InfoContext(ctx, "scheduled rematch", "event_id", ev.ID, "time", ev.Time, "rule", ev.Resources)
+		st, err := n.Run(ctx)
+		if err != nil {
+			return NightlyResult{}, fmt.Errorf("nightly rematch: %w", err)
+		}
+		return NightlyResult{Indexed: st.Indexed, Changed: st.Changed, Slice: st.Slice, PairJobs: st.PairJobs, UserJobs: st.UserJobs, Resumed: st.Resumed}, nil
+	}
+}
