@@ -260,7 +260,12 @@ func browserJourney(t *testing.T, stack string) {
 		needAxe(t)
 		audit = (*browser).audit
 	}
-	base := startStack(t, stack)
+	var base string
+	if stack == "local" {
+		base = sharedStackURL(t, stack)
+	} else {
+		base = startStack(t, stack)
+	}
 	b := newBrowser(t, base)
 	if dir := os.Getenv("SCREENSHOT_DIR"); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -388,7 +393,7 @@ func browserJourney(t *testing.T, stack string) {
 // view shows it as text and that no script runs.
 func TestBrowserMarkupLocal(t *testing.T) {
 	needChromium(t)
-	base := startStack(t, "local")
+	base := sharedStackURL(t, "local")
 	b := newBrowser(t, base)
 	b.do("open the client", chromedp.Navigate(base+"/"))
 	b.waitTrue("the sign-in view", `document.getElementById("new-nick")`, 15*time.Second)

@@ -18,7 +18,7 @@ import (
 func TestBrowserFirstRunLocal(t *testing.T) {
 	needChromium(t)
 	needAxe(t)
-	base := startStack(t, "local")
+	base := sharedStackURL(t, "local")
 	b := newBrowser(t, base)
 
 	// A cancelled sign-in says so, in words.
@@ -153,6 +153,14 @@ func TestBrowserFirstRunLocal(t *testing.T) {
 	if !strings.Contains(msg, "not open for chats") || b.has(`#composer`) {
 		t.Errorf("a chat with %s's closed twin shows %q (composer: %v), want it not offered", closed.Name, msg, b.has(`#composer`))
 	}
+
+	// A match that is not there: a heading, in words, and a way back.
+	b.open("#/matches/01M8A4R3N6B800PQTM8RN81YH8", `document.querySelector(".problem h1")`)
+	b.eval(`document.querySelector(".problem h1").textContent + " | " + document.querySelector(".problem a.button").getAttribute("href")`, &msg)
+	if msg != "This match is not here | #/matches" {
+		t.Errorf("a missing match shows %q, want a heading and a way back to the matches", msg)
+	}
+	b.shot("match-missing")
 
 	// Unknown addresses: the client's own page, and the server's HTML 404.
 	b.open("#/nowhere", `document.querySelector(".problem h1")`)
