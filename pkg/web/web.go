@@ -104,8 +104,11 @@ func (h *Handler) serveAsset(w http.ResponseWriter, r *http.Request) {
 	}
 	securityHeaders(w)
 	ct := mime.TypeByExtension(path.Ext(file))
-	if strings.HasSuffix(file, ".js") {
+	switch path.Ext(file) {
+	case ".js":
 		ct = "text/javascript; charset=utf-8"
+	case ".woff2":
+		ct = "font/woff2"
 	}
 	w.Header().Set("Content-Type", ct)
 	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")

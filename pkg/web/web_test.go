@@ -33,6 +33,7 @@ func TestServe(t *testing.T) {
 		{"page", "/", 200, "no-cache", "text/html"},
 		{"script", "/assets/" + v + "/app.js", 200, "immutable", "text/javascript"},
 		{"style", "/assets/" + v + "/style.css", 200, "immutable", "text/css"},
+		{"font", "/assets/" + v + "/inter.woff2", 200, "immutable", "font/woff2"},
 		{"old version", "/assets/000000000000/app.js", 404, "", ""},
 		{"unknown file", "/assets/" + v + "/nope.js", 404, "", ""},
 		{"page through assets", "/assets/" + v + "/index.html", 404, "", ""},

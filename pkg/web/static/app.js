@@ -100,7 +100,10 @@ async function render() {
 /** errorView is the page shown when a view cannot load: what happened, in words, and a way back. */
 function errorView(err) {
   if (err instanceof ApiError && err.code === "not_found") {
-    return problem("Not found", "What you were looking for is not here any more: it may have been deleted, or the person is no longer matched with you.");
+    const inChats = (location.hash || "").startsWith("#/chats");
+    return problem(inChats ? "This chat is not here" : "This match is not here",
+      inChats ? "It may have been deleted." : "The person may have left, blocked you, or stopped being discoverable.",
+      h("a", { class: "button primary", href: inChats ? "#/chats" : "#/matches" }, inChats ? "Back to chats" : "Back to matches"));
   }
   return problem("This page could not load", explain(err, "show this page"),
     h("button", { type: "button", class: "primary", onclick: () => render() }, "Try again"));

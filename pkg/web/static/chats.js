@@ -4,7 +4,7 @@
 // match's twin) starts with its first message, which also titles it. Older messages load when scrolled
 // to the top; a failed turn can be retried.
 import { get, del, items, nextCursor, stream, newId, ApiError } from "./api.js";
-import { h, replace, state, time, avatar, problem, toast } from "./dom.js";
+import { h, replace, state, time, shortTime, avatar, problem, toast } from "./dom.js";
 import { explain } from "./errors.js";
 import { session } from "./state.js";
 
@@ -26,7 +26,7 @@ export async function chatsView() {
       h("span", { class: "text" },
         h("strong", {}, s.title || `Chat with ${t.own ? "your twin" : t.label}`),
         h("span", { class: "last" }, (t.own ? "" : t.label + " · ") + (s.lastMessage || "No messages yet"))),
-      h("time", { datetime: s.updatedAt || "" }, time(s.updatedAt))));
+      h("time", { datetime: s.updatedAt || "", title: time(s.updatedAt) }, shortTime(s.updatedAt))));
   }));
   return h("section", {},
     h("div", { class: "bar" }, h("h1", {}, "Chats"),

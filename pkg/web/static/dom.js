@@ -102,6 +102,14 @@ export function toast(text) {
   toast.timer = setTimeout(() => t.classList.remove("show"), 3500);
 }
 
+/** shortTime formats an ISO time briefly: the hour today, else the day. */
+export function shortTime(iso) {
+  const d = new Date(iso || "");
+  if (isNaN(d)) return "";
+  const today = new Date().toDateString() === d.toDateString();
+  return today ? d.toLocaleTimeString(undefined, { timeStyle: "short" }) : d.toLocaleDateString(undefined, { month: "short", day: "numeric" });
+}
+
 /** time formats an ISO time for people. */
 export function time(iso) {
   if (!iso) return "";
