@@ -33,6 +33,17 @@ type Job struct {
 	B string `json:"b,omitempty"`
 	// User is the person of a user job.
 	User string `json:"user,omitempty"`
+	// By is, on a pair job, the person (A or B) whose edit or refresh asked for it: its model calls
+	// count against their daily matching budget. Empty on the nightly's jobs, which the nightly
+	// budget pays for.
+	By string `json:"by,omitempty"`
+	// Dirty marks, on a user job, the rematch sent for the end of a coalescing window (edits came in
+	// while it was open); it opens the next window.
+	Dirty bool `json:"dirty,omitempty"`
+	// ScoreOnly marks, on a pair job, a pair outside the top M of the person whose candidates sent it:
+	// it gets the deterministic match only (a current model match is kept), so the model part runs
+	// where it changes the top of a list.
+	ScoreOnly bool `json:"scoreOnly,omitempty"`
 }
 
 // PairJob returns the job of the pair of a and b, in canonical order (A < B).
@@ -42,6 +53,24 @@ func PairJob(a, b string) Job {
 	}
 	return Job{Kind: KindPair, A: a, B: b}
 }
+
+// ScoreOnlyJob returns the job of the pair of a and b that stores the deterministic match only.
+func ScoreOnlyJob(a, b string) Job {
+	j := PairJob(a, b)
+	j.ScoreOnly = true
+	return j
+}
+
+// PairJobBy returns the job of the pair of a and b asked for by by (a or b), whose matching budget
+// pays for it.
+func PairJobBy(a, b, by string) Job {
+	j := PairJob(a, b)
+	j.By = by
+	return j
+}
+
+// DirtyUserJob returns the user job sent for the end of a person's coalescing window.
+func DirtyUserJob(userID string) Job { return Job{Kind: KindUser, User: userID, Dirty: true} }
 
 // UserJob returns the job that rematches one person.
 func UserJob(userID string) Job { return Job{Kind: KindUser, User: userID} }
@@ -73,16 +102,21 @@ func DecodeJob(body []byte) (Job, error) {
 	}
 	switch j.Kind {
 	case KindPair:
-		if !id.Valid(j.A) || !id.Valid(j.B) || j.User != "" {
-			return Job{}, fmt.Errorf("%w: a pair job needs ids a and b and nothing else", ErrBadJob)
+		if !id.Valid(j.A) || !id.Valid(j.B) || j.User != "" || j.Dirty {
+			return Job{}, fmt.Errorf("%w: a pair job needs ids a and b, maybe by, and nothing else", ErrBadJob)
 		}
 		if j.A == j.B {
 			return Job{}, fmt.Errorf("%w: a pair of one person", ErrBadJob)
 		}
-		return PairJob(j.A, j.B), nil
+		if j.By != "" && j.By != j.A && j.By != j.B {
+			return Job{}, fmt.Errorf("%w: by must be a or b", ErrBadJob)
+		}
+		p := PairJobBy(j.A, j.B, j.By)
+		p.ScoreOnly = j.ScoreOnly
+		return p, nil
 	case KindUser:
-		if !id.Valid(j.User) || j.A != "" || j.B != "" {
-			return Job{}, fmt.Errorf("%w: a user job needs the id user and nothing else", ErrBadJob)
+		if !id.Valid(j.User) || j.A != "" || j.B != "" || j.By != "" || j.ScoreOnly {
+			return Job{}, fmt.Errorf("%w: a user job needs the id user, maybe dirty, and nothing else", ErrBadJob)
 		}
 		return j, nil
 	}

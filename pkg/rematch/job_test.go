@@ -21,6 +21,11 @@ func TestDecodeJob(t *testing.T) {
 		{"pair", `{"kind":"pair","a":"` + idA + `","b":"` + idB + `"}`, rematch.Job{Kind: "pair", A: idA, B: idB}, true},
 		{"pair reversed is canonicalised", `{"kind":"pair","a":"` + idB + `","b":"` + idA + `"}`, rematch.Job{Kind: "pair", A: idA, B: idB}, true},
 		{"user", `{"kind":"user","user":"` + idA + `"}`, rematch.Job{Kind: "user", User: idA}, true},
+		{"pair by b", `{"kind":"pair","a":"` + idB + `","b":"` + idA + `","by":"` + idB + `"}`, rematch.Job{Kind: "pair", A: idA, B: idB, By: idB}, true},
+		{"pair by someone else", `{"kind":"pair","a":"` + idA + `","b":"` + idB + `","by":"01M8A4CY44FCM3Z8GV675Z3JNZ"}`, rematch.Job{}, false},
+		{"pair dirty", `{"kind":"pair","a":"` + idA + `","b":"` + idB + `","dirty":true}`, rematch.Job{}, false},
+		{"dirty user", `{"kind":"user","user":"` + idA + `","dirty":true}`, rematch.Job{Kind: "user", User: idA, Dirty: true}, true},
+		{"user with by", `{"kind":"user","user":"` + idA + `","by":"` + idA + `"}`, rematch.Job{}, false},
 		{"unknown kind", `{"kind":"all"}`, rematch.Job{}, false},
 		{"no kind", `{"a":"` + idA + `","b":"` + idB + `"}`, rematch.Job{}, false},
 		{"unknown field", `{"kind":"user","user":"` + idA + `","force":true}`, rematch.Job{}, false},
@@ -49,7 +54,7 @@ func TestDecodeJob(t *testing.T) {
 }
 
 func TestJobRoundTrip(t *testing.T) {
-	for _, j := range []rematch.Job{rematch.PairJob(idB, idA), rematch.UserJob(idA)} {
+	for _, j := range []rematch.Job{rematch.PairJob(idB, idA), rematch.UserJob(idA), rematch.PairJobBy(idB, idA, idB), rematch.DirtyUserJob(idA)} {
 		got, err := rematch.DecodeJob(j.Encode())
 		if err != nil || got != j {
 			t.Errorf("DecodeJob(Encode(%+v)) = %+v, %v", j, got, err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/secondme/twin/pkg/store"
@@ -40,6 +41,8 @@ type NightlyStore interface {
 	SetUserTerms(ctx context.Context, userID string, terms []string) error
 	GetJobState(ctx context.Context, name string) (store.JobState, error)
 	PutJobState(ctx context.Context, s store.JobState) error
+	ListDeferred(ctx context.Context, limit int) ([]store.Deferral, error)
+	UserGetter
 }
 
 var _ NightlyStore = store.Store(nil)
@@ -63,12 +66,14 @@ func NewNightly(st NightlyStore, sender Sender, cfg NightlyConfig) *Nightly {
 
 // Stats is what one nightly run did.
 type Stats struct {
-	Indexed  int // people in the candidate index (the discoverable ones)
-	Changed  int // people whose profile changed since the last run
-	Slice    int // people of the rolling slice
-	PairJobs int // pair jobs sent (each pair once per run)
-	UserJobs int // user jobs sent (changed people who are hidden: their matches go)
-	Resumed  bool
+	Indexed   int // people in the candidate index (the discoverable ones)
+	Changed   int // people whose profile changed since the last run
+	Slice     int // people of the rolling slice
+	PairJobs  int // pair jobs sent (each pair once per run, or twice when found in a top M after a score-only job)
+	ScoreOnly int // of those, jobs for the deterministic match only (pairs outside the top M)
+	UserJobs  int // user jobs sent (changed people who are hidden: their matches go)
+	Deferred  int // pairs sent again because their model part waited for a budget
+	Resumed   bool
 }
 
 // progress is the state of a run in progress, kept in the Cursor of JobName+"/progress".
@@ -109,7 +114,7 @@ func (n *Nightly) Run(ctx context.Context) (Stats, error) {
 		return st, err
 	}
 	st.Indexed = idx.Len()
-	r := &run{n: n, idx: idx, scratch: idx.NewScratch(), seen: make(map[[2]string]bool), stats: &st}
+	r := &run{n: n, idx: idx, scratch: idx.NewScratch(), seen: make(map[[2]string]bool), scored: make(map[[2]string]bool), stats: &st}
 
 	save := func(p progress) error {
 		b, _ := json.Marshal(p)
@@ -118,6 +123,11 @@ func (n *Nightly) Run(ctx context.Context) (Stats, error) {
 			return fmt.Errorf("save job progress: %w", err)
 		}
 		return nil
+	}
+	if prog.Phase == "changed" && prog.Cursor == "" {
+		if err := r.resume(ctx); err != nil {
+			return st, err
+		}
 	}
 	if prog.Phase == "changed" {
 		for {
@@ -154,7 +164,9 @@ func (n *Nightly) Run(ctx context.Context) (Stats, error) {
 		}
 		for _, u := range page.Items {
 			st.Slice++
-			r.candidates(u.ID)
+			if err := r.candidates(ctx, u, nil); err != nil {
+				return st, err
+			}
 		}
 		if err := r.flush(ctx); err != nil {
 			return st, err
@@ -174,7 +186,7 @@ func (n *Nightly) Run(ctx context.Context) (Stats, error) {
 		return st, fmt.Errorf("save job state: %w", err)
 	}
 	slog.InfoContext(ctx, "rematch finished", "indexed", st.Indexed, "changed", st.Changed, "slice", st.Slice,
-		"pair_jobs", st.PairJobs, "user_jobs", st.UserJobs, "resumed", st.Resumed)
+		"pair_jobs", st.PairJobs, "user_jobs", st.UserJobs, "deferred", st.Deferred, "resumed", st.Resumed)
 	return st, nil
 }
 
@@ -204,7 +216,8 @@ type run struct {
 	n       *Nightly
 	idx     *Index
 	scratch *Scratch
-	seen    map[[2]string]bool
+	seen    map[[2]string]bool // pairs sent with the model part
+	scored  map[[2]string]bool // pairs sent for the deterministic match only
 	waiting [][]byte
 	cands   []string
 	stats   *Stats
@@ -226,22 +239,55 @@ func (r *run) changed(ctx context.Context, u store.User) error {
 	if err != nil {
 		return fmt.Errorf("list matches of %s: %w", u.ID, err)
 	}
+	matches := make([]string, 0, len(page.Items))
 	for _, e := range page.Items {
-		r.queue(u.ID, e.OtherID)
+		matches = append(matches, e.OtherID)
 	}
-	r.candidates(u.ID)
+	return r.candidates(ctx, u, matches)
+}
+
+// candidates queues the pair jobs of a person's top K candidates and of others (their existing
+// matches): the top ModelTop of them by the deterministic score with the model part, the rest for
+// the deterministic match only.
+func (r *run) candidates(ctx context.Context, u store.User, others []string) error {
+	r.cands = r.idx.Candidates(r.cands[:0], u.ID, r.n.cfg.K, r.scratch)
+	for _, o := range others {
+		if !slices.Contains(r.cands, o) {
+			r.cands = append(r.cands, o)
+		}
+	}
+	if len(r.cands) == 0 {
+		return nil
+	}
+	top, err := topByScore(ctx, r.n.store, u, r.cands, r.n.cfg.ModelTop)
+	if err != nil {
+		return err
+	}
+	for _, c := range r.cands {
+		if top[c] {
+			r.queue(u.ID, c)
+		} else {
+			r.queueScoreOnly(u.ID, c)
+		}
+	}
 	return nil
 }
 
-// candidates queues the pair jobs of a person's top K candidates.
-func (r *run) candidates(userID string) {
-	r.cands = r.idx.Candidates(r.cands[:0], userID, r.n.cfg.K, r.scratch)
-	for _, c := range r.cands {
-		r.queue(userID, c)
+// queueScoreOnly adds the score-only job of a pair unless this run sent a job for it already.
+func (r *run) queueScoreOnly(a, b string) {
+	j := ScoreOnlyJob(a, b)
+	key := [2]string{j.A, j.B}
+	if r.seen[key] || r.scored[key] {
+		return
 	}
+	r.scored[key] = true
+	r.stats.PairJobs++
+	r.stats.ScoreOnly++
+	r.waiting = append(r.waiting, j.Encode())
 }
 
-// queue adds the job of a pair unless this run sent it already.
+// queue adds the job of a pair with the model part unless this run sent it already. A pair sent for
+// the deterministic match only and then found in someone's top ModelTop is sent again with it.
 func (r *run) queue(a, b string) {
 	j := PairJob(a, b)
 	key := [2]string{j.A, j.B}

@@ -29,6 +29,7 @@ type WorkerStore interface {
 	ListMatches(ctx context.Context, userID, cursor string, limit int) (store.Page[store.MatchEntry], error)
 	SetUserTerms(ctx context.Context, userID string, terms []string) error
 	UsersWithTerm(ctx context.Context, term string, limit int) ([]string, error)
+	BudgetStore
 }
 
 var _ WorkerStore = store.Store(nil)
@@ -63,6 +64,11 @@ type Config struct {
 	IndexTerms int
 	// TermLookup is the limit of one UsersWithTerm lookup in a user job; default DefaultTermLookup.
 	TermLookup int
+	// ModelTop is how many of a person's candidates and matches, best by the deterministic score, get
+	// the model part when the person is rematched; default DefaultModelTop.
+	ModelTop int
+	// Budget bounds the model calls of matching (budget.go).
+	Budget BudgetConfig
 }
 
 func (c Config) withDefaults() Config {
@@ -75,6 +81,10 @@ func (c Config) withDefaults() Config {
 	if c.TermLookup <= 0 {
 		c.TermLookup = DefaultTermLookup
 	}
+	if c.ModelTop <= 0 {
+		c.ModelTop = DefaultModelTop
+	}
+	c.Budget = c.Budget.withDefaults()
 	return c
 }
 
@@ -82,6 +92,7 @@ func (c Config) withDefaults() Config {
 // done and does nothing (pair), or sends the same pair jobs again (user), which then do nothing.
 type Worker struct {
 	store  WorkerStore
+	budget BudgetStore
 	scorer Scorer
 	sender Sender
 	cfg    Config
@@ -90,7 +101,7 @@ type Worker struct {
 // NewWorker returns a Worker that writes matches to st, scores with scorer and fans user jobs out
 // through sender.
 func NewWorker(st WorkerStore, scorer Scorer, sender Sender, cfg Config) *Worker {
-	return &Worker{store: st, scorer: scorer, sender: sender, cfg: cfg.withDefaults()}
+	return &Worker{store: st, budget: st, scorer: scorer, sender: sender, cfg: cfg.withDefaults()}
 }
 
 // Handle runs one job body (a queue.Handler). A body that is not a job returns ErrBadJob; a failure
@@ -102,8 +113,16 @@ func (w *Worker) Handle(ctx context.Context, body []byte) error {
 	}
 	switch j.Kind {
 	case KindPair:
-		return w.Pair(ctx, j.A, j.B)
+		return w.pair(ctx, j.A, j.B, j.By, j.ScoreOnly)
 	default:
+		if j.Dirty {
+			// The rematch of a coalescing window's end: edits from now on mark the person dirty again,
+			// and this rematch, which reads the profile after this point, covers the ones before.
+			b := w.cfg.Budget
+			if err := w.budget.OpenRematchWindow(ctx, j.User, b.Now(), b.Window); err != nil {
+				return fmt.Errorf("open rematch window of %s: %w", j.User, err)
+			}
+		}
 		return w.User(ctx, j.User)
 	}
 }
@@ -115,6 +134,20 @@ func (w *Worker) Handle(ctx context.Context, body []byte) error {
 // fails, the deterministic match is stored (so people see something) and the error is returned, so
 // that the job is retried; the stored match is then stale, and the retry asks the model again.
 func (w *Worker) Pair(ctx context.Context, a, b string) error {
+	return w.PairBy(ctx, a, b, "")
+}
+
+// PairBy is Pair for a pair job asked for by by (a or b): the model part counts against by's daily
+// matching budget, or the nightly budget when by is empty. When that budget has no room, the
+// deterministic match is stored and the pair deferred: a later nightly run gives it the model part.
+func (w *Worker) PairBy(ctx context.Context, a, b, by string) error {
+	return w.pair(ctx, a, b, by, false)
+}
+
+// pair is PairBy; with scoreOnly (a pair outside the top M of the person whose candidates sent it) it
+// stores the deterministic match only, and counts a stored match with the model part as current
+// when both profile versions are.
+func (w *Worker) pair(ctx context.Context, a, b, by string, scoreOnly bool) error {
 	if a > b {
 		a, b = b, a
 	}
@@ -124,26 +157,37 @@ func (w *Worker) Pair(ctx context.Context, a, b string) error {
 	}
 	old, err := w.store.GetMatch(ctx, a, b)
 	switch {
-	case err == nil && old.VersionA == ua.ProfileVersion && old.VersionB == ub.ProfileVersion && old.Algorithm == w.scorer.Algorithm():
+	case err == nil && old.VersionA == ua.ProfileVersion && old.VersionB == ub.ProfileVersion &&
+		(old.Algorithm == w.scorer.Algorithm() || scoreOnly && old.Algorithm == formula.Version):
 		return nil
 	case err != nil && !errors.Is(err, store.ErrNotFound):
 		return fmt.Errorf("get match %s/%s: %w", a, b, err)
 	}
-	m, modelErr := w.scorer.Compute(ctx, ua, ub)
+	var m store.Match
+	var deferred bool
+	var modelErr error
+	if scoreOnly {
+		m = w.scorer.Deterministic(ua, ub)
+	} else {
+		m, deferred, modelErr = w.compute(ctx, ua, ub, by)
+	}
 	if modelErr != nil {
 		if ctx.Err() != nil {
 			return modelErr
 		}
-		slog.WarnContext(ctx, "compat model failed; storing the deterministic match", "a", a, "b", b, "err", modelErr)
+		slog.WarnContext(ctx, "compat model failed; storing the deterministic match", "user_a", a, "user_b", b, "err", modelErr)
 		m = w.scorer.Deterministic(ua, ub)
 	}
 	if err := w.store.PutMatch(ctx, m); err != nil {
 		return fmt.Errorf("put match %s/%s: %w", a, b, err)
 	}
+	if err := w.settle(ctx, a, b, m, deferred); err != nil {
+		return err
+	}
 	if _, _, ok, err := w.eligible(ctx, a, b); err != nil || !ok {
 		return err
 	}
-	slog.InfoContext(ctx, "match computed", "a", a, "b", b, "score", m.Score, "parts", m.Parts)
+	slog.InfoContext(ctx, "match computed", "user_a", a, "user_b", b, "score", m.Score, "parts", m.Parts)
 	return modelErr
 }
 
@@ -182,6 +226,8 @@ func (w *Worker) eligible(ctx context.Context, a, b string) (store.User, store.U
 // User rematches one person: it indexes their terms (none when they are hidden, and then removes
 // their matches), finds their top K candidates through the store's term index, and sends pair jobs
 // for those and for the matches they already have, so that those follow the person's new profile.
+// The top ModelTop of them by the deterministic score get the model part (paid by the person's
+// matching budget); the others get the deterministic match only.
 func (w *Worker) User(ctx context.Context, userID string) error {
 	u, err := w.store.GetUser(ctx, userID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -213,14 +259,15 @@ func (w *Worker) User(ctx context.Context, userID string) error {
 			cands = append(cands, e.OtherID)
 		}
 	}
-	bodies := make([][]byte, 0, len(cands))
-	for _, c := range cands {
-		bodies = append(bodies, PairJob(userID, c).Encode())
+	top, err := topByScore(ctx, w.store, u, cands, w.cfg.ModelTop)
+	if err != nil {
+		return err
 	}
+	bodies := pairJobs(userID, cands, top, userID)
 	if err := sendBatches(ctx, w.sender, bodies); err != nil {
 		return fmt.Errorf("fan out %d pair jobs of %s: %w", len(bodies), userID, err)
 	}
-	slog.InfoContext(ctx, "user rematched", "user", userID, "terms", len(terms), "pair_jobs", len(bodies))
+	slog.InfoContext(ctx, "user rematched", "user_id", userID, "terms", len(terms), "pair_jobs", len(bodies))
 	return nil
 }
 

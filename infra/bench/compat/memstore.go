@@ -23,6 +23,10 @@ type memStore struct {
 	matches map[[2]int32]storedMatch
 	adj     map[int32][]int32
 	jobs    map[string]store.JobState
+	// budgets, deferred and windows are the matching budget state (budget.go).
+	budgets  map[budgetKey]int
+	deferred map[[2]string]time.Time
+	windows  map[string]window
 }
 
 type storedMatch struct {
