@@ -162,6 +162,34 @@ func TestBrowserFirstRunLocal(t *testing.T) {
 	}
 	b.shot("match-missing")
 
+	// The words of errors: the API's codes and field paths become sentences.
+	var words []string
+	b.eval(`(async () => {
+		const base = document.querySelector('script[type="module"]').src.replace(/app\.js$/, "");
+		const { ApiError } = await import(base + "api.js");
+		const { explain, fieldMessage } = await import(base + "errors.js");
+		const err = (status, code, retryAfter) => new ApiError(status, { error: { code, message: "raw " + code } }, retryAfter);
+		return [
+			fieldMessage("shades[3].public.name", "required"),
+			fieldMessage("bio", "at most 1000 characters"),
+			explain(new ApiError(400, { error: { code: "invalid_argument", message: "invalid fields: nickname (required)", fields: { nickname: "required" } } }), "save your profile"),
+			explain(err(403, "permission_denied"), "get a reply", "Felix"),
+			explain(err(429, "rate_limited", "86400"), "get a reply"),
+			explain(err(500, "internal"), "save your profile"),
+		];
+	})()`, &words)
+	want := []string{
+		"The public name is needed.",
+		"Your bio is too long: keep it to 1000 characters.",
+		"Your name is needed.",
+		"Felix is not taking chats with their twin right now.",
+		"You have reached today's limit. Try again tomorrow.",
+		"Something went wrong on our side, so we could not save your profile. Try again in a moment.",
+	}
+	if strings.Join(words, "\n") != strings.Join(want, "\n") {
+		t.Errorf("errors in words:\n got %q\nwant %q", words, want)
+	}
+
 	// Unknown addresses: the client's own page, and the server's HTML 404.
 	b.open("#/nowhere", `document.querySelector(".problem h1")`)
 	b.audit("unknown view")

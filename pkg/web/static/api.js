@@ -1,13 +1,17 @@
 // api.js talks to the Second Me HTTP API (same origin, session cookie).
 
-/** ApiError carries the JSON error of the API: status, code, message and the fields at fault. */
+/**
+ * ApiError carries the JSON error of the API: status, code, message and the fields at fault, and for
+ * a 429 the seconds its Retry-After asks to wait (0 when it names none).
+ */
 export class ApiError extends Error {
-  constructor(status, body) {
+  constructor(status, body, retryAfter) {
     const e = (body && body.error) || {};
     super(e.message || `request failed (${status})`);
     this.status = status;
     this.code = e.code || "unknown";
     this.fields = e.fields || {};
+    this.retryAfter = Number(retryAfter) || 0;
   }
 }
 
@@ -27,7 +31,7 @@ export async function call(method, path, body) {
   if (res.status === 204) return null;
   let data = null;
   try { data = await res.json(); } catch { /* not JSON */ }
-  if (!res.ok) throw new ApiError(res.status, data);
+  if (!res.ok) throw new ApiError(res.status, data, res.headers.get("Retry-After"));
   return data;
 }
 
@@ -64,7 +68,7 @@ export async function stream(path, body, on, signal) {
   if (!res.ok) {
     let data = null;
     try { data = await res.json(); } catch { /* not JSON */ }
-    throw new ApiError(res.status, data);
+    throw new ApiError(res.status, data, res.headers.get("Retry-After"));
   }
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
   let buf = "";

@@ -28,6 +28,14 @@ export function fieldMessage(path, why) {
   return `${who}: ${w}.`;
 }
 
+/** wait says how long to wait after a 429, from its Retry-After in seconds. */
+function wait(seconds) {
+  if (seconds > 3 * 3600) return "You have reached today's limit. Try again tomorrow.";
+  if (seconds > 90 * 60) return `You have reached the limit for now. Try again in about ${Math.round(seconds / 3600)} hours.`;
+  if (seconds > 90) return `That was a lot at once. Try again in about ${Math.round(seconds / 60)} minutes.`;
+  return "That was a lot at once. Wait a moment, then try again.";
+}
+
 /**
  * explain returns one sentence for an error. what names the action in words ("save your shades",
  * "start this chat"); whose is the other person's name when the action concerns them.
@@ -41,7 +49,7 @@ export function explain(err, what = "do that", whose = "") {
     case "permission_denied":
       return whose ? `${whose} is not taking chats with their twin right now.` : `You are not allowed to ${what}.`;
     case "not_found": return whose ? `${whose} is no longer here.` : "This is no longer here.";
-    case "rate_limited": return "That was a lot at once. Wait a minute, then try again.";
+    case "rate_limited": return wait(err.retryAfter);
     case "upstream_unavailable": return "The twin's model is not answering right now. Try again in a minute.";
     case "payload_too_large": return "That is more text than Second Me takes at once. Shorten it and try again.";
     case "conflict": return "This changed in the meantime. Reload the page and try again.";
