@@ -5,9 +5,6 @@ package chat
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/secondme/twin/pkg/llm"
@@ -103,39 +100,6 @@ func (o Options) withDefaults() Options {
 		o.Now = time.Now
 	}
 	return o
-}
-
-// OptionsFrom parses the chat settings from getenv (os.Getenv in a main): CHAT_DAILY_QUOTA,
-// CHAT_PROMPT_BUDGET (tokens), CHAT_HISTORY (messages read per turn), CHAT_MODEL_TIMEOUT and
-// CHAT_MAX_REPLY_TOKENS. Unset variables take the defaults.
-func OptionsFrom(getenv func(string) string) (Options, error) {
-	var o Options
-	var errs []error
-	num := func(name string, dst *int) {
-		if v := getenv(name); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n <= 0 {
-				errs = append(errs, fmt.Errorf("%s=%q: want a positive whole number", name, v))
-				return
-			}
-			*dst = n
-		}
-	}
-	num("CHAT_DAILY_QUOTA", &o.DailyQuota)
-	num("CHAT_PROMPT_BUDGET", &o.Prompt.Budget)
-	num("CHAT_HISTORY", &o.History)
-	num("CHAT_MAX_REPLY_TOKENS", &o.MaxReplyTokens)
-	if v := getenv("CHAT_MODEL_TIMEOUT"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			errs = append(errs, fmt.Errorf("CHAT_MODEL_TIMEOUT=%q: want a positive duration such as 60s", v))
-		}
-		o.ModelTimeout = d
-	}
-	if err := errors.Join(errs...); err != nil {
-		return Options{}, fmt.Errorf("chat config: %w", err)
-	}
-	return o, nil
 }
 
 // Service runs chat turns and serves sessions.

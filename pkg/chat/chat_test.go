@@ -487,23 +487,7 @@ func TestSessions(t *testing.T) {
 	}
 }
 
-func TestOptionsFrom(t *testing.T) {
-	env := map[string]string{"CHAT_DAILY_QUOTA": "7", "CHAT_PROMPT_BUDGET": "5000", "CHAT_MODEL_TIMEOUT": "15s"}
-	o, err := chat.OptionsFrom(func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatalf("OptionsFrom: %v", err)
-	}
-	if o.DailyQuota != 7 || o.Prompt.Budget != 5000 || o.ModelTimeout != 15*time.Second {
-		t.Errorf("got %+v", o)
-	}
-	bad := map[string]string{"CHAT_DAILY_QUOTA": "-1", "CHAT_MODEL_TIMEOUT": "soon"}
-	if _, err := chat.OptionsFrom(func(k string) string { return bad[k] }); err == nil ||
-		!strings.Contains(err.Error(), "CHAT_DAILY_QUOTA") || !strings.Contains(err.Error(), "CHAT_MODEL_TIMEOUT") {
-		t.Errorf("bad settings: got %v, want both named", err)
-	}
-}
-
-// TestTurnOnDynamoDB runs the turn on the DynamoDB store (dynalite): a turn within 5 store calls, a
+// TestTurnOnDynamoDB runs the turn on the DynamoDB store (dynalite): a turn within 4 store calls, a
 // model failure and its retry, a replay, and a partial reply saved when the client leaves.
 func TestTurnOnDynamoDB(t *testing.T) {
 	e := newEnvOn(t, dynamotest.New(t), chat.Options{}, chattest.Step{Deltas: []string{"first"}},
