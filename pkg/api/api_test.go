@@ -15,6 +15,7 @@ import (
 	"github.com/secondme/twin/pkg/api"
 	"github.com/secondme/twin/pkg/api/apitest"
 	"github.com/secondme/twin/pkg/fault"
+	"github.com/secondme/twin/pkg/requestid"
 )
 
 type body struct {
@@ -127,10 +128,8 @@ func TestRouter(t *testing.T) {
 		panic("boom: the cause")
 	})
 	var logs bytes.Buffer
-	prev := slog.Default()
-	slog.SetDefault(slog.New(slog.NewJSONHandler(&logs, nil)))
-	t.Cleanup(func() { slog.SetDefault(prev) })
-	h := api.Wrap(rt, api.Edge{PublicURL: apitest.Origin}, "/api/hook")
+	mw := api.Middleware{Edge: api.Edge{PublicURL: apitest.Origin}, Exempt: []string{"/api/hook"}, Logger: slog.New(slog.NewJSONHandler(&logs, nil))}
+	h := mw.Wrap(rt)
 
 	tests := []struct {
 		name     string
@@ -314,9 +313,7 @@ func TestCanceledRequest(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var logs bytes.Buffer
-			prev := slog.Default()
-			slog.SetDefault(slog.New(slog.NewJSONHandler(&logs, nil)))
-			t.Cleanup(func() { slog.SetDefault(prev) })
+			mw := api.Middleware{Edge: api.Edge{PublicURL: apitest.Origin}, Logger: slog.New(slog.NewJSONHandler(&logs, nil))}
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			rt := api.NewRouter()
@@ -327,7 +324,7 @@ func TestCanceledRequest(t *testing.T) {
 				return tt.err
 			})
 			w := httptest.NewRecorder()
-			api.Wrap(rt, api.Edge{PublicURL: apitest.Origin}).ServeHTTP(w, apitest.Request("GET", "/api/slow", "", "").WithContext(ctx))
+			mw.Wrap(rt).ServeHTTP(w, apitest.Request("GET", "/api/slow", "", "").WithContext(ctx))
 			if w.Code != tt.wantStatus && !(tt.wantLevel == "" && w.Code == 400) {
 				t.Errorf("response status = %d, want %d", w.Code, tt.wantStatus)
 			}
@@ -375,5 +372,55 @@ func TestRequireUser(t *testing.T) {
 	w, _ = serve(t, h, apitest.Request("GET", "/", "u1", ""))
 	if w.Code != 200 || !strings.Contains(w.Body.String(), `"u1"`) {
 		t.Errorf("signed in: status %d body %s, want 200 naming u1", w.Code, w.Body)
+	}
+}
+
+// TestRequestIDInLogs checks that the access log and the lines a route logs through api.Logger carry
+// the request's id as request_id, the same id the X-Request-Id header gives: the gateway's when the
+// request came with one, else a new one per request.
+func TestRequestIDInLogs(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		gateway string // the id the gateway gave, "" for none
+	}{
+		{"the gateway's id", "Ab1Cd2Ef3Gh4="},
+		{"no gateway: a new id", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var logs bytes.Buffer
+			rt := api.NewRouter()
+			rt.HandleFunc("GET /api/thing", func(w http.ResponseWriter, r *http.Request) error {
+				api.Logger(r.Context()).InfoContext(r.Context(), "route line")
+				return fault.Invalid("name", "required")
+			})
+			mw := api.Middleware{Edge: api.Edge{PublicURL: apitest.Origin}, Logger: slog.New(slog.NewJSONHandler(&logs, nil))}
+			req := apitest.Request("GET", "/api/thing", "", "")
+			if tt.gateway != "" {
+				req = req.WithContext(requestid.With(req.Context(), tt.gateway))
+			}
+			w := httptest.NewRecorder()
+			mw.Wrap(rt).ServeHTTP(w, req)
+			rid := w.Header().Get("X-Request-Id")
+			if rid == "" || (tt.gateway != "" && rid != tt.gateway) {
+				t.Fatalf("X-Request-Id = %q, want %q (or a new id when empty)", rid, tt.gateway)
+			}
+			msgs := map[string]bool{}
+			for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+				var rec map[string]any
+				if err := json.Unmarshal([]byte(line), &rec); err != nil {
+					t.Fatalf("log line %q: %v", line, err)
+				}
+				msgs[fmt.Sprint(rec["msg"])] = true
+				if rec["request_id"] != rid {
+					t.Errorf("log line %q: request_id = %v, want %s", rec["msg"], rec["request_id"], rid)
+				}
+			}
+			if !msgs["route line"] || !msgs["request"] {
+				t.Errorf("want the route's line and the access line, got %s", logs.String())
+			}
+		})
 	}
 }

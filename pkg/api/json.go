@@ -115,12 +115,12 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	e := FromError(err)
 	status := Status(e)
 	if status >= 500 && clientGone(r) {
-		slog.InfoContext(r.Context(), "request canceled by the client", "method", r.Method, "path", r.URL.Path,
-			"err", err, "request_id", RequestID(r.Context()))
+		Logger(r.Context()).InfoContext(r.Context(), "request canceled by the client", "method", r.Method, "path", r.URL.Path,
+			"err", err)
 		e, status = fault.New(fault.CodeInternal, "request canceled"), StatusClientClosed
 	} else if status >= 500 {
-		slog.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path,
-			"status", status, "err", err, "request_id", RequestID(r.Context()))
+		Logger(r.Context()).ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path,
+			"status", status, "err", err)
 	}
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", retryAfterHeader(e.RetryAfter))

@@ -15,19 +15,27 @@ import (
 	"time"
 
 	"github.com/secondme/twin/pkg/fault"
+	"github.com/secondme/twin/pkg/requestid"
 )
 
 type ctxKey int
 
 const (
-	requestIDKey ctxKey = iota
-	userIDKey
+	userIDKey ctxKey = iota
+	loggerKey
 )
 
-// RequestID returns the request id of a context, "" if none.
-func RequestID(ctx context.Context) string {
-	s, _ := ctx.Value(requestIDKey).(string)
-	return s
+// RequestID returns the request id of a context, "" if none: the id API Gateway or the Function URL
+// gave the request, else one Wrap made.
+func RequestID(ctx context.Context) string { return requestid.From(ctx) }
+
+// Logger returns the logger of a request's context: the Middleware's logger with the request's
+// request_id, or slog.Default() outside Wrap. The route groups log through it.
+func Logger(ctx context.Context) *slog.Logger {
+	if l, ok := ctx.Value(loggerKey).(*slog.Logger); ok {
+		return l
+	}
+	return slog.Default()
 }
 
 // Edge is what the functions know of the public origin in front of them (docs/platform.md, "One public
@@ -44,20 +52,49 @@ type Edge struct {
 // OriginVerifyHeader carries the edge secret from the edge to the functions.
 const OriginVerifyHeader = "X-Origin-Verify"
 
-// Wrap applies the middleware every function uses, outermost first: request id, access log, the edge
-// check (see Edge.Secret), panic recovery, and the same-origin check for unsafe methods against
-// edge.PublicURL (except the paths in exempt, which authenticate themselves, such as a signed webhook).
+// Wrap applies Middleware{Edge: edge, Exempt: exempt}, logging to slog.Default().
 func Wrap(h http.Handler, edge Edge, exempt ...string) http.Handler {
-	return withRequestID(accessLog(FromEdge(edge.Secret, recoverPanics(SameOrigin(h, edge.PublicURL, exempt...)))))
+	return Middleware{Edge: edge, Exempt: exempt}.Wrap(h)
 }
 
-func withRequestID(next http.Handler) http.Handler {
+// Middleware is what every function puts around its routes.
+type Middleware struct {
+	// Edge is the public origin in front of the function.
+	Edge Edge
+	// Exempt are the paths the same-origin check lets through: they authenticate themselves, such as
+	// a signed webhook.
+	Exempt []string
+	// Logger receives the access log and every line logged through Logger(ctx) while serving a
+	// request (slog.Default() when nil).
+	Logger *slog.Logger
+}
+
+// Wrap returns h inside the middleware, outermost first: the request id and the request's logger,
+// the access log, the edge check (see Edge.Secret), panic recovery, and the same-origin check for
+// unsafe methods against Edge.PublicURL (except the Exempt paths).
+func (m Middleware) Wrap(h http.Handler) http.Handler {
+	logger := m.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return withRequestID(logger, accessLog(FromEdge(m.Edge.Secret, recoverPanics(SameOrigin(h, m.Edge.PublicURL, m.Exempt...)))))
+}
+
+// withRequestID gives the request its id (the gateway's, else a new one) in its context and in the
+// X-Request-Id response header, and its logger, which logs the id as request_id.
+func withRequestID(logger *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b := make([]byte, 8)
-		_, _ = rand.Read(b)
-		rid := hex.EncodeToString(b)
+		ctx := r.Context()
+		rid := requestid.From(ctx)
+		if rid == "" {
+			b := make([]byte, 8)
+			_, _ = rand.Read(b)
+			rid = hex.EncodeToString(b)
+			ctx = requestid.With(ctx, rid)
+		}
 		w.Header().Set("X-Request-Id", rid)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey, rid)))
+		ctx = context.WithValue(ctx, loggerKey, logger.With("request_id", rid))
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
@@ -104,8 +141,8 @@ func accessLog(next http.Handler) http.Handler {
 		if clientGone(r) {
 			msg, status = "request canceled", StatusClientClosed
 		}
-		slog.InfoContext(r.Context(), msg, "method", r.Method, "path", r.URL.Path, "status", status,
-			"bytes", sw.bytes, "ms", time.Since(start).Milliseconds(), "request_id", RequestID(r.Context()))
+		Logger(r.Context()).InfoContext(r.Context(), msg, "method", r.Method, "path", r.URL.Path, "status", status,
+			"bytes", sw.bytes, "ms", time.Since(start).Milliseconds())
 	})
 }
 
@@ -135,8 +172,7 @@ func recoverPanics(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				slog.ErrorContext(r.Context(), "panic", "cause", fmt.Sprint(v), "stack", string(debug.Stack()),
-					"request_id", RequestID(r.Context()))
+				Logger(r.Context()).ErrorContext(r.Context(), "panic", "cause", fmt.Sprint(v), "stack", string(debug.Stack()))
 				WriteError(w, r, fault.Errorf(fault.CodeInternal, "internal error"))
 			}
 		}()

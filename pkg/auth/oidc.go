@@ -30,6 +30,8 @@ type OIDCConfig struct {
 	Scopes []string
 	// HTTPClient makes discovery, token, key and userinfo calls (a client with a 15 s timeout when nil).
 	HTTPClient *http.Client
+	// Logger receives the sign-in's log lines (slog.Default() when nil).
+	Logger *slog.Logger
 }
 
 // OIDCProfile is what sign-in learns of a person from the ID token and the userinfo endpoint.
@@ -46,6 +48,7 @@ type OIDCProfile struct {
 type OIDC struct {
 	cfg    OIDCConfig
 	client *http.Client
+	log    *slog.Logger
 
 	mu       sync.Mutex
 	provider *oidc.Provider
@@ -69,7 +72,7 @@ func NewOIDC(cfg OIDCConfig) *OIDC {
 		scopes = append(scopes, "profile", "email")
 	}
 	cfg.Scopes = scopes
-	return &OIDC{cfg: cfg, client: hc}
+	return &OIDC{cfg: cfg, client: hc, log: loggerOr(cfg.Logger)}
 }
 
 // discover returns the provider's configuration, discovering it on first use.
@@ -81,7 +84,7 @@ func (o *OIDC) discover(ctx context.Context) (*oauth2.Config, *oidc.IDTokenVerif
 	}
 	p, err := oidc.NewProvider(oidc.ClientContext(ctx, o.client), o.cfg.Issuer)
 	if err != nil {
-		slog.ErrorContext(ctx, "oidc discovery failed", "issuer", o.cfg.Issuer, "err", err)
+		o.log.ErrorContext(ctx, "oidc discovery failed", "issuer", o.cfg.Issuer, "err", err)
 		return nil, nil, nil, fault.Unavailable("the sign-in provider cannot be reached; try again")
 	}
 	o.provider = p
@@ -123,10 +126,10 @@ func (o *OIDC) Exchange(ctx context.Context, code, verifier, nonce string) (OIDC
 	if err != nil {
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode < 500 {
-			slog.WarnContext(ctx, "oidc code refused", "status", re.Response.StatusCode, "error", re.ErrorCode)
+			o.log.WarnContext(ctx, "oidc code refused", "status", re.Response.StatusCode, "oauth_error", re.ErrorCode)
 			return OIDCProfile{}, fault.Invalid("code", "the sign-in provider refused the code; sign in again")
 		}
-		slog.ErrorContext(ctx, "oidc code exchange failed", "err", err)
+		o.log.ErrorContext(ctx, "oidc code exchange failed", "err", err)
 		return OIDCProfile{}, fault.Errorf(fault.CodeUpstreamUnavailable, "the sign-in provider did not answer; try again")
 	}
 	raw, _ := tok.Extra("id_token").(string)
@@ -135,11 +138,11 @@ func (o *OIDC) Exchange(ctx context.Context, code, verifier, nonce string) (OIDC
 	}
 	idt, err := v.Verify(oidc.ClientContext(ctx, o.client), raw)
 	if err != nil {
-		slog.WarnContext(ctx, "oidc id token refused", "err", err)
+		o.log.WarnContext(ctx, "oidc id token refused", "err", err)
 		return OIDCProfile{}, fault.Errorf(fault.CodeUnauthenticated, "the identity token could not be verified; sign in again")
 	}
 	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(nonce)) != 1 || nonce == "" {
-		slog.WarnContext(ctx, "oidc id token nonce mismatch")
+		o.log.WarnContext(ctx, "oidc id token nonce mismatch")
 		return OIDCProfile{}, fault.Errorf(fault.CodeUnauthenticated, "the identity token is not for this sign-in; sign in again")
 	}
 	if idt.AccessTokenHash != "" {
@@ -158,7 +161,7 @@ func (o *OIDC) Exchange(ctx context.Context, code, verifier, nonce string) (OIDC
 				c = c.merge(more)
 			}
 		} else if err != nil {
-			slog.WarnContext(ctx, "oidc userinfo failed; going on with the ID token", "err", err)
+			o.log.WarnContext(ctx, "oidc userinfo failed; going on with the ID token", "err", err)
 		}
 	}
 	return OIDCProfile{Subject: idt.Subject, Name: c.name(), Picture: httpsOrEmpty(c.Picture), Email: c.Email}, nil

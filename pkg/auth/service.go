@@ -37,6 +37,8 @@ type Options struct {
 	Rematcher Rematcher
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Logger receives the service's log lines (slog.Default() when nil).
+	Logger *slog.Logger
 }
 
 // Service runs the sign-in flows, keeps SecondMe tokens fresh and re-imports SecondMe profiles.
@@ -48,6 +50,7 @@ type Service struct {
 	oidc     *OIDC
 	rematch  Rematcher
 	now      func() time.Time
+	log      *slog.Logger
 	flight   singleflight.Group
 }
 
@@ -58,7 +61,7 @@ func New(st Store, sealer *Sealer, sessions *Sessions, opts Options) *Service {
 		now = time.Now
 	}
 	return &Service{st: st, sealer: sealer, sessions: sessions, sm: opts.SecondMe, oidc: opts.OIDC,
-		rematch: opts.Rematcher, now: now}
+		rematch: opts.Rematcher, now: now, log: loggerOr(opts.Logger)}
 }
 
 // Authenticate finds the signed-in person through the service's login sessions (Sessions.Authenticate),
@@ -138,7 +141,7 @@ func (s *Service) Callback(w http.ResponseWriter, r *http.Request) error {
 	}
 	q := r.URL.Query()
 	if e := q.Get("error"); e != "" {
-		slog.InfoContext(ctx, "sign-in refused by the provider", "provider", st.Provider, "error", clipText(e, 64, false))
+		s.log.InfoContext(ctx, "sign-in refused by the provider", "provider", st.Provider, "oauth_error", clipText(e, 64, false))
 		target := FailedRedirect
 		if e == "access_denied" {
 			target = DeniedRedirect
@@ -172,10 +175,10 @@ func (s *Service) Callback(w http.ResponseWriter, r *http.Request) error {
 	if err := s.sessions.Start(ctx, w, r, userID); err != nil {
 		return err
 	}
-	slog.InfoContext(ctx, "signed in", "provider", st.Provider, "user_id", userID, "new", created)
+	s.log.InfoContext(ctx, "signed in", "provider", st.Provider, "user_id", userID, "new", created)
 	if s.rematch != nil {
 		if err := s.rematch.Rematch(ctx, userID); err != nil {
-			slog.WarnContext(ctx, "rematch after sign-in failed", "user_id", userID, "err", err)
+			s.log.WarnContext(ctx, "rematch after sign-in failed", "user_id", userID, "err", err)
 		}
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -194,11 +197,11 @@ func (s *Service) Logout(w http.ResponseWriter, r *http.Request) error {
 func (s *Service) secondMeSignIn(ctx context.Context, code string) (userID string, created bool, err error) {
 	tok, err := s.sm.ExchangeCode(ctx, code)
 	if err != nil {
-		return "", false, exchangeError(ctx, err)
+		return "", false, s.exchangeError(ctx, err)
 	}
 	me, err := s.sm.Me(ctx, tok.AccessToken)
 	if err != nil {
-		return "", false, upstreamError(ctx, "read your SecondMe identity", err)
+		return "", false, s.upstreamError(ctx, "read your SecondMe identity", err)
 	}
 	now := s.now().UTC()
 	subject := me.Subject()
@@ -340,11 +343,11 @@ func newUser(userID, provider string, imp imported, now time.Time) store.User {
 }
 
 // exchangeError turns a refused code exchange into a clear client error.
-func exchangeError(ctx context.Context, err error) error {
+func (s *Service) exchangeError(ctx context.Context, err error) error {
 	sub := secondme.SubCodeOf(err)
 	switch {
 	case secondme.IsCodeInvalid(err):
-		slog.InfoContext(ctx, "secondme code refused", "sub_code", sub)
+		s.log.InfoContext(ctx, "secondme code refused", "sub_code", sub)
 		why := map[string]string{
 			secondme.SubCodeExpired: "expired (codes last 5 minutes)",
 			secondme.SubCodeUsed:    "already used",
@@ -354,15 +357,23 @@ func exchangeError(ctx context.Context, err error) error {
 		}
 		return fault.Invalid("code", "SecondMe says the sign-in code is "+why+" ("+sub+"); sign in again")
 	case secondme.IsMisconfigured(err):
-		slog.ErrorContext(ctx, "secondme refused this app's configuration", "sub_code", sub, "err", err)
+		s.log.ErrorContext(ctx, "secondme refused this app's configuration", "sub_code", sub, "err", err)
 		return fault.Errorf(fault.CodeUpstreamUnavailable, "SecondMe refused this app's sign-in settings (%s); the operator must fix the configuration", sub)
 	}
-	return upstreamError(ctx, "exchange the sign-in code with SecondMe", err)
+	return s.upstreamError(ctx, "exchange the sign-in code with SecondMe", err)
 }
 
 // upstreamError turns a failed SecondMe call into upstream_unavailable (503 when it may pass).
-func upstreamError(ctx context.Context, what string, err error) error {
-	slog.WarnContext(ctx, "secondme call failed", "what", what, "sub_code", secondme.SubCodeOf(err), "err", err)
+func (s *Service) upstreamError(ctx context.Context, what string, err error) error {
+	s.log.WarnContext(ctx, "secondme call failed", "what", what, "sub_code", secondme.SubCodeOf(err), "err", err)
 	return &fault.Error{Code: fault.CodeUpstreamUnavailable, Message: "could not " + what + "; try again",
 		Temporary: secondme.IsTemporary(err) || ctx.Err() != nil}
+}
+
+// loggerOr returns l, or slog.Default() when l is nil.
+func loggerOr(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.Default()
+	}
+	return l
 }

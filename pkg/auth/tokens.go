@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"reflect"
 	"time"
 
@@ -166,7 +165,7 @@ func (s *Service) refresh(ctx context.Context, subject string) (string, error) {
 	nt, err := s.sm.Refresh(ctx, old.Refresh)
 	if err != nil {
 		if !secondme.NeedsSignIn(err) {
-			return "", upstreamError(ctx, "refresh your SecondMe sign-in", err)
+			return "", s.upstreamError(ctx, "refresh your SecondMe sign-in", err)
 		}
 		// Another instance may have refreshed (and rotated) the token first: use its result.
 		if cur, err2 := s.st.GetIdentity(ctx, store.ProviderSecondMe, subject); err2 == nil && !bytes.Equal(cur.SealedTokens, ident.SealedTokens) {
@@ -174,7 +173,7 @@ func (s *Service) refresh(ctx context.Context, subject string) (string, error) {
 				return at, nil
 			}
 		}
-		slog.InfoContext(ctx, "secondme refresh token refused; sign-in needed", "user_id", ident.UserID, "sub_code", secondme.SubCodeOf(err))
+		s.log.InfoContext(ctx, "secondme refresh token refused; sign-in needed", "user_id", ident.UserID, "sub_code", secondme.SubCodeOf(err))
 		return "", s.dropTokens(ctx, ident)
 	}
 	now := s.now().UTC()
@@ -259,7 +258,7 @@ func (s *Service) fetch(ctx context.Context, accessToken, userID string, created
 	imp.Shades = shadesFrom(userID, created, shades)
 	mems, err := s.sm.KeyMemories(ctx, accessToken, maxMemories)
 	if err != nil {
-		slog.WarnContext(ctx, "secondme memory import failed; going on without", "user_id", userID, "err", err)
+		s.log.WarnContext(ctx, "secondme memory import failed; going on without", "user_id", userID, "err", err)
 		return imp, nil
 	}
 	imp.Memories, imp.MemoriesOK = memoriesFrom(userID, mems), true
@@ -274,5 +273,5 @@ func (s *Service) apiCallError(ctx context.Context, what string, err error) erro
 	if secondme.IsTokenInvalid(err) {
 		return errSignInSM
 	}
-	return upstreamError(ctx, what, err)
+	return s.upstreamError(ctx, what, err)
 }

@@ -60,6 +60,8 @@ type WebhookConfig struct {
 	TimestampHeader string
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Logger receives the webhook's log lines (slog.Default() when nil).
+	Logger *slog.Logger
 }
 
 // Webhook receives SecondMe's signed revocation webhook (POST /api/webhooks/secondme). It is
@@ -70,6 +72,7 @@ type Webhook struct {
 	mac    func() hash.Hash
 	enc    func([]byte) string
 	hexSig bool
+	log    *slog.Logger
 }
 
 // NewWebhook returns the webhook receiver; an unknown algorithm is an error.
@@ -83,7 +86,7 @@ func NewWebhook(st IdentityStore, cfg WebhookConfig) (*Webhook, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	h := &Webhook{cfg: cfg, st: st, mac: sha256.New}
+	h := &Webhook{cfg: cfg, st: st, mac: sha256.New, log: loggerOr(cfg.Logger)}
 	switch strings.ToLower(cfg.Algorithm) {
 	case "", AlgHMACSHA256Hex:
 		h.enc, h.hexSig = hex.EncodeToString, true
@@ -175,17 +178,17 @@ func DecodeEvent(body []byte) (Event, error) {
 // to it does (409 as well), so that a replay never revokes the grant the person made since.
 func (h *Webhook) Receive(ctx context.Context, header http.Header, body []byte) (string, error) {
 	if len(h.cfg.Secret) == 0 {
-		slog.ErrorContext(ctx, "secondme webhook received but no webhook secret is configured")
+		h.log.ErrorContext(ctx, "secondme webhook received but no webhook secret is configured")
 		return "", fault.Unavailable("webhook not configured")
 	}
 	if !h.validSignature(header.Get(h.cfg.SignatureHeader), body) {
-		slog.WarnContext(ctx, "secondme webhook refused: bad signature")
+		h.log.WarnContext(ctx, "secondme webhook refused: bad signature")
 		return "", fault.Errorf(fault.CodeUnauthenticated, "invalid webhook signature")
 	}
 	now := h.cfg.Now()
 	at, ok := parseTimestamp(header.Get(h.cfg.TimestampHeader))
 	if !ok || now.Sub(at).Abs() > WebhookWindow {
-		slog.WarnContext(ctx, "secondme webhook refused: timestamp outside the window")
+		h.log.WarnContext(ctx, "secondme webhook refused: timestamp outside the window")
 		return "", fault.Errorf(fault.CodeUnauthenticated, "webhook timestamp missing or outside the %s window", WebhookWindow)
 	}
 	ev, err := DecodeEvent(body)
@@ -193,25 +196,25 @@ func (h *Webhook) Receive(ctx context.Context, header http.Header, body []byte) 
 		return "", err
 	}
 	if ev.Reason == ReasonTestDelivery {
-		slog.InfoContext(ctx, "secondme webhook test delivery", "event_id", ev.EventID)
+		h.log.InfoContext(ctx, "secondme webhook test delivery", "event_id", ev.EventID)
 		return "ok", nil
 	}
 	if err := h.st.ClaimEvent(ctx, "secondme-webhook:"+ev.EventID, now.Add(eventRetention)); err != nil {
 		if errors.Is(err, store.ErrConflict) {
-			slog.WarnContext(ctx, "secondme webhook replay refused", "event_id", ev.EventID)
+			h.log.WarnContext(ctx, "secondme webhook replay refused", "event_id", ev.EventID)
 			return "", fault.Errorf(fault.CodeConflict, "event %s was already received", ev.EventID)
 		}
 		return "", fmt.Errorf("claim webhook event: %w", err)
 	}
 	userID, err := h.revoke(ctx, ev, now)
 	if errors.Is(err, errRevokedBefore) {
-		slog.WarnContext(ctx, "secondme webhook replay refused: the identity was revoked by this event before", "event_id", ev.EventID)
+		h.log.WarnContext(ctx, "secondme webhook replay refused: the identity was revoked by this event before", "event_id", ev.EventID)
 		return "", fault.Errorf(fault.CodeConflict, "event %s was already received", ev.EventID)
 	}
 	if err != nil {
 		return "", err
 	}
-	slog.InfoContext(ctx, "secondme authorization revoked", "event_id", ev.EventID, "user_id", userID, "reason", ev.Reason)
+	h.log.InfoContext(ctx, "secondme authorization revoked", "event_id", ev.EventID, "user_id", userID, "reason", ev.Reason)
 	return "revoked", nil
 }
 

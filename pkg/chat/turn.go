@@ -280,7 +280,7 @@ func (s *Service) release(ctx context.Context, msg store.ChatMessage, claim stri
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.SaveTimeout)
 	defer cancel()
 	if err := s.st.ReleaseTurn(rctx, msg.SessionID, msg.ID, claim); err != nil {
-		slog.WarnContext(ctx, "chat: release turn", "session", msg.SessionID, "message", msg.ID, "err", err)
+		slog.WarnContext(ctx, "chat: release turn", "session_id", msg.SessionID, "message_id", msg.ID, "err", err)
 	}
 }
 

@@ -95,9 +95,7 @@ func (s *syncBuffer) String() string {
 func newHarness(t *testing.T, st store.Store) *harness {
 	t.Helper()
 	h := &harness{clock: &clock{t: time.Now()}, rematch: &rematcher{}, logs: &syncBuffer{}}
-	prev := slog.Default()
-	slog.SetDefault(slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	t.Cleanup(func() { slog.SetDefault(prev) })
+	logger := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	if st == nil {
 		h.dbPath = filepath.Join(t.TempDir(), "twin.db")
 		sq, err := sqlitestore.Open(context.Background(), h.dbPath)
@@ -125,11 +123,12 @@ func newHarness(t *testing.T, st store.Store) *harness {
 		SecondMe: secondme.New(secondme.Config{BaseURL: h.sm.URL, AuthorizeURL: h.sm.AuthorizeURL(), ClientID: h.sm.ClientID,
 			ClientSecret: h.sm.ClientSecret, RedirectURL: callback, BaseDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond}),
 		OIDC: auth.NewOIDC(auth.OIDCConfig{Issuer: h.oidc.URL(), ClientID: h.oidc.ClientID, ClientSecret: h.oidc.ClientSecret,
-			RedirectURL: callback}),
+			RedirectURL: callback, Logger: logger}),
 		Rematcher: h.rematch,
 		Now:       h.clock.Now,
+		Logger:    logger,
 	})
-	h.webhook, err = auth.NewWebhook(st, auth.WebhookConfig{Secret: []byte(webhookSecret), Now: h.clock.Now})
+	h.webhook, err = auth.NewWebhook(st, auth.WebhookConfig{Secret: []byte(webhookSecret), Now: h.clock.Now, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +139,7 @@ func newHarness(t *testing.T, st store.Store) *harness {
 		api.WriteJSON(w, http.StatusOK, map[string]string{"userId": api.UserID(r.Context())})
 		return nil
 	}))
-	handler = api.Wrap(rt, api.Edge{PublicURL: h.srv.URL}, authapi.WebhookPath)
+	handler = api.Middleware{Edge: api.Edge{PublicURL: h.srv.URL}, Exempt: []string{authapi.WebhookPath}, Logger: logger}.Wrap(rt)
 	return h
 }
 

@@ -3,7 +3,6 @@ package chatapi
 import (
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"net/http"
 	"time"
 
@@ -89,16 +88,15 @@ func (h *Handler) postStream(w http.ResponseWriter, r *http.Request) error {
 	})
 	switch {
 	case errors.Is(err, chat.ErrClientGone):
-		slog.InfoContext(r.Context(), "chat stream: client went away", "session", res.SessionID,
-			"partial_reply", res.Reply.ID, "request_id", api.RequestID(r.Context()))
+		api.Logger(r.Context()).InfoContext(r.Context(), "chat stream: client went away", "session_id", res.SessionID,
+			"reply_id", res.Reply.ID)
 		return nil
 	case err != nil && !sse.started:
 		return apiError(err, "")
 	case err != nil:
 		e := api.FromError(apiError(err, ""))
 		if api.Status(e) >= 500 {
-			slog.ErrorContext(r.Context(), "chat stream failed", "err", err, "session", res.SessionID,
-				"request_id", api.RequestID(r.Context()))
+			api.Logger(r.Context()).ErrorContext(r.Context(), "chat stream failed", "err", err, "session_id", res.SessionID)
 		}
 		_ = sse.send(EventError, map[string]string{"code": e.Code, "message": e.Message})
 		return nil

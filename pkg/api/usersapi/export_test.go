@@ -138,9 +138,6 @@ func eraseLeavesNothing(t *testing.T, e *env) {
 func TestPanicIsAnInternalError(t *testing.T) {
 	e := newEnv(t)
 	var logs bytes.Buffer
-	prev := slog.Default()
-	slog.SetDefault(slog.New(slog.NewJSONHandler(&logs, nil)))
-	t.Cleanup(func() { slog.SetDefault(prev) })
 
 	rt := api.NewRouter()
 	usersapi.New(e.st, apitest.HeaderAuth{}, e.rematch, e.sync).Register(rt)
@@ -148,7 +145,8 @@ func TestPanicIsAnInternalError(t *testing.T) {
 		panic("the cause: a nil map")
 	})
 	w := httptest.NewRecorder()
-	api.Wrap(rt, api.Edge{PublicURL: apitest.Origin}).ServeHTTP(w, apitest.Request("GET", "/test/panic", e.ana, ""))
+	mw := api.Middleware{Edge: api.Edge{PublicURL: apitest.Origin}, Logger: slog.New(slog.NewJSONHandler(&logs, nil))}
+	mw.Wrap(rt).ServeHTTP(w, apitest.Request("GET", "/test/panic", e.ana, ""))
 	if w.Code != http.StatusInternalServerError {
 		t.Fatalf("status = %d, want 500", w.Code)
 	}

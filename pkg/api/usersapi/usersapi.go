@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"time"
 
@@ -127,8 +126,7 @@ func (h *Handler) update(ctx context.Context, change func(u *store.User) error) 
 // scheduleRematch asks for new matches of a person; a failure is logged, since the nightly job catches up.
 func (h *Handler) scheduleRematch(ctx context.Context, userID string) {
 	if err := h.rematch.Rematch(ctx, userID); err != nil {
-		slog.WarnContext(ctx, "rematch not scheduled; the nightly job will catch up", "user", userID, "err", err,
-			"request_id", api.RequestID(ctx))
+		api.Logger(ctx).WarnContext(ctx, "rematch not scheduled; the nightly job will catch up", "user_id", userID, "err", err)
 	}
 }
 

@@ -120,13 +120,10 @@ func newEnvOn(tb testing.TB, st testStore) *env {
 		}
 	}
 	e.logs = &bytes.Buffer{}
-	prev := slog.Default()
-	slog.SetDefault(slog.New(slog.NewJSONHandler(e.logs, nil)))
-	tb.Cleanup(func() { slog.SetDefault(prev) })
 	rt := api.NewRouter()
 	rt.HandleFunc("GET /api/health", api.Health)
 	usersapi.New(st, apitest.HeaderAuth{}, e.rematch, e.sync, usersapi.WithClock(func() time.Time { return now })).Register(rt)
-	e.h = api.Wrap(rt, api.Edge{PublicURL: apitest.Origin})
+	e.h = api.Middleware{Edge: api.Edge{PublicURL: apitest.Origin}, Logger: slog.New(slog.NewJSONHandler(e.logs, nil))}.Wrap(rt)
 	return e
 }
 
