@@ -25,8 +25,8 @@ const (
 )
 
 // JudgeVersion is the version of the twin conversation and judge prompts; it is part of the algorithm
-// of a match that used the model.
-const JudgeVersion = "judge-1"
+// of a match that used the model. judge-2: the conversation is one call that returns the transcript.
+const JudgeVersion = "judge-2"
 
 // Defaults of Config.
 const (
@@ -88,10 +88,11 @@ func (s *Scorer) deterministic(a, b store.User, r formula.Result) store.Match {
 	}
 }
 
-// Compute returns the match of a and b (a.ID < b.ID). With a model, the twins talk (the transcript is
-// the evidence), the judge runs in both orders, and the score blends both parts; a judge whose answers
-// cannot be read leaves the deterministic part alone, still stamped with the model's algorithm so that
-// it is not retried forever. A failure of the model itself is returned as an error (wrapping
+// Compute returns the match of a and b (a.ID < b.ID). With a model, the twins talk (one call; the
+// transcript is the evidence), the judge runs in both orders (two calls), and the score blends both
+// parts: at most 3 model calls. A transcript or a judge whose answers cannot be read leaves the
+// deterministic part alone (without the judge's call when the transcript is unreadable), still stamped
+// with the model's algorithm so that it is not retried forever. A failure of the model itself is returned as an error (wrapping
 // llm.ErrUnavailable or the context's error); the caller may store Deterministic meanwhile.
 func (s *Scorer) Compute(ctx context.Context, a, b store.User) (store.Match, error) {
 	if a.ID >= b.ID {
@@ -105,7 +106,10 @@ func (s *Scorer) Compute(ctx context.Context, a, b store.User) (store.Match, err
 	}
 	m.Algorithm = s.Algorithm()
 	lines, err := Converse(ctx, s.model, a, b, s.cfg.Messages)
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrBadTranscript):
+		return m, nil
+	case err != nil:
 		return store.Match{}, fmt.Errorf("converse %s/%s: %w", a.ID, b.ID, err)
 	}
 	m.Transcript = lines

@@ -2,6 +2,7 @@ package compat_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -28,13 +29,23 @@ var bob = store.User{ID: "b", Nickname: "Bob", Shades: []store.Shade{
 	shade("Spreadsheet Wizard", store.ConfidenceVeryHigh, "Builds financial models for a bank.", "finance", "excel"),
 }}
 
-// fakeModel answers twin turns with a numbered line and judge requests (those with a schema) with
-// verdict(prompt); it records every request.
+// fakeModel answers a transcript request with transcript(n) (numbered lines by default) and judge
+// requests with verdict(prompt); it records every request.
 type fakeModel struct {
-	mu       sync.Mutex
-	requests []llm.Request
-	verdict  func(prompt string) string
-	fail     error
+	mu         sync.Mutex
+	requests   []llm.Request
+	verdict    func(prompt string) string
+	transcript func(n int) string
+	fail       error
+}
+
+// numberedLines is a transcript of n lines "  line i  ", the speakers alternating from 1.
+func numberedLines(n int) string {
+	var lines []string
+	for i := range n {
+		lines = append(lines, fmt.Sprintf(`{"speaker": %d, "text": "  line %d  "}`, i%2+1, i+1))
+	}
+	return `{"lines": [` + strings.Join(lines, ", ") + `]}`
 }
 
 func (f *fakeModel) Generate(ctx context.Context, req llm.Request, onDelta func(string) error) (llm.Reply, error) {
@@ -44,10 +55,13 @@ func (f *fakeModel) Generate(ctx context.Context, req llm.Request, onDelta func(
 	if f.fail != nil {
 		return llm.Reply{}, f.fail
 	}
-	if req.Schema != nil {
-		return llm.Reply{Text: f.verdict(req.Messages[0].Content), Model: "fake"}, nil
+	if req.Data != nil && req.Data.Task == llm.TaskTranscript {
+		if f.transcript != nil {
+			return llm.Reply{Text: f.transcript(req.Data.Lines), Model: "fake"}, nil
+		}
+		return llm.Reply{Text: numberedLines(req.Data.Lines), Model: "fake"}, nil
 	}
-	return llm.Reply{Text: fmt.Sprintf("  line %d  ", len(f.requests)), Model: "fake"}, nil
+	return llm.Reply{Text: f.verdict(req.Messages[0].Content), Model: "fake"}, nil
 }
 
 func (f *fakeModel) judgePrompts() []string {
@@ -55,7 +69,7 @@ func (f *fakeModel) judgePrompts() []string {
 	defer f.mu.Unlock()
 	var out []string
 	for _, r := range f.requests {
-		if r.Schema != nil {
+		if r.Data != nil && r.Data.Task == llm.TaskJudge {
 			out = append(out, r.Messages[0].Content)
 		}
 	}
@@ -219,8 +233,8 @@ func TestComputeWithModel(t *testing.T) {
 	if slices.Contains(got.Challenges, "Different schedules") {
 		t.Errorf("challenges %q keep a judge's item that names no shade", got.Challenges)
 	}
-	if len(m.judgePrompts()) != 2 || len(m.requests) != compat.DefaultMessages+2 {
-		t.Errorf("model calls = %d (judge %d), want %d", len(m.requests), len(m.judgePrompts()), compat.DefaultMessages+2)
+	if len(m.judgePrompts()) != 2 || len(m.requests) != 3 {
+		t.Errorf("model calls = %d (judge %d), want 3: the transcript and 2 judge orders", len(m.requests), len(m.judgePrompts()))
 	}
 }
 
@@ -232,11 +246,12 @@ func TestConverseUsesPublicPersonasOnly(t *testing.T) {
 	if _, err := compat.New(m, compat.Config{Messages: 4}).Compute(context.Background(), a, b); err != nil {
 		t.Fatal(err)
 	}
-	if len(m.requests) != 6 {
-		t.Errorf("requests = %d, want 4 lines + 2 judges", len(m.requests))
+	if len(m.requests) != 3 {
+		t.Fatalf("requests = %d, want the transcript + 2 judges", len(m.requests))
 	}
 	for i, r := range m.requests {
-		all := r.System
+		data, _ := json.Marshal(r.Data)
+		all := r.System + string(data)
 		for _, msg := range r.Messages {
 			all += msg.Content
 		}
@@ -244,14 +259,84 @@ func TestConverseUsesPublicPersonasOnly(t *testing.T) {
 			t.Errorf("request %d leaks private data:\n%s", i, all)
 		}
 	}
-	// The twins alternate and each sees the other's lines as the person's.
-	first, second := m.requests[0], m.requests[1]
-	if !strings.Contains(first.System, "Trail Runner") || !strings.Contains(second.System, "Spreadsheet Wizard") {
-		t.Errorf("twin system prompts do not carry their own personas")
+	// One call writes the whole conversation: both public personas, in text and as data, A first.
+	talk := m.requests[0]
+	if talk.Data == nil || talk.Data.Task != llm.TaskTranscript || talk.Data.Lines != 4 || talk.Schema == nil {
+		t.Fatalf("first request %+v, want the transcript of 4 lines with a schema", talk)
 	}
-	last := second.Messages[len(second.Messages)-1]
-	if last.Role != llm.RoleUser || last.Content != "line 1" {
-		t.Errorf("second twin answers %+v, want the first twin's line as the user's", last)
+	if p := talk.Data.Personas; len(p) != 2 || p[0].ID != a.ID || p[1].ID != b.ID || p[0].Facets[0].Name != "Trail Runner" {
+		t.Errorf("transcript personas = %+v, want A's then B's public facets", p)
+	}
+	prompt := talk.Messages[0].Content
+	if i, j := strings.Index(prompt, "Trail Runner"), strings.Index(prompt, "Spreadsheet Wizard"); i < 0 || j < i {
+		t.Errorf("transcript prompt does not present A then B:\n%s", prompt)
+	}
+}
+
+func TestComputeUnreadableTranscriptKeepsDeterministic(t *testing.T) {
+	a, b := pair()
+	for _, bad := range []string{"", "Sorry, I cannot.", `{"lines": [{"speaker": 2, "text": "hi"}, {"speaker": 1, "text": "hello"}]}`,
+		`{"lines": [{"speaker": 1, "text": "only one"}]}`} {
+		m := &fakeModel{transcript: func(int) string { return bad }, verdict: orderVerdict}
+		s := compat.New(m, compat.Config{})
+		got, err := s.Compute(context.Background(), a, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		det := s.Deterministic(a, b)
+		if got.Score != det.Score || got.Algorithm != s.Algorithm() || !slices.Equal(got.Parts, []string{compat.PartDeterministic}) || len(got.Transcript) != 0 {
+			t.Errorf("transcript %q: got %+v, want the deterministic match stamped %q", bad, got, s.Algorithm())
+		}
+		if len(m.requests) != 1 {
+			t.Errorf("transcript %q: %d model calls, want 1 (no judge without a conversation)", bad, len(m.requests))
+		}
+	}
+}
+
+func TestParseTranscript(t *testing.T) {
+	long := strings.Repeat("é", 400)
+	cases := []struct {
+		name, text string
+		n          int
+		want       []string // texts, speakers alternating a, b; nil means ErrBadTranscript
+	}{
+		{"plain", `{"lines": [{"speaker": 1, "text": "Hi"}, {"speaker": 2, "text": " Hello\n there "}]}`, 2, []string{"Hi", "Hello there"}},
+		{"fenced, speakers as strings", "```json\n" + `{"lines": [{"speaker": "1", "text": "a"}, {"speaker": "2", "text": "b"}]}` + "\n```", 2, []string{"a", "b"}},
+		{"extra lines dropped", `{"lines": [{"speaker": 1, "text": "a"}, {"speaker": 2, "text": "b"}, {"speaker": 1, "text": "c"}]}`, 2, []string{"a", "b"}},
+		{"fewer lines kept", `{"lines": [{"speaker": 1, "text": "a"}, {"speaker": 2, "text": "b"}]}`, 6, []string{"a", "b"}},
+		{"long line clipped", `{"lines": [{"speaker": 1, "text": "` + long + `"}, {"speaker": 2, "text": "b"}]}`, 2, []string{long[:596] + "…", "b"}},
+		{"same speaker twice", `{"lines": [{"speaker": 1, "text": "a"}, {"speaker": 1, "text": "b"}]}`, 2, nil},
+		{"starts with 2", `{"lines": [{"speaker": 2, "text": "a"}, {"speaker": 1, "text": "b"}]}`, 2, nil},
+		{"speaker 3", `{"lines": [{"speaker": 1, "text": "a"}, {"speaker": 3, "text": "b"}]}`, 2, nil},
+		{"empty line", `{"lines": [{"speaker": 1, "text": "a"}, {"speaker": 2, "text": "  "}]}`, 2, nil},
+		{"one line", `{"lines": [{"speaker": 1, "text": "a"}]}`, 2, nil},
+		{"not JSON", `lines: a, b`, 2, nil},
+		{"wrong shape", `{"lines": "a"}`, 2, nil},
+		{"too long", `{"lines": [{"speaker": 1, "text": "` + strings.Repeat("x", 70_000) + `"}, {"speaker": 2, "text": "b"}]}`, 2, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := compat.ParseTranscript(tc.text, "A", "B", tc.n)
+			if tc.want == nil {
+				if !errors.Is(err, compat.ErrBadTranscript) {
+					t.Errorf("err = %v, want ErrBadTranscript (lines %+v)", err, got)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var texts []string
+			for i, l := range got {
+				if want := []string{"A", "B"}[i%2]; l.Speaker != want {
+					t.Errorf("line %d spoken by %s, want %s", i, l.Speaker, want)
+				}
+				texts = append(texts, l.Text)
+			}
+			if !slices.Equal(texts, tc.want) {
+				t.Errorf("lines %q, want %q", texts, tc.want)
+			}
+		})
 	}
 }
 

@@ -67,6 +67,7 @@ func judge(ctx context.Context, m llm.Model, first, second store.User, profiles 
 		Messages:  []llm.Message{{Role: llm.RoleUser, Content: judgePrompt(first, second, profiles, lines)}},
 		MaxTokens: judgeTokens,
 		Schema:    VerdictSchema,
+		Data:      &llm.Data{Task: llm.TaskJudge, Personas: []llm.Persona{personaData(first), personaData(second)}},
 	}
 	reply, err := m.Generate(ctx, req, nil)
 	if err != nil {

@@ -1,9 +1,9 @@
 package compat
 
 import (
-	"fmt"
 	"strings"
 
+	"github.com/secondme/twin/pkg/llm"
 	"github.com/secondme/twin/pkg/prompt"
 	"github.com/secondme/twin/pkg/store"
 )
@@ -52,15 +52,19 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-// meeting is appended to a twin's system prompt for a twin-to-twin conversation.
-func meeting(other store.User) string {
-	return fmt.Sprintf("\nThis conversation: you are meeting the AI twin of %q, to find out whether your person and theirs would get along. "+
-		"Be warm, curious and honest: look for common ground and say where you differ. Reply in one to three sentences.\n",
-		oneLine(other.Nickname))
-}
-
-// opener starts the conversation for the first twin.
-func opener(other store.User) string {
-	return fmt.Sprintf("You have just met the AI twin of %q. Say hello and ask them something you would like to know.",
-		oneLine(other.Nickname))
+// personaData is u's public persona as the structured part of a request (llm.Data): the same public
+// fields PublicProfile quotes.
+func personaData(u store.User) llm.Persona {
+	p := prompt.PersonaOf(u, false)
+	out := llm.Persona{ID: u.ID, Name: oneLine(u.Nickname), Bio: p.Bio}
+	for _, f := range p.Facets {
+		var texts []string
+		for _, t := range []string{f.Description, f.Content} {
+			if t = oneLine(t); t != "" {
+				texts = append(texts, t)
+			}
+		}
+		out.Facets = append(out.Facets, llm.Facet{Name: f.Name, Texts: texts, Topics: f.Topics})
+	}
+	return out
 }

@@ -42,6 +42,47 @@ type Request struct {
 	MaxTokens int
 	// Schema, when set, asks for a JSON reply that matches this JSON Schema.
 	Schema map[string]any
+	// Data, when set, is what the prompt says as data: the task and the personas it is about. Prompt
+	// builders fill it next to the text; real providers ignore it, and the offline model, which cannot
+	// read the text, answers from it.
+	Data *Data
+}
+
+// Tasks of a request (Data.Task).
+const (
+	// TaskChat is a twin's reply in a chat: Personas[0] is the twin's persona.
+	TaskChat = "chat"
+	// TaskTranscript is a whole twin-to-twin conversation of Data.Lines lines, as JSON: Personas are the
+	// two twins, the first speaks first.
+	TaskTranscript = "transcript"
+	// TaskJudge is a verdict on two people, as JSON: Personas are Person 1 and Person 2.
+	TaskJudge = "judge"
+	// TaskSummary is a summary of a conversation.
+	TaskSummary = "summary"
+)
+
+// Data is the structured part of a request.
+type Data struct {
+	Task     string
+	Personas []Persona
+	// Lines is the length of a transcript (TaskTranscript).
+	Lines int
+}
+
+// Persona is a person as the prompt presents them: what their twin may say about them.
+type Persona struct {
+	ID   string
+	Name string
+	Bio  string
+	// Facets are the person's shades (and, for their own twin, memories), most important first.
+	Facets []Facet
+}
+
+// Facet is one shade or memory: a name, the sentences about it and its topics.
+type Facet struct {
+	Name   string
+	Texts  []string
+	Topics []string
 }
 
 // Reply is a model's whole answer.

@@ -58,7 +58,7 @@ func update(tb testing.TB, st store.Store, userID string, change func(u *store.U
 	return u
 }
 
-// countingModel answers twin turns with a fixed line and the judge with a fixed verdict, counting calls.
+// countingModel answers the transcript with fixed lines and the judge with a fixed verdict, counting calls.
 type countingModel struct {
 	mu    sync.Mutex
 	calls int
@@ -72,10 +72,14 @@ func (m *countingModel) Generate(ctx context.Context, req llm.Request, onDelta f
 	if m.fail != nil {
 		return llm.Reply{}, m.fail
 	}
-	if req.Schema != nil {
-		return llm.Reply{Text: `{"score": 77, "reasoning": "Judged.", "highlights": ["h"], "challenges": ["c"]}`}, nil
+	if req.Data != nil && req.Data.Task == llm.TaskTranscript {
+		var lines []string
+		for i := range req.Data.Lines {
+			lines = append(lines, fmt.Sprintf(`{"speaker": %d, "text": "Hello from twin %d."}`, i%2+1, i%2+1))
+		}
+		return llm.Reply{Text: `{"lines": [` + strings.Join(lines, ",") + `]}`}, nil
 	}
-	return llm.Reply{Text: "Hello from a twin."}, nil
+	return llm.Reply{Text: `{"score": 77, "reasoning": "Judged.", "highlights": ["h"], "challenges": ["c"]}`}, nil
 }
 
 func (m *countingModel) count() int {

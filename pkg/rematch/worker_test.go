@@ -33,8 +33,8 @@ func TestPairComputesOnceAndFollowsVersions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if calls := m.count(); calls != compat.DefaultMessages+2 {
-		t.Errorf("model calls = %d, want %d", calls, compat.DefaultMessages+2)
+	if calls := m.count(); calls != callsPerPair {
+		t.Errorf("model calls = %d, want %d", calls, callsPerPair)
 	}
 	if !slices.Equal(first.Parts, []string{compat.PartDeterministic, compat.PartModel}) || len(first.Transcript) != compat.DefaultMessages {
 		t.Errorf("match = %+v, want both parts and the transcript", first)
@@ -44,8 +44,8 @@ func TestPairComputesOnceAndFollowsVersions(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if calls := m.count(); calls != compat.DefaultMessages+2 {
-		t.Errorf("model calls after two redeliveries = %d, want still %d", calls, compat.DefaultMessages+2)
+	if calls := m.count(); calls != callsPerPair {
+		t.Errorf("model calls after two redeliveries = %d, want still %d", calls, callsPerPair)
 	}
 	again, _ := st.GetMatch(ctx, a.ID, b.ID)
 	if !again.ComputedAt.Equal(first.ComputedAt) {
@@ -61,7 +61,7 @@ func TestPairComputesOnceAndFollowsVersions(t *testing.T) {
 	if b.ID < a.ID {
 		versionB = now.VersionA
 	}
-	if versionB != 2 || m.count() != 2*(compat.DefaultMessages+2) {
+	if versionB != 2 || m.count() != 2*(callsPerPair) {
 		t.Errorf("after B's edit: B's version = %d, model calls %d; want 2 and a second computation", versionB, m.count())
 	}
 	// A scorer with another algorithm sees the match as stale.
@@ -265,3 +265,6 @@ func TestHandleBadJob(t *testing.T) {
 		t.Errorf("err = %v, want ErrBadJob", err)
 	}
 }
+
+// callsPerPair is the model calls of one pair: the transcript and the judge in both orders.
+const callsPerPair = 3

@@ -46,7 +46,9 @@ func (o *Model) Generate(ctx context.Context, req llm.Request, onDelta func(stri
 	}
 	reply := llm.Reply{Model: llm.ModelOffline, Offline: true}
 	var pieces []string
-	if req.Schema != nil {
+	if text, ok := fromData(req); ok {
+		pieces = []string{text}
+	} else if req.Schema != nil {
 		b, err := json.Marshal(fillSchema(req.Schema, weigh(req)))
 		if err != nil {
 			return reply, fmt.Errorf("offline: encode JSON reply: %w", err)

@@ -44,17 +44,19 @@ func weigh(req llm.Request) evidence {
 	for _, m := range req.Messages {
 		all.WriteString("\n" + m.Content)
 	}
-	a, b := "", ""
-	var ev evidence
 	if profiles := profileSections(all.String()); len(profiles) >= 2 {
-		a, b = profiles[0].body.String(), profiles[1].body.String()
-		ev.nameA, ev.nameB = profiles[0].name, profiles[1].name
-	} else {
-		a = req.System
-		for _, m := range req.Messages {
-			b += m.Content + "\n"
-		}
+		return compare(profiles[0].body.String(), profiles[1].body.String(), profiles[0].name, profiles[1].name)
 	}
+	b := ""
+	for _, m := range req.Messages {
+		b += m.Content + "\n"
+	}
+	return compare(req.System, b, "", "")
+}
+
+// compare measures the overlap of two profiles, a of the person named nameA and b of nameB.
+func compare(a, b, nameA, nameB string) evidence {
+	ev := evidence{nameA: nameA, nameB: nameB}
 	countA, countB := make(map[string]int), make(map[string]int)
 	forms := make(map[string]map[string]int) // term -> word -> count
 	count := func(text string, into map[string]int) {

@@ -1,0 +1,102 @@
+package offline
+
+import (
+	"encoding/json"
+	"strings"
+
+	"github.com/secondme/twin/pkg/llm"
+)
+
+// maxTranscriptLines bounds the conversation the offline model writes.
+const maxTranscriptLines = 50
+
+// fromData answers a request from its structured part (llm.Data), and reports whether it could: a
+// transcript, or a judge's verdict, of the two personas it names.
+func fromData(req llm.Request) (string, bool) {
+	d := req.Data
+	if d == nil || len(d.Personas) < 2 {
+		return "", false
+	}
+	switch d.Task {
+	case llm.TaskTranscript:
+		return transcript(d, req.MaxTokens), true
+	case llm.TaskJudge:
+		if req.Schema == nil {
+			return "", false
+		}
+		ev := compare(personaText(d.Personas[0]), personaText(d.Personas[1]), d.Personas[0].Name, d.Personas[1].Name)
+		b, err := json.Marshal(fillSchema(req.Schema, ev))
+		return string(b), err == nil
+	}
+	return "", false
+}
+
+// transcript writes the conversation of the first two personas of d, d.Lines lines (at most
+// maxTranscriptLines), the first persona first, as the JSON object {"lines": [{"speaker": 1 or 2,
+// "text"}]}. Each line is the offline chat reply of its speaker's twin to the conversation so far as
+// that twin sees it (the first twin answers an opener), so the twins alternate, no line repeats an
+// earlier one while a variant is left, and every line says a sentence of its speaker's own persona.
+func transcript(d *llm.Data, maxTokens int) string {
+	n := min(max(d.Lines, 2), maxTranscriptLines)
+	personas := [2]persona{personaFromData(d.Personas[0]), personaFromData(d.Personas[1])}
+	opener := "You have just met the AI twin of " + d.Personas[1].Name + ". Say hello and ask them something you would like to know."
+	type line struct {
+		Speaker int    `json:"speaker"`
+		Text    string `json:"text"`
+	}
+	lines := make([]line, 0, n)
+	for i := range n {
+		self := i % 2
+		var msgs []llm.Message
+		if self == 0 {
+			msgs = append(msgs, llm.Message{Role: llm.RoleUser, Content: opener})
+		}
+		for _, l := range lines {
+			role := llm.RoleUser
+			if l.Speaker == self+1 {
+				role = llm.RoleModel
+			}
+			msgs = append(msgs, llm.Message{Role: role, Content: l.Text})
+		}
+		text := chatReply(llm.Request{Messages: msgs, MaxTokens: maxTokens / n}, personas[self])
+		lines = append(lines, line{Speaker: self + 1, Text: text})
+	}
+	b, _ := json.Marshal(map[string]any{"lines": lines})
+	return string(b)
+}
+
+// personaFromData is the persona of the structured part of a request: the bio's sentences, and for
+// each facet its sentences, made relevant by the facet's name and topics.
+func personaFromData(d llm.Persona) persona {
+	p := persona{name: d.Name}
+	if d.Bio != "" {
+		p.addSentences(d.Bio, nil)
+	}
+	for _, f := range d.Facets {
+		if f.Name != "" {
+			p.labels = append(p.labels, f.Name)
+		}
+		extra := termSet(f.Name)
+		for _, t := range f.Topics {
+			eachTerm(t, func(term, _ string) { extra[term] = true })
+		}
+		for _, t := range f.Texts {
+			p.addSentences(t, extra)
+		}
+	}
+	return p
+}
+
+// personaText is every word of a persona, for comparing two of them.
+func personaText(d llm.Persona) string {
+	var b strings.Builder
+	b.WriteString(d.Bio)
+	for _, f := range d.Facets {
+		b.WriteString("\n" + f.Name)
+		for _, t := range f.Texts {
+			b.WriteString("\n" + t)
+		}
+		b.WriteString("\n" + strings.Join(f.Topics, ", "))
+	}
+	return b.String()
+}
