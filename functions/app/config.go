@@ -48,7 +48,8 @@ type Config struct {
 	// Chat are the chat settings (CHAT_DAILY_QUOTA, CHAT_PROMPT_BUDGET, CHAT_HISTORY,
 	// CHAT_MODEL_TIMEOUT, CHAT_MAX_REPLY_TOKENS).
 	Chat chat.Options
-	// Matching tunes candidates and the nightly run (MATCH_K, REMATCH_SLICE).
+	// Matching tunes candidates, the top M given the model part and the nightly run (MATCH_K,
+	// MATCH_MODEL_TOP, REMATCH_SLICE).
 	Matching rematch.NightlyConfig
 	// Compat tunes the scorer (COMPAT_MESSAGES, COMPAT_MODEL_WEIGHT).
 	Compat compat.Config
@@ -135,7 +136,7 @@ func Load(getenv func(string) string, providers ...llm.Provider) (Config, error)
 			DailyQuota: p.int("CHAT_DAILY_QUOTA", 1, 1<<30), History: p.int("CHAT_HISTORY", 1, 1<<30),
 			MaxReplyTokens: p.int("CHAT_MAX_REPLY_TOKENS", 1, 1<<30), ModelTimeout: p.duration("CHAT_MODEL_TIMEOUT", time.Nanosecond),
 		},
-		Matching: rematch.NightlyConfig{Config: rematch.Config{K: p.int("MATCH_K", 1, 100)}, Slice: p.int("REMATCH_SLICE", 1, 10_000_000)},
+		Matching: rematch.NightlyConfig{Config: rematch.Config{K: p.int("MATCH_K", 1, 100), ModelTop: p.int("MATCH_MODEL_TOP", 1, 100)}, Slice: p.int("REMATCH_SLICE", 1, 10_000_000)},
 		Compat:   compat.Config{Messages: p.int("COMPAT_MESSAGES", 2, 20), ModelWeight: p.fraction("COMPAT_MODEL_WEIGHT")},
 		Model: ModelConfig{
 			Timeout: p.duration("LLM_TIMEOUT", time.Nanosecond), SecondMeTwins: p.bool("LLM_SECONDME_TWINS"),

@@ -53,8 +53,8 @@ func TestLoad(t *testing.T) {
 			func(c app.Config) bool {
 				return c.Chat.DailyQuota == 7 && c.Chat.Prompt.Budget == 5000 && c.Chat.History == 40 && c.Chat.MaxReplyTokens == 300 && c.Chat.ModelTimeout == 15*time.Second
 			}},
-		{map[string]string{"MATCH_K": "5", "REMATCH_SLICE": "300", "COMPAT_MESSAGES": "4", "COMPAT_MODEL_WEIGHT": "0.5"}, func(c app.Config) bool {
-			return c.Matching.K == 5 && c.Matching.Slice == 300 && c.Compat.Messages == 4 && c.Compat.ModelWeight == 0.5
+		{map[string]string{"MATCH_K": "5", "MATCH_MODEL_TOP": "3", "REMATCH_SLICE": "300", "COMPAT_MESSAGES": "4", "COMPAT_MODEL_WEIGHT": "0.5"}, func(c app.Config) bool {
+			return c.Matching.K == 5 && c.Matching.ModelTop == 3 && c.Matching.Slice == 300 && c.Compat.Messages == 4 && c.Compat.ModelWeight == 0.5
 		}},
 		{map[string]string{"NIGHTLY_INTERVAL": "1h"}, func(c app.Config) bool { return c.NightlyInterval == time.Hour }},
 		{map[string]string{"LLM_PROVIDER": "gemini", "GEMINI_API_KEY": "k", "GEMINI_MODEL": "g", "LLM_TIMEOUT": "2s", "OPENAI_MODEL": "not read"},
@@ -107,6 +107,7 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"CHAT_MODEL_TIMEOUT", "soon"},
 		{"MATCH_K", "0"},
 		{"MATCH_K", "101"},
+		{"MATCH_MODEL_TOP", "0"},
 		{"REMATCH_SLICE", "x"},
 		{"COMPAT_MESSAGES", "1"},
 		{"COMPAT_MODEL_WEIGHT", "0"},
