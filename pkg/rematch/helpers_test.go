@@ -44,13 +44,19 @@ func person(tb testing.TB, st store.Store, nick string, topics ...string) store.
 // update applies change to a stored person as a profile edit would (a new version, changed now).
 func update(tb testing.TB, st store.Store, userID string, change func(u *store.User)) store.User {
 	tb.Helper()
+	return updateAt(tb, st, userID, time.Now(), change)
+}
+
+// updateAt is update with the edit made at.
+func updateAt(tb testing.TB, st store.Store, userID string, at time.Time, change func(u *store.User)) store.User {
+	tb.Helper()
 	u, err := st.GetUser(context.Background(), userID)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	change(&u)
 	u.ProfileVersion++
-	u.ProfileChangedAt = time.Now().UTC()
+	u.ProfileChangedAt = at.UTC()
 	u, err = st.UpdateUser(context.Background(), u)
 	if err != nil {
 		tb.Fatal(err)

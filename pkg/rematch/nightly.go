@@ -31,6 +31,8 @@ type NightlyConfig struct {
 	Slice int
 	// MaxPosting bounds the people visited per term in the in-memory index; default DefaultMaxPosting.
 	MaxPosting int
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
 }
 
 // NightlyStore is what the nightly run reads and writes.
@@ -61,7 +63,11 @@ func NewNightly(st NightlyStore, sender Sender, cfg NightlyConfig) *Nightly {
 	if cfg.Slice <= 0 {
 		cfg.Slice = DefaultSlice
 	}
-	return &Nightly{store: st, sender: sender, cfg: cfg, now: time.Now}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Nightly{store: st, sender: sender, cfg: cfg, now: now}
 }
 
 // Stats is what one nightly run did.

@@ -38,9 +38,11 @@ func TestNightlyChangedPlusRollingSlice(t *testing.T) {
 	st := newStore(t)
 	people := population(t, st, 30)
 	hidden := update(t, st, people[29].ID, func(u *store.User) { u.Discoverable = false })
-	time.Sleep(2 * time.Millisecond) // changes in the millisecond a run starts count for the next run too
+	// Each run starts a second after what came before it (changes in the millisecond a run starts
+	// count for the next run too).
+	clk := &clock{t: time.Now().Add(time.Second)}
 	sender := &recordingSender{}
-	cfg := rematch.NightlyConfig{Config: rematch.Config{K: 4}, Slice: 10}
+	cfg := rematch.NightlyConfig{Config: rematch.Config{K: 4}, Slice: 10, Now: clk.Now}
 	n := rematch.NewNightly(st, sender, cfg)
 
 	// The first run sees everyone as changed.
@@ -71,7 +73,7 @@ func TestNightlyChangedPlusRollingSlice(t *testing.T) {
 	}
 
 	// Nothing changed: only the next slice.
-	time.Sleep(2 * time.Millisecond)
+	clk.set(clk.Now().Add(time.Second))
 	stats, err = n.Run(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -82,13 +84,14 @@ func TestNightlyChangedPlusRollingSlice(t *testing.T) {
 	}
 
 	// One edit: that person's candidates and existing matches go out, plus the slice.
-	time.Sleep(2 * time.Millisecond)
+	clk.set(clk.Now().Add(time.Second))
 	edited := people[3]
 	other := people[4]
 	if err := st.PutMatch(ctx, store.Match{A: min(edited.ID, other.ID), B: max(edited.ID, other.ID), Score: 10, ComputedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	update(t, st, edited.ID, func(u *store.User) { u.Shades[0].Public.Topics = []string{"sailing"} })
+	updateAt(t, st, edited.ID, clk.Now(), func(u *store.User) { u.Shades[0].Public.Topics = []string{"sailing"} })
+	clk.set(clk.Now().Add(time.Second))
 	stats, err = n.Run(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -106,8 +109,8 @@ func TestNightlyResumesAfterFailure(t *testing.T) {
 	ctx := context.Background()
 	st := newStore(t)
 	population(t, st, 250)
-	time.Sleep(2 * time.Millisecond)
-	cfg := rematch.NightlyConfig{Config: rematch.Config{K: 3}, Slice: 50}
+	clk := &clock{t: time.Now().Add(time.Second)} // the runs start after the people were stored
+	cfg := rematch.NightlyConfig{Config: rematch.Config{K: 3}, Slice: 50, Now: clk.Now}
 
 	// A run that fails part-way, after some batches, leaves its progress behind.
 	failing := &recordingSender{failAfter: 40}
@@ -155,7 +158,7 @@ func TestNightlyResumesAfterFailure(t *testing.T) {
 		}
 	}
 	// The next run starts afresh: nobody changed since.
-	time.Sleep(2 * time.Millisecond)
+	clk.set(clk.Now().Add(time.Second))
 	stats, err = rematch.NewNightly(st, &recordingSender{}, cfg).Run(ctx)
 	if err != nil || stats.Resumed || stats.Changed != 0 {
 		t.Errorf("next run = %+v, %v; want a fresh run with nobody changed", stats, err)
