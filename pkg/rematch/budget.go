@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/secondme/twin/pkg/compat/formula"
+	"github.com/secondme/twin/pkg/metrics"
 	"github.com/secondme/twin/pkg/store"
 )
 
@@ -49,6 +50,8 @@ type BudgetConfig struct {
 	CallsPerPair int
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// Metrics records the pairs deferred (metrics.MatchingDeferred); default none.
+	Metrics metrics.Recorder
 }
 
 func (c BudgetConfig) withDefaults() BudgetConfig {
@@ -67,6 +70,9 @@ func (c BudgetConfig) withDefaults() BudgetConfig {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.Metrics == nil {
+		c.Metrics = metrics.Nop{}
 	}
 	return c
 }
@@ -122,7 +128,13 @@ func (w *Worker) compute(ctx context.Context, ua, ub store.User, by string) (m s
 		return store.Match{}, false, err
 	}
 	if !ok {
-		slog.InfoContext(ctx, "matching budget spent; the model part waits", "user_a", ua.ID, "user_b", ub.ID, "by", by)
+		budget := "person"
+		if by == "" {
+			budget = "nightly"
+		}
+		w.cfg.Budget.Metrics.Record(metrics.Sample{Dimension: metrics.DimBudget, Value: budget,
+			Counts: []metrics.Count{{Name: metrics.MatchingDeferred, Value: 1}}})
+		slog.InfoContext(ctx, "matching budget spent; the model part waits", "user_a", ua.ID, "user_b", ub.ID, "by", by, "budget", budget)
 		return w.scorer.Deterministic(ua, ub), true, nil
 	}
 	m, err = w.scorer.Compute(ctx, ua, ub)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/secondme/twin/pkg/compat"
+	"github.com/secondme/twin/pkg/metrics"
 	"github.com/secondme/twin/pkg/rematch"
 	"github.com/secondme/twin/pkg/store"
 )
@@ -44,7 +45,8 @@ func TestBudgetsDeferTheModelPartAndNightsResumeIt(t *testing.T) {
 	}
 	clk := &clock{t: t0}
 	// Ann's budget pays for two pairs' model parts; the nightly budget for one a night.
-	budget := rematch.BudgetConfig{PersonCalls: 2 * rematch.DefaultCallsPerPair, NightlyCalls: rematch.DefaultCallsPerPair, Now: clk.Now}
+	counter := metrics.NewCounter()
+	budget := rematch.BudgetConfig{PersonCalls: 2 * rematch.DefaultCallsPerPair, NightlyCalls: rematch.DefaultCallsPerPair, Now: clk.Now, Metrics: counter}
 	m := &countingModel{}
 	fanout := &recordingSender{}
 	w := rematch.NewWorker(st, compat.New(m, compat.Config{}), fanout, rematch.Config{K: 4, Budget: budget})
@@ -75,6 +77,9 @@ func TestBudgetsDeferTheModelPartAndNightsResumeIt(t *testing.T) {
 	perPair := m.count() / 2
 	if withModel != 2 || len(deferred(t, st)) != 2 {
 		t.Fatalf("%d matches with the model part and %d deferred, want 2 and 2", withModel, len(deferred(t, st)))
+	}
+	if got := counter.Snapshot()[metrics.MatchingDeferred]; got["person"] != 2 {
+		t.Errorf("MatchingDeferred = %v, want 2 on the person budget", got)
 	}
 
 	// Each night resumes the longest deferred first, as far as the nightly budget (one pair) goes; the
