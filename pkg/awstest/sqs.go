@@ -78,6 +78,9 @@ type SQS struct {
 	// entry, or for SendMessage an error answer (400 when senderFault, else 500, which the SDK retries).
 	// Set it before the fake serves requests.
 	FailSend func(body string, nth int) (code string, senderFault bool)
+	// Now is the fake's clock for delays, visibility timeouts and purges (time.Now when nil); a long
+	// poll still waits in real time. Set it before the fake serves requests.
+	Now func() time.Time
 
 	queues map[string]*queue // by name; fixed at construction
 
@@ -195,7 +198,7 @@ func (s *SQS) Len(name string) (visible, inFlight int) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	visible, inFlight, _ = q.counts(time.Now())
+	visible, inFlight, _ = q.counts(s.now())
 	return visible, inFlight
 }
 
@@ -386,7 +389,7 @@ func (s *SQS) sendLocked(q *queue, en sendEntry, senderID string) (sendResult, *
 			return sendResult{}, e
 		}
 	}
-	now := time.Now()
+	now := s.now()
 	m := &message{id: newID(), body: body, attrs: en.MessageAttributes, senderID: senderID, sent: now, visibleAt: now}
 	if en.DelaySeconds != nil {
 		m.visibleAt = now.Add(time.Duration(*en.DelaySeconds) * time.Second)
@@ -623,17 +626,16 @@ func (s *SQS) receiveMessage(ctx context.Context, c call) (any, *apiError) {
 		msgs, next := s.receiveLocked(q, limit, visibility, system, in.MessageAttributeNames)
 		wake := s.wake
 		s.mu.Unlock()
-		now := time.Now()
-		if len(msgs) > 0 || !now.Before(deadline) {
+		left := time.Until(deadline)
+		if len(msgs) > 0 || left <= 0 {
 			return struct {
 				Messages []receivedMessage `json:",omitempty"`
 			}{msgs}, nil
 		}
-		until := deadline
-		if !next.IsZero() && next.Before(until) {
-			until = next
+		if !next.IsZero() {
+			left = min(left, next.Sub(s.now()))
 		}
-		t := time.NewTimer(until.Sub(now))
+		t := time.NewTimer(left)
 		select {
 		case <-wake:
 		case <-t.C:
@@ -650,7 +652,7 @@ func (s *SQS) receiveMessage(ctx context.Context, c call) (any, *apiError) {
 // dead-letter queue instead, and returns them with the time the next hidden message becomes visible
 // (zero if none is hidden). The caller holds s.mu.
 func (s *SQS) receiveLocked(q *queue, limit int, visibility time.Duration, system map[string]bool, attrNames []string) ([]receivedMessage, time.Time) {
-	now := time.Now()
+	now := s.now()
 	var out []receivedMessage
 	var next time.Time
 	var moved []*message
@@ -831,10 +833,10 @@ func (s *SQS) changeVisibilityLocked(q *queue, en handleEntry) *apiError {
 		return e
 	case !latest:
 		return sqsError("ReceiptHandleIsInvalid", "ReceiptHandleIsInvalid", "The receipt handle has expired.")
-	case !m.visibleAt.After(time.Now()):
+	case !m.visibleAt.After(s.now()):
 		return sqsError("MessageNotInflight", "AWS.SimpleQueueService.MessageNotInflight", "Message does not exist or is not available for visibility timeout change.")
 	}
-	m.visibleAt = time.Now().Add(v)
+	m.visibleAt = s.now().Add(v)
 	s.notify()
 	return nil
 }
@@ -899,7 +901,7 @@ func (s *SQS) getQueueAttributes(c call) (any, *apiError) {
 		return nil, e
 	}
 	s.mu.Lock()
-	visible, inFlight, delayed := q.counts(time.Now())
+	visible, inFlight, delayed := q.counts(s.now())
 	s.mu.Unlock()
 	have := map[string]string{
 		"ApproximateNumberOfMessages":           strconv.Itoa(visible),
@@ -944,11 +946,19 @@ func (s *SQS) purgeQueue(c call) (any, *apiError) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !q.lastPurg.IsZero() && time.Since(q.lastPurg) < purgeInterval {
+	if !q.lastPurg.IsZero() && s.now().Sub(q.lastPurg) < purgeInterval {
 		return nil, sqsError("PurgeQueueInProgress", "AWS.SimpleQueueService.PurgeQueueInProgress",
 			"Only one PurgeQueue operation on %s is allowed every 60 seconds.", q.Name)
 	}
-	q.lastPurg = time.Now()
+	q.lastPurg = s.now()
 	q.msgs, q.byID = nil, map[string]*message{}
 	return struct{}{}, nil
+}
+
+// now is the fake's clock.
+func (s *SQS) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
 }

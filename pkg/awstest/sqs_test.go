@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -176,11 +177,13 @@ func TestSQSUnsignedRequestIsRefused(t *testing.T) {
 
 func TestSQSMessageLifecycle(t *testing.T) {
 	ctx := context.Background()
+	before := time.Now()
+	clk := &clock{t: before}
 	f := NewSQS(QueueConfig{Name: "jobs", VisibilityTimeout: 200 * time.Millisecond})
+	f.Now = clk.Now
 	c, ep := sqsClient(t, f)
 	url := aws.String(QueueURL(ep, "jobs"))
 
-	before := time.Now()
 	sent, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: url, MessageBody: aws.String(`{"job":1}`),
 		MessageAttributes: map[string]types.MessageAttributeValue{
 			"SellerName": {DataType: aws.String("String"), StringValue: aws.String("Example Store")},
@@ -226,7 +229,7 @@ func TestSQSMessageLifecycle(t *testing.T) {
 		t.Errorf("Len = %d visible, %d in flight; want 0, 1", v, n)
 	}
 
-	time.Sleep(250 * time.Millisecond) // past the visibility timeout
+	clk.advance(250 * time.Millisecond) // past the visibility timeout
 	second := receive()
 	if len(second) != 1 || second[0].Attributes["ApproximateReceiveCount"] != "2" || second[0].Attributes["ApproximateFirstReceiveTimestamp"] != a["ApproximateFirstReceiveTimestamp"] {
 		t.Fatalf("redelivery = %+v, want the message with receive count 2 and its first receive time", second)
@@ -258,7 +261,7 @@ func TestSQSMessageLifecycle(t *testing.T) {
 	if out, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: url, VisibilityTimeout: 5}); err != nil || len(out.Messages) != 1 {
 		t.Fatalf("receive: %v", err)
 	}
-	time.Sleep(250 * time.Millisecond)
+	clk.advance(250 * time.Millisecond)
 	if v, n := f.Len("jobs"); v != 0 || n != 1 {
 		t.Errorf("250 ms into a 5 s visibility timeout: Len %d, %d; want the message in flight", v, n)
 	}
@@ -319,6 +322,8 @@ func TestSQSRedrivesToTheDeadLetterQueue(t *testing.T) {
 	ctx := context.Background()
 	f := NewSQS(QueueConfig{Name: "jobs", VisibilityTimeout: 20 * time.Millisecond, MaxReceiveCount: 3, DeadLetterQueue: QueueARN("jobs-dlq")},
 		QueueConfig{Name: "jobs-dlq"})
+	clk := &clock{t: time.Now()}
+	f.Now = clk.Now
 	c, ep := sqsClient(t, f)
 	url, dlq := aws.String(QueueURL(ep, "jobs")), aws.String(QueueURL(ep, "jobs-dlq"))
 	sent, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: url, MessageBody: aws.String("poison")})
@@ -333,7 +338,7 @@ func TestSQSRedrivesToTheDeadLetterQueue(t *testing.T) {
 		{1, "1", 0}, {2, "2", 0}, {3, "3", 0}, {4, "", 1}, {5, "", 1},
 	}
 	for _, tt := range tests {
-		time.Sleep(30 * time.Millisecond) // past the visibility timeout of the receive before
+		clk.advance(30 * time.Millisecond) // past the visibility timeout of the receive before
 		//lint:ignore SA1019 the deprecated AttributeNames, which older SDKs send, is served too
 		out, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: url, AttributeNames: []types.QueueAttributeName{"ApproximateReceiveCount"}})
 		if err != nil {
@@ -511,4 +516,24 @@ func TestNewSQSRefusesABadConfiguration(t *testing.T) {
 			NewSQS(tt.queues...)
 		})
 	}
+}
+
+// clock is a settable clock for the fake.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// Now returns the clock's time.
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// advance moves the clock d forward.
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
 }
