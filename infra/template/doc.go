@@ -10,7 +10,8 @@
 //     whose route groups answer it; /local/ paths are served by the local stacks only;
 //   - every pattern the route groups (pkg/api/*api, pkg/web, GET /api/health) register is a route of
 //     the template at the function that mounts them, and every template route is answered;
-//   - every environment variable the template sets for a function is read by that function's code;
+//   - every environment variable the template sets for a function is read by that function's code
+//     (GOMAXPROCS by the Go runtime);
 //   - infra/sam/events decode strictly into the aws-lambda-go types of their triggers, and
 //     infra/sam/env.json names only functions and variables the template declares.
 //

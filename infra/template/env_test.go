@@ -281,8 +281,11 @@ func d() { _, _ = os.LookupEnv("SQS_ENDPOINT") }
 	}
 }
 
+// runtimeVars are the variables the template may set that the Go runtime reads, not the code.
+var runtimeVars = map[string]bool{"GOMAXPROCS": true}
+
 // envProblems is check (c): every variable the template sets for a function, Globals included, is
-// read by that function's code.
+// read by that function's code (or by the Go runtime: runtimeVars).
 func envProblems(c cfn, reads envReads) []string {
 	var problems []string
 	for _, fn := range c.of("AWS::Lambda::Function") {
@@ -297,7 +300,7 @@ func envProblems(c cfn, reads envReads) []string {
 		}
 		slices.Sort(names)
 		for _, k := range names {
-			if !reads.reads(dir, k) {
+			if !runtimeVars[k] && !reads.reads(dir, k) {
 				problems = append(problems, fmt.Sprintf("%s sets %s, which %s never reads", fn, k, dir))
 			}
 		}
