@@ -15,9 +15,9 @@ import (
 	"github.com/secondme/twin/pkg/store"
 )
 
-// BenchmarkChatTurn runs the store calls of a chat turn (load the conversation, count the quota, save
-// the user message, complete the turn) from 1 and 32 concurrent clients, each in its own session, and
-// reports the median and 99th percentile of a whole turn.
+// BenchmarkChatTurn runs the store calls of a chat turn (load the conversation with the twin's person,
+// save the user message with its claim and quota, complete the turn) from 1 and 32 concurrent clients,
+// each in its own session, and reports the median and 99th percentile of a whole turn and the CPU time.
 func BenchmarkChatTurn(b *testing.B) {
 	for _, clients := range []int{1, 32} {
 		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) { benchTurns(b, clients) })
