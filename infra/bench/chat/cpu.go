@@ -38,15 +38,16 @@ type serverProcess struct {
 }
 
 // startServer runs this program with -serve over a database at path with n people, and waits for its URL.
-// profile, when set, is where the server writes the CPU profile of the measured span.
-func startServer(path string, n int, profile string) (*serverProcess, error) {
+// procs, when positive, is the server's GOMAXPROCS; profile, when set, is where the server writes the
+// CPU profile of the measured span.
+func startServer(path string, n, procs int, profile string) (*serverProcess, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(exe, "-serve", path, "-serve-people", fmt.Sprint(n), "-serve-profile", profile)
-	if serverProcs > 0 {
-		cmd.Env = append(os.Environ(), fmt.Sprintf("GOMAXPROCS=%d", serverProcs))
+	if procs > 0 {
+		cmd.Env = append(os.Environ(), fmt.Sprintf("GOMAXPROCS=%d", procs))
 	}
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
@@ -148,21 +149,22 @@ func serve(path string, n int, profile string) error {
 // cpuRun is the server's CPU per turn over some runs of the same load.
 type cpuRun struct {
 	clients, turns int
+	procs          int             // the server's GOMAXPROCS; 0 is Go's default
 	perTurn        []time.Duration // one per run, sorted
 }
 
 // serverCPU runs turns turns from clients clients that never pause (each in its own session, own
-// twin), runs times over a fresh server each, and returns the server's CPU time per turn of each run.
-// A warm-up turn per client comes first and is not counted. profile, when set, receives the CPU
-// profile of the first run.
-func serverCPU(ctx context.Context, dir string, turns, clients, runs int, profile string) (cpuRun, error) {
-	res := cpuRun{clients: clients}
+// twin), runs times over a fresh server each (with GOMAXPROCS procs when positive), and returns the
+// server's CPU time per turn of each run. A warm-up turn per client comes first and is not counted.
+// profile, when set, receives the CPU profile of the first run.
+func serverCPU(ctx context.Context, dir string, turns, clients, runs, procs int, profile string) (cpuRun, error) {
+	res := cpuRun{clients: clients, procs: procs}
 	for r := range runs {
 		prof := ""
 		if r == 0 {
 			prof = profile
 		}
-		per, n, err := serverCPUOnce(ctx, fmt.Sprintf("%s/cpu-%d-%d.db", dir, clients, r), turns, clients, prof)
+		per, n, err := serverCPUOnce(ctx, fmt.Sprintf("%s/cpu-%d-%d-%d.db", dir, clients, procs, r), turns, clients, procs, prof)
 		if err != nil {
 			return res, err
 		}
@@ -173,8 +175,8 @@ func serverCPU(ctx context.Context, dir string, turns, clients, runs int, profil
 	return res, nil
 }
 
-func serverCPUOnce(ctx context.Context, path string, turns, clients int, profile string) (time.Duration, int, error) {
-	p, err := startServer(path, clients, profile)
+func serverCPUOnce(ctx context.Context, path string, turns, clients, procs int, profile string) (time.Duration, int, error) {
+	p, err := startServer(path, clients, procs, profile)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -256,22 +258,24 @@ func cpuTime() time.Duration {
 const cpuMethod = "Server CPU per turn: the same routes (own twin, offline model, SQLite, access log) in a process of " +
 	"their own, driven over loopback HTTP by clients that never pause, each in its own session; the server's " +
 	"user + system CPU time (getrusage) from after a warm-up turn per client to the end, divided by the turns; " +
-	"each run on a fresh server, median and range of the runs."
+	"each run on a fresh server, median and range of the runs; with Go's default GOMAXPROCS (2 here) and with GOMAXPROCS=1, " +
+	"as template.yaml sets it for the functions."
 
 // Settings of the CPU runs (flags).
 var (
 	cpuRuns       int
 	serverProfile string
-	// serverProcs, when positive, is the server process's GOMAXPROCS (as the functions' environment sets it).
+	// serverProcs, when positive, is the server process's GOMAXPROCS in the -cpu-only runs.
 	serverProcs int
 )
 
-// cpuBoth measures the server's CPU per turn with clients clients and with one.
-func cpuBoth(ctx context.Context, dir string, turns, clients int) (many, one cpuRun, err error) {
-	if many, err = serverCPU(ctx, dir, turns, clients, cpuRuns, serverProfile); err != nil {
+// cpuBoth measures the server's CPU per turn with clients clients and with one, with GOMAXPROCS procs
+// when positive.
+func cpuBoth(ctx context.Context, dir string, turns, clients, procs int) (many, one cpuRun, err error) {
+	if many, err = serverCPU(ctx, dir, turns, clients, cpuRuns, procs, serverProfile); err != nil {
 		return many, one, fmt.Errorf("server CPU, %d clients: %w", clients, err)
 	}
-	if one, err = serverCPU(ctx, dir, max(turns/8, 100), 1, cpuRuns, ""); err != nil {
+	if one, err = serverCPU(ctx, dir, max(turns/8, 100), 1, cpuRuns, procs, ""); err != nil {
 		return many, one, fmt.Errorf("server CPU, one client: %w", err)
 	}
 	return many, one, nil
@@ -284,7 +288,7 @@ func cpuOnlyRun(w io.Writer, turns, clients int) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	many, one, err := cpuBoth(context.Background(), dir, turns, clients)
+	many, one, err := cpuBoth(context.Background(), dir, turns, clients, serverProcs)
 	if err != nil {
 		return err
 	}
@@ -300,8 +304,8 @@ func (c cpuRun) label() string {
 		clients = "1 client (as on Lambda: one request at a time)"
 	}
 	procs := ""
-	if serverProcs > 0 {
-		procs = fmt.Sprintf(", GOMAXPROCS=%d", serverProcs)
+	if c.procs > 0 {
+		procs = fmt.Sprintf(", GOMAXPROCS=%d (as the functions' environment sets it)", c.procs)
 	}
 	return fmt.Sprintf("own twin, %s, %d turns, server process user+system%s, median of %d runs (min-max)", clients, c.turns, procs, len(c.perTurn))
 }
