@@ -122,6 +122,13 @@ func TestBrowserFirstRunLocal(t *testing.T) {
 	if title != "Hello! What would you tell a stranger about me?" {
 		t.Errorf("the new chat is titled %q, want its first message", title)
 	}
+	b.do("open the chat again", chromedp.Click(chromedp.CSS(".sessions .session")))
+	b.waitTrue("the conversation with its history", `document.querySelectorAll(".msg.twin").length === 1`, 15*time.Second)
+	var notes int
+	b.eval(`document.querySelectorAll(".offline-note:not([hidden])").length`, &notes)
+	if notes != 1 {
+		t.Errorf("a conversation with the offline model shows %d offline notes, want 1", notes)
+	}
 
 	// Become discoverable, then the first match appears.
 	b.open("#/start", `document.getElementById("become-discoverable")`)

@@ -41,7 +41,9 @@ func startStack(tb testing.TB, kind string) string {
 		tb.Fatalf("build the %s stack: %v\n%s", kind, err, out)
 	}
 	// Both pass OFFLINE_PACE on to the offline model (the gateway to every function that does not set it).
-	env := []string{"PORT=0", "DATA_DIR=" + filepath.Join(dir, "data"), "OFFLINE_PACE=" + offlinePace}
+	// MATCH_WINDOW=1s: a person's edits coalesce for a second, not minutes, so that a new person who
+	// saves shades and then becomes discoverable sees their matches while the test waits.
+	env := []string{"PORT=0", "DATA_DIR=" + filepath.Join(dir, "data"), "OFFLINE_PACE=" + offlinePace, "MATCH_WINDOW=1s"}
 	if kind == "gateway" {
 		_, err := os.Stat(filepath.Join(moduleRoot(tb), "infra/dynalite/node_modules/.bin/dynalite"))
 		testenv.Need(tb, err == nil, "dynalite for make gateway (npm ci --prefix infra/dynalite)")

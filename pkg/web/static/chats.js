@@ -33,7 +33,7 @@ export async function chatsView() {
       h("a", { class: "button primary", href: "#/chats/new" }, "Talk to my twin")),
     sessions.length ? list : h("div", { class: "state empty" },
       h("p", {}, "No conversations yet. Say hello to your own twin to see how it speaks for you, or open a match to talk with their twin."),
-      h("div", { class: "buttons" }, h("a", { class: "button primary", href: "#/chats/new" }, "Meet my twin"), h("a", { class: "button", href: "#/matches" }, "See my matches"))));
+      h("div", { class: "buttons" }, h("a", { class: "button", href: "#/chats/new" }, "Meet my twin"), h("a", { class: "button", href: "#/matches" }, "See my matches"))));
 }
 
 function bubble(m, twin) {
@@ -82,7 +82,10 @@ function conversation(sess, twin, newest, firstCursor) {
   const top = h("div", { class: "older" }, cursor ? state("Scroll up for older messages") : null);
   const hello = older.length ? null : h("p", { class: "state empty", id: "empty-chat" },
     twin.own ? "Ask your twin anything: it answers as you would, from your shades." : `Say hello to ${twin.label}. It answers from what ${twin.person.nickname} made public.`);
-  const scroller = h("div", { class: "scroller", tabindex: "0", "aria-label": "Conversation" }, top, log, hello);
+  // The offline model (no language model configured) is named once per conversation, not in each reply.
+  const offline = h("p", { class: "offline-note", hidden: !newest.some((m) => m.model === "offline") },
+    "Offline twin: replies come from a simple built-in stand-in, because no language model is set up here.");
+  const scroller = h("div", { class: "scroller", tabindex: "0", "aria-label": "Conversation" }, offline, top, log, hello);
   let loading = false;
   async function loadOlder() {
     if (!id || !cursor || loading) return;
@@ -139,7 +142,10 @@ function conversation(sess, twin, newest, firstCursor) {
           textEl.textContent += (d && d.text) || "";
           scroller.scrollTop = scroller.scrollHeight;
         },
-        done: (d) => { if (d && d.incomplete) reply.querySelector(".bubble").appendChild(h("small", { class: "note" }, "This reply was cut short.")); },
+        done: (d) => {
+          if (d && d.offline) offline.hidden = false;
+          if (d && d.incomplete) reply.querySelector(".bubble").appendChild(h("small", { class: "note" }, "This reply was cut short."));
+        },
         error: (e) => { failed = new ApiError(502, { error: e }); },
       }, controller.signal);
     } catch (err) {
