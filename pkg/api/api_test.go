@@ -25,6 +25,7 @@ type body struct {
 }
 
 func TestDecode(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name        string
 		contentType string
@@ -111,6 +112,7 @@ func serve(tb testing.TB, h http.Handler, r *http.Request) (*httptest.ResponseRe
 }
 
 func TestRouter(t *testing.T) {
+	t.Parallel()
 	rt := api.NewRouter()
 	rt.HandleFunc("GET /api/health", api.Health)
 	rt.HandleFunc("GET /api/things/{id}", func(w http.ResponseWriter, r *http.Request) error {
@@ -180,6 +182,7 @@ func TestRouter(t *testing.T) {
 }
 
 func TestSameOrigin(t *testing.T) {
+	t.Parallel()
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	const public = "https://twin.example"
 	tests := []struct {
@@ -232,6 +235,7 @@ func TestSameOrigin(t *testing.T) {
 }
 
 func TestEdgeSecret(t *testing.T) {
+	t.Parallel()
 	const secret = "edge-secret-0123456789"
 	var seen []string // the X-Origin-Verify values the handler saw
 	rt := api.NewRouter()
@@ -296,6 +300,7 @@ func TestEdgeSecret(t *testing.T) {
 }
 
 func TestCanceledRequest(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		err        error
@@ -361,6 +366,7 @@ func TestCanceledRequest(t *testing.T) {
 }
 
 func TestRequireUser(t *testing.T) {
+	t.Parallel()
 	h := api.RequireUser(apitest.HeaderAuth{}, func(w http.ResponseWriter, r *http.Request) error {
 		api.WriteJSON(w, 200, map[string]string{"user": api.UserID(r.Context())})
 		return nil

@@ -11,6 +11,7 @@ import (
 )
 
 func TestShadesFromFitTheAPI(t *testing.T) {
+	t.Parallel()
 	long := strings.Repeat("é", 3000)
 	in := []secondme.Shade{
 		{ID: "1", Name: "Tinkerer\nat night", NamePublic: "Ma\u202eker", Icon: "http://insecure.example/x.png", IconPublic: "https://ok.example/i.png",
@@ -53,6 +54,7 @@ func TestShadesFromFitTheAPI(t *testing.T) {
 }
 
 func TestProfileFrom(t *testing.T) {
+	t.Parallel()
 	nick, avatar, bio := profileFrom(secondme.UserInfo{Name: strings.Repeat("n", 100), Avatar: "javascript:x", SelfIntroduction: "Hi\x07 there"})
 	if len([]rune(nick)) != profile.MaxNickname || avatar != "" || bio != "Hi there" {
 		t.Errorf("profileFrom = %q %q %q", nick, avatar, bio)
@@ -73,6 +75,7 @@ func TestProfileFrom(t *testing.T) {
 }
 
 func TestMemoriesFrom(t *testing.T) {
+	t.Parallel()
 	at := time.UnixMilli(1767225600000).UTC()
 	got := memoriesFrom("U1", []secondme.Memory{
 		{ID: "1", Object: "Charles", Content: "Works with Charles", CreatedAt: at},

@@ -3,6 +3,7 @@ package auth
 import "testing"
 
 func TestSafeReturnTo(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ in, want string }{
 		{"/", "/"},
 		{"/chats?tab=1#x", "/chats?tab=1#x"},

@@ -8,6 +8,7 @@ import (
 )
 
 func TestSealer(t *testing.T) {
+	t.Parallel()
 	s, err := NewSealer(NewKey())
 	if err != nil {
 		t.Fatal(err)
@@ -42,6 +43,7 @@ func TestSealer(t *testing.T) {
 }
 
 func TestParseKey(t *testing.T) {
+	t.Parallel()
 	k := NewKey()
 	for _, s := range []string{hex.EncodeToString(k), "  " + hex.EncodeToString(k) + "\n",
 		"base64std", "base64url"} {
@@ -64,6 +66,7 @@ func TestParseKey(t *testing.T) {
 }
 
 func TestLoadOrCreateKeyFile(t *testing.T) {
+	t.Parallel()
 	p := filepath.Join(t.TempDir(), "sub", "sealing.key")
 	a, err := LoadOrCreateKeyFile(p)
 	if err != nil {

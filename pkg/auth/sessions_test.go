@@ -23,6 +23,7 @@ func (c *countingStore) RenewLoginSession(ctx context.Context, hash string, at t
 }
 
 func TestSessionsSlidingRenewal(t *testing.T) {
+	t.Parallel()
 	sq, err := sqlitestore.Open(context.Background(), filepath.Join(t.TempDir(), "s.db"))
 	if err != nil {
 		t.Fatal(err)

@@ -18,6 +18,7 @@ import (
 )
 
 func TestDecodeEvent(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, body string
 		field      string // "" when valid
@@ -72,6 +73,7 @@ func FuzzDecodeEvent(f *testing.F) {
 }
 
 func TestParseTimestamp(t *testing.T) {
+	t.Parallel()
 	at := time.Unix(1767225600, 0)
 	for _, tc := range []struct {
 		in   string
@@ -94,6 +96,7 @@ func TestParseTimestamp(t *testing.T) {
 }
 
 func TestWebhookSignature(t *testing.T) {
+	t.Parallel()
 	for _, alg := range []string{"", AlgHMACSHA256Hex, AlgHMACSHA256Base64} {
 		h, err := NewWebhook(nil, WebhookConfig{Secret: []byte("k"), Algorithm: alg})
 		if err != nil {
@@ -121,6 +124,7 @@ func TestWebhookSignature(t *testing.T) {
 // later, and replays the captured delivery with a fresh timestamp (the timestamp is not signed) once the
 // event's record has expired: the replay does not revoke the grant made after the first delivery.
 func TestReplayAfterTheEventRecordIsGone(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st, err := sqlitestore.Open(ctx, filepath.Join(t.TempDir(), "twin.db"))
 	if err != nil {

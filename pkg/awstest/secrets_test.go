@@ -13,6 +13,7 @@ import (
 )
 
 func TestSecrets(t *testing.T) {
+	t.Parallel()
 	const arn = "arn:aws:secretsmanager:us-east-1:000000000000:secret:app-AbC123"
 	f := NewSecrets(map[string]string{arn: `{"sealingKey":"k"}`, "plain": "p"})
 	srv := httptest.NewServer(f)

@@ -44,6 +44,7 @@ func errorCode(err error) string {
 }
 
 func TestSQSRefusesWhatSQSRefuses(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := NewSQS(QueueConfig{Name: "jobs"})
 	c, ep := sqsClient(t, f)
@@ -159,6 +160,7 @@ func TestSQSRefusesWhatSQSRefuses(t *testing.T) {
 }
 
 func TestSQSUnsignedRequestIsRefused(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(NewSQS(QueueConfig{Name: "jobs"}))
 	defer srv.Close()
 	req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(`{"QueueUrl":"`+QueueURL(srv.URL, "jobs")+`","MessageBody":"x"}`))
@@ -176,6 +178,7 @@ func TestSQSUnsignedRequestIsRefused(t *testing.T) {
 }
 
 func TestSQSMessageLifecycle(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	before := time.Now()
 	clk := &clock{t: before}
@@ -268,6 +271,7 @@ func TestSQSMessageLifecycle(t *testing.T) {
 }
 
 func TestSQSChangeMessageVisibility(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	c, ep := sqsClient(t, NewSQS(QueueConfig{Name: "jobs"}))
 	url := aws.String(QueueURL(ep, "jobs"))
@@ -319,6 +323,7 @@ func TestSQSChangeMessageVisibility(t *testing.T) {
 }
 
 func TestSQSRedrivesToTheDeadLetterQueue(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := NewSQS(QueueConfig{Name: "jobs", VisibilityTimeout: 20 * time.Millisecond, MaxReceiveCount: 3, DeadLetterQueue: QueueARN("jobs-dlq")},
 		QueueConfig{Name: "jobs-dlq"})
@@ -382,6 +387,7 @@ func TestSQSRedrivesToTheDeadLetterQueue(t *testing.T) {
 }
 
 func TestSQSLongPolling(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := NewSQS(QueueConfig{Name: "jobs", VisibilityTimeout: 300 * time.Millisecond})
 	c, ep := sqsClient(t, f)
@@ -434,6 +440,7 @@ func TestSQSLongPolling(t *testing.T) {
 }
 
 func TestSQSBatches(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := NewSQS(QueueConfig{Name: "jobs"})
 	f.FailSend = func(body string, nth int) (string, bool) {
@@ -486,6 +493,7 @@ func TestSQSBatches(t *testing.T) {
 }
 
 func TestSQSGetQueueURL(t *testing.T) {
+	t.Parallel()
 	c, ep := sqsClient(t, NewSQS(QueueConfig{Name: "jobs"}))
 	out, err := c.GetQueueUrl(context.Background(), &sqs.GetQueueUrlInput{QueueName: aws.String("jobs")})
 	if err != nil || aws.ToString(out.QueueUrl) != QueueURL(ep, "jobs") {
@@ -497,6 +505,7 @@ func TestSQSGetQueueURL(t *testing.T) {
 }
 
 func TestNewSQSRefusesABadConfiguration(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		queues []QueueConfig

@@ -109,6 +109,7 @@ func (e *env) session(tb testing.TB, id string) store.ChatSession {
 }
 
 func TestTurnWithOwnTwin(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, chat.Options{}, chattest.Step{Deltas: []string{"Hi, ", "I am your twin."}})
 	res := e.turn(t, chat.TurnRequest{UserID: e.me.ID, Message: "Hello twin", ClientMessageID: "c1"})
 	if got, want := res.Reply.Content, "Hi, I am your twin."; got != want {
@@ -149,6 +150,7 @@ func TestTurnWithOwnTwin(t *testing.T) {
 }
 
 func TestTurnWithAnothersTwinUsesPublicFieldsOnly(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, chat.Options{})
 	res := e.turn(t, chat.TurnRequest{UserID: e.me.ID, TwinID: e.other.ID, Message: "Tell me about you"})
 	if got := e.session(t, res.SessionID).TwinID; got != e.other.ID {
@@ -164,6 +166,7 @@ func TestTurnWithAnothersTwinUsesPublicFieldsOnly(t *testing.T) {
 }
 
 func TestAccess(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		setup func(e *env) string // returns the twin id
@@ -211,6 +214,7 @@ func (e *env) block(tb testing.TB, blocker, blocked string) {
 }
 
 func TestExistingSessionRechecksAccess(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, chat.Options{})
 	res := e.turn(t, chat.TurnRequest{UserID: e.me.ID, TwinID: e.other.ID, Message: "hi"})
 	e.block(t, e.other.ID, e.me.ID)
@@ -224,6 +228,7 @@ func TestExistingSessionRechecksAccess(t *testing.T) {
 }
 
 func TestSessionsOfOthersAreNotFound(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, chat.Options{})
 	res := e.turn(t, chat.TurnRequest{UserID: e.other.ID, Message: "my own chat"})
 	ctx := context.Background()
@@ -246,6 +251,7 @@ func TestSessionsOfOthersAreNotFound(t *testing.T) {
 }
 
 func TestTwinMismatch(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, chat.Options{})
 	res := e.turn(t, chat.TurnRequest{UserID: e.me.ID, Message: "hi"})
 	_, err := e.svc.Turn(context.Background(), chat.TurnRequest{UserID: e.me.ID, SessionID: res.SessionID, TwinID: e.other.ID, Message: "x"}, chat.Events{})
@@ -255,6 +261,7 @@ func TestTwinMismatch(t *testing.T) {
 }
 
 func TestRetryOfFinishedTurnIsReplayed(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, chat.Options{})
 	first := e.turn(t, chat.TurnRequest{UserID: e.me.ID, Message: "hello", ClientMessageID: "m-1"})
 	e.count.Reset()
@@ -285,6 +292,7 @@ func TestRetryOfFinishedTurnIsReplayed(t *testing.T) {
 // leaves the person's message saved and the session unchanged, and a retry with the same
 // clientMessageId completes the turn without a second user message.
 func TestModelFailuresLeaveTheTurnRetryable(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name        string
 		step        chattest.Step
@@ -340,6 +348,7 @@ func TestModelFailuresLeaveTheTurnRetryable(t *testing.T) {
 }
 
 func TestClientGoneSavesPartialReply(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, chat.Options{}, chattest.Step{Deltas: []string{"part one, ", "part two"}, Stall: true})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -369,6 +378,7 @@ func TestClientGoneSavesPartialReply(t *testing.T) {
 }
 
 func TestDeltaWriteFailureEndsTheTurn(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, chat.Options{}, chattest.Step{Deltas: []string{"a", "b", "c"}})
 	_, err := e.svc.Turn(context.Background(), chat.TurnRequest{UserID: e.me.ID, Message: "hi"}, chat.Events{
 		Delta: func(d string) error {
@@ -384,6 +394,7 @@ func TestDeltaWriteFailureEndsTheTurn(t *testing.T) {
 }
 
 func TestDailyQuota(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 3, 1, 22, 0, 0, 0, time.UTC)
 	e := newEnv(t, chat.Options{DailyQuota: 2, Now: func() time.Time { return now }})
 	res := e.turn(t, chat.TurnRequest{UserID: e.me.ID, Message: "1"})
@@ -408,6 +419,7 @@ func TestDailyQuota(t *testing.T) {
 // makes the same 3 store calls, with one's own twin and with another person's (whose person and blocks
 // are read with the session), and the prompt stays within budget.
 func TestStoreCallsDoNotGrowWithHistory(t *testing.T) {
+	t.Parallel()
 	budget := 2000
 	calls := map[int]map[string]int{}
 	for _, n := range []int{10, 10_000} {
@@ -462,6 +474,7 @@ func (e *env) seed(tb testing.TB, owner, twinID string, n int) string {
 }
 
 func TestSessions(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, chat.Options{})
 	ctx := context.Background()
 	own, err := e.svc.CreateSession(ctx, e.me.ID, "")
@@ -490,6 +503,7 @@ func TestSessions(t *testing.T) {
 // TestTurnOnDynamoDB runs the turn on the DynamoDB store (dynalite): a turn within 4 store calls, a
 // model failure and its retry, a replay, and a partial reply saved when the client leaves.
 func TestTurnOnDynamoDB(t *testing.T) {
+	t.Parallel()
 	e := newEnvOn(t, dynamotest.New(t), chat.Options{}, chattest.Step{Deltas: []string{"first"}},
 		chattest.Step{Deltas: []string{"again"}}, chattest.Step{Err: llm.ErrUnavailable}, chattest.Step{Deltas: []string{"second"}},
 		chattest.Step{Deltas: []string{"cut ", "short"}, Stall: true})
@@ -546,6 +560,7 @@ func TestTurnOnDynamoDB(t *testing.T) {
 // try is waiting for the model: the retry gets ErrTurnConflict without calling the model or consuming
 // quota, and the first try stores the one reply.
 func TestRetryWhileTheTurnRunsIsAConflict(t *testing.T) {
+	t.Parallel()
 	t.Run("sqlite", func(t *testing.T) { testRetryWhileTheTurnRuns(t, newEnv) })
 	t.Run("dynamodb", func(t *testing.T) {
 		testRetryWhileTheTurnRuns(t, func(tb testing.TB, opts chat.Options, steps ...chattest.Step) *env {
@@ -609,6 +624,7 @@ func testRetryWhileTheTurnRuns(t *testing.T, open func(testing.TB, chat.Options,
 // TestTitleIsAName checks that a session's title, taken from its first message, keeps the rule of a
 // name (package text): one line, without bidirectional overrides.
 func TestTitleIsAName(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, chat.Options{})
 	res := e.turn(t, chat.TurnRequest{UserID: e.me.ID, Message: "abc\u202edcba\n\tsecond line"})
 	if got, want := e.session(t, res.SessionID).Title, "abcdcba second line"; got != want {

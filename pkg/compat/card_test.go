@@ -74,6 +74,7 @@ var (
 // highlights and 2 challenges; each naming public shades of the right people exactly as written;
 // no two about the same thing by stem; and the score shown is the one the reasoning explains.
 func TestMatchCardProperties(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(21, 22))
 	var withJudge int
 	for i := range 600 {
@@ -186,6 +187,7 @@ func atoi(ss []string) []int {
 // profiles: the twins alternate, A first; no line repeats an earlier one; every line carries a term
 // of its speaker's own public shades.
 func TestOfflineConversationProperties(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(31, 32))
 	for i := range 300 {
 		a, b := randomPerson(r, "01A", "Ana"), randomPerson(r, "01B", "Noah")

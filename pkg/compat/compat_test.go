@@ -86,6 +86,7 @@ func orderVerdict(prompt string) string {
 }
 
 func TestJudgeBothOrdersAveraged(t *testing.T) {
+	t.Parallel()
 	m := &fakeModel{verdict: orderVerdict}
 	lines := []store.TranscriptLine{{Speaker: alice.ID, Text: "Hi!"}, {Speaker: bob.ID, Text: "Hello."}}
 	v, err := compat.JudgeBoth(context.Background(), m, alice, bob, lines)
@@ -122,6 +123,7 @@ func TestJudgeBothOrdersAveraged(t *testing.T) {
 }
 
 func TestJudgeOneOrderUnreadable(t *testing.T) {
+	t.Parallel()
 	m := &fakeModel{verdict: func(p string) string {
 		if strings.HasPrefix(p, "Person 1: Alice") {
 			return "I think they are a great match!"
@@ -139,6 +141,7 @@ func TestJudgeOneOrderUnreadable(t *testing.T) {
 }
 
 func TestParseVerdict(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, text string
 		want       float64
@@ -169,6 +172,7 @@ func TestParseVerdict(t *testing.T) {
 }
 
 func TestParseVerdictCleansLists(t *testing.T) {
+	t.Parallel()
 	long := strings.Repeat("x", 500)
 	v, err := compat.ParseVerdict(`{"score": 1, "highlights": ["  a  b ", "A B", "", "c", "d", "e", "f", "g", "h", "` + long + `"]}`)
 	if err != nil {
@@ -187,6 +191,7 @@ func pair() (store.User, store.User) {
 }
 
 func TestComputeWithModel(t *testing.T) {
+	t.Parallel()
 	a, b := pair()
 	m := &fakeModel{verdict: func(string) string {
 		return `{"score": 90, "reasoning": "Great fit.", "highlights": ["Music", "Alice's Jazz Pianist would liven up Bob's Spreadsheet Wizard evenings"], "challenges": ["Different schedules"]}`
@@ -239,6 +244,7 @@ func TestComputeWithModel(t *testing.T) {
 }
 
 func TestConverseUsesPublicPersonasOnly(t *testing.T) {
+	t.Parallel()
 	a, b := pair()
 	a.Shades = append(slices.Clone(a.Shades), store.Shade{Name: "Secret Diary", Description: "hidden-private-text"})
 	a.Memories = []store.Memory{{Subject: "memory", Content: "hidden-memory"}}
@@ -274,6 +280,7 @@ func TestConverseUsesPublicPersonasOnly(t *testing.T) {
 }
 
 func TestComputeUnreadableTranscriptKeepsDeterministic(t *testing.T) {
+	t.Parallel()
 	a, b := pair()
 	for _, bad := range []string{"", "Sorry, I cannot.", `{"lines": [{"speaker": 2, "text": "hi"}, {"speaker": 1, "text": "hello"}]}`,
 		`{"lines": [{"speaker": 1, "text": "only one"}]}`} {
@@ -294,6 +301,7 @@ func TestComputeUnreadableTranscriptKeepsDeterministic(t *testing.T) {
 }
 
 func TestParseTranscript(t *testing.T) {
+	t.Parallel()
 	long := strings.Repeat("é", 400)
 	cases := []struct {
 		name, text string
@@ -341,6 +349,7 @@ func TestParseTranscript(t *testing.T) {
 }
 
 func TestComputeModelFailure(t *testing.T) {
+	t.Parallel()
 	a, b := pair()
 	m := &fakeModel{fail: fmt.Errorf("boom: %w", llm.ErrUnavailable)}
 	s := compat.New(m, compat.Config{})
@@ -354,6 +363,7 @@ func TestComputeModelFailure(t *testing.T) {
 }
 
 func TestComputeUnreadableJudgeKeepsDeterministic(t *testing.T) {
+	t.Parallel()
 	a, b := pair()
 	s := compat.New(&fakeModel{verdict: func(string) string { return "?" }}, compat.Config{})
 	got, err := s.Compute(context.Background(), a, b)
@@ -367,6 +377,7 @@ func TestComputeUnreadableJudgeKeepsDeterministic(t *testing.T) {
 }
 
 func TestComputeWithoutModel(t *testing.T) {
+	t.Parallel()
 	a, b := pair()
 	s := compat.New(nil, compat.Config{})
 	got, err := s.Compute(context.Background(), a, b)

@@ -7,6 +7,7 @@ import (
 )
 
 func TestIs(t *testing.T) {
+	t.Parallel()
 	errGone := New(CodeNotFound, "session not found")
 	for _, tc := range []struct {
 		name   string
@@ -30,6 +31,7 @@ func TestIs(t *testing.T) {
 }
 
 func TestAs(t *testing.T) {
+	t.Parallel()
 	var e *Error
 	if !errors.As(fmt.Errorf("decode: %w", Invalid("name", "required")), &e) || e.Fields["name"] != "required" {
 		t.Fatalf("errors.As found %v, want the invalid_argument naming name", e)
@@ -37,6 +39,7 @@ func TestAs(t *testing.T) {
 }
 
 func TestFields(t *testing.T) {
+	t.Parallel()
 	f := Fields{}
 	if err := f.Err(); err != nil {
 		t.Fatalf("no failures: %v, want nil", err)

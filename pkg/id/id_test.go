@@ -6,6 +6,7 @@ import (
 )
 
 func TestValid(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		in   string
@@ -29,6 +30,7 @@ func TestValid(t *testing.T) {
 }
 
 func TestSortsByTime(t *testing.T) {
+	t.Parallel()
 	a := At(time.Unix(1000, 0))
 	b := At(time.Unix(2000, 0))
 	if a >= b {

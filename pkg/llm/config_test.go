@@ -16,6 +16,7 @@ import (
 var providers = []llm.Provider{gemini.Provider, openai.Provider, secondme.Provider, offline.Provider}
 
 func TestChooseAndBuild(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name    string
 		pick    string
@@ -60,6 +61,7 @@ func TestChooseAndBuild(t *testing.T) {
 }
 
 func TestSecondMeModel(t *testing.T) {
+	t.Parallel()
 	for model, ok := range map[string]bool{"": true, "secondme/nano": true, "secondme/pro": true, "gpt": false} {
 		if err := (llm.SecondMeConfig{Model: model}).Validate(); (err == nil) != ok {
 			t.Errorf("Validate(%q) = %v, want ok %v", model, err, ok)

@@ -36,6 +36,7 @@ func fakes(t *testing.T) map[string]served {
 }
 
 func TestProvidersRetryOnceAndTimeOut(t *testing.T) {
+	t.Parallel()
 	errStop := errors.New("client went away")
 	cases := []struct {
 		name    string
@@ -122,6 +123,7 @@ func (f *flaky) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 func TestProvidersRetryConnectionErrors(t *testing.T) {
+	t.Parallel()
 	for name, f := range fakes(t) {
 		t.Run(name, func(t *testing.T) {
 			tr := &flaky{}
@@ -146,6 +148,7 @@ func TestProvidersRetryConnectionErrors(t *testing.T) {
 }
 
 func TestProviderErrorsNameTheProvider(t *testing.T) {
+	t.Parallel()
 	for name, f := range fakes(t) {
 		t.Run(name, func(t *testing.T) {
 			f.FailNext(400)

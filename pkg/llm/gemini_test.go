@@ -66,6 +66,7 @@ func path(tb testing.TB, v any, keys ...any) any {
 }
 
 func TestGeminiStreamsThroughStreamGenerateContent(t *testing.T) {
+	t.Parallel()
 	f := llmtest.NewGemini(t)
 	f.Chunks("Hiking, ", "mostly ", "in the Alps.")
 	var deltas []string
@@ -118,6 +119,7 @@ func TestGeminiStreamsThroughStreamGenerateContent(t *testing.T) {
 }
 
 func TestGeminiWithoutOnDeltaCallsGenerateContent(t *testing.T) {
+	t.Parallel()
 	f := llmtest.NewGemini(t)
 	f.Reply("One whole answer.", 3)
 	v := f.Values()
@@ -139,6 +141,7 @@ func TestGeminiWithoutOnDeltaCallsGenerateContent(t *testing.T) {
 }
 
 func TestGeminiAsksForJSONWithTheSchema(t *testing.T) {
+	t.Parallel()
 	schema := map[string]any{
 		"type": "object",
 		"properties": map[string]any{

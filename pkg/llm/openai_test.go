@@ -11,6 +11,7 @@ import (
 )
 
 func TestOpenAIStreamsChatCompletions(t *testing.T) {
+	t.Parallel()
 	f := llmtest.NewOpenAI(t)
 	f.Chunks("Hiking, ", "mostly ", "in the Alps.")
 	var deltas []string
@@ -49,6 +50,7 @@ func TestOpenAIStreamsChatCompletions(t *testing.T) {
 }
 
 func TestOpenAIWithoutOnDeltaAndWithSchema(t *testing.T) {
+	t.Parallel()
 	f := llmtest.NewOpenAI(t)
 	f.Reply(`{"score": 40}`, 3)
 	v := f.Values()

@@ -49,6 +49,7 @@ func newSecondMe(t *testing.T, reply string) (*secondmetest.Server, llm.Model) {
 }
 
 func TestSecondMeEveryFramingQuirk(t *testing.T) {
+	t.Parallel()
 	const reply = "Héllo wörld, from your SecondMe — 你好!"
 	cases := []struct {
 		name     string
@@ -109,6 +110,7 @@ func TestSecondMeEveryFramingQuirk(t *testing.T) {
 }
 
 func TestSecondMeRequest(t *testing.T) {
+	t.Parallel()
 	srv, m := newSecondMe(t, "Sure.")
 	req := chatRequest
 	req.MaxTokens = 50000
@@ -145,6 +147,7 @@ func TestSecondMeRequest(t *testing.T) {
 }
 
 func TestSecondMeFailures(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name      string
 		setup     func(srv *secondmetest.Server)
@@ -217,6 +220,7 @@ func stall(t *testing.T, target string, d time.Duration) string {
 }
 
 func TestSecondMeTimeoutAndCancel(t *testing.T) {
+	t.Parallel()
 	srv := secondmetest.New(t)
 	tok := srv.IssueTokens(secondmetest.DefaultUser().UserID)
 	cfg := llm.SecondMeConfig{BaseURL: stall(t, srv.URL, 5*time.Second)}
@@ -248,6 +252,7 @@ func (f fixed) Generate(context.Context, llm.Request, func(string) error) (llm.R
 }
 
 func TestSecondMeFallback(t *testing.T) {
+	t.Parallel()
 	srv := secondmetest.New(t)
 	cases := []struct {
 		name      string

@@ -27,6 +27,7 @@ func readAll(r io.Reader) ([]SSEEvent, error) {
 }
 
 func TestSSEReader(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name   string
 		stream string
@@ -65,6 +66,7 @@ func TestSSEReader(t *testing.T) {
 }
 
 func TestSSEReaderErrors(t *testing.T) {
+	t.Parallel()
 	broken := io.MultiReader(strings.NewReader("data: a\n\ndata: b"), iotest.ErrReader(io.ErrUnexpectedEOF))
 	got, err := readAll(broken)
 	if !errors.Is(err, io.ErrUnexpectedEOF) {
@@ -104,6 +106,7 @@ func parseWith(parse func(io.Reader, func(string) error) error, r io.Reader) str
 func secondMeParser(r io.Reader, emit func(string) error) error { return readSecondMeStream(r, emit) }
 
 func TestReadSecondMeStream(t *testing.T) {
+	t.Parallel()
 	delta := func(s string) string { return `data: {"choices":[{"delta":{"content":"` + s + `"}}]}` + "\n\n" }
 	cases := []struct {
 		name   string
@@ -178,6 +181,7 @@ func FuzzSecondMeStream(f *testing.F) {
 }
 
 func TestSecondMeEnvelopeError(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		status        int
 		body          string

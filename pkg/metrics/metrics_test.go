@@ -24,6 +24,7 @@ func (e echo) Generate(ctx context.Context, req llm.Request, onDelta func(string
 }
 
 func TestCountCallsByPurpose(t *testing.T) {
+	t.Parallel()
 	c := metrics.NewCounter()
 	ctx := context.Background()
 	ok := metrics.CountCalls(echo{text: strings.Repeat("x", 40)}, c, metrics.PurposeChat)
@@ -69,6 +70,7 @@ func TestCountCallsByPurpose(t *testing.T) {
 }
 
 func TestEMFLinesDeclareWhatTheyCarry(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	e := metrics.NewEMF(&buf)
 	e.Record(metrics.Sample{Dimension: metrics.DimPurpose, Value: "compat_judge",

@@ -23,6 +23,7 @@ func sampleUser() store.User {
 }
 
 func TestPatchApply(t *testing.T) {
+	t.Parallel()
 	str := func(s string) *string { return &s }
 	yes, no := true, false
 	tests := []struct {
@@ -99,6 +100,7 @@ func TestPatchApply(t *testing.T) {
 }
 
 func TestPatchApplyInvalidChangesNothing(t *testing.T) {
+	t.Parallel()
 	u := sampleUser()
 	before := u
 	empty := ""
@@ -114,6 +116,7 @@ func TestPatchApplyInvalidChangesNothing(t *testing.T) {
 }
 
 func TestReplaceShades(t *testing.T) {
+	t.Parallel()
 	u := sampleUser()
 	kept := id.New()
 	in := []Shade{
@@ -147,6 +150,7 @@ func TestReplaceShades(t *testing.T) {
 }
 
 func TestReplaceShadesInvalidChangesNothing(t *testing.T) {
+	t.Parallel()
 	u := sampleUser()
 	before := u
 	err := ReplaceShades(&u, []Shade{{Name: "ok"}, {Name: ""}}, now)
@@ -160,6 +164,7 @@ func TestReplaceShadesInvalidChangesNothing(t *testing.T) {
 }
 
 func TestShadesRoundTrip(t *testing.T) {
+	t.Parallel()
 	recs := []store.Shade{
 		{ID: id.New(), Name: "A", Icon: "https://e.com/i", Confidence: "LOW", Description: "d", Content: "c",
 			Topics: []string{"t"}, Public: &store.PublicShade{Name: "PA", Description: "pd", Content: "pc", Topics: []string{"pt"}}},

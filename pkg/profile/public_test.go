@@ -9,6 +9,7 @@ import (
 )
 
 func TestPublicView(t *testing.T) {
+	t.Parallel()
 	u := store.User{
 		ID: "01J0000000000000000000000A", Nickname: "Ana", Bio: "Climbs.", AllowTwinChat: true,
 		Memories: []store.Memory{{ID: "m", Content: "SECRET-MEMORY"}},

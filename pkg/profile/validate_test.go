@@ -23,6 +23,7 @@ func goodShade() Shade {
 }
 
 func TestValidateShades(t *testing.T) {
+	t.Parallel()
 	long := func(n int) string { return strings.Repeat("é", n) }
 	many := func(n int) []Shade {
 		out := make([]Shade, n)
@@ -111,6 +112,7 @@ func TestValidateShades(t *testing.T) {
 }
 
 func TestValidateShadesNormalizes(t *testing.T) {
+	t.Parallel()
 	in := []Shade{{
 		Name: "  Chess  ", Description: " d ", Topics: []string{" openings "},
 		Public: &PublicShade{Name: " P ", Topics: nil},
@@ -134,6 +136,7 @@ func TestValidateShadesNormalizes(t *testing.T) {
 }
 
 func TestPatchValidate(t *testing.T) {
+	t.Parallel()
 	str := func(s string) *string { return &s }
 	tests := []struct {
 		name  string
@@ -180,6 +183,7 @@ func TestPatchValidate(t *testing.T) {
 // characters other than newline and tab are refused; names must show a visible character and hold no
 // bidirectional override or isolate.
 func TestTextRule(t *testing.T) {
+	t.Parallel()
 	str := func(s string) *string { return &s }
 	tests := []struct {
 		name  string

@@ -32,6 +32,7 @@ func deferred(tb testing.TB, st store.Store) []store.Deferral {
 }
 
 func TestBudgetsDeferTheModelPartAndNightsResumeIt(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := newStore(t)
 	u := person(t, st, "Ann", "jazz", "hiking")

@@ -73,6 +73,7 @@ func (s *delayedSender) take() []sent {
 var t0 = time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
 
 func TestEditsCoalesceIntoOneRematchPerWindow(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := newStore(t)
 	u := person(t, st, "Ann", "jazz")
@@ -128,6 +129,7 @@ func TestEditsCoalesceIntoOneRematchPerWindow(t *testing.T) {
 }
 
 func TestRefreshChargesTheMatchingBudget(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := newStore(t)
 	a, b := person(t, st, "Ann", "jazz"), person(t, st, "Ben", "jazz")

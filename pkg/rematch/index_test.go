@@ -10,6 +10,7 @@ import (
 )
 
 func TestIndexCandidates(t *testing.T) {
+	t.Parallel()
 	x := rematch.NewIndex(0)
 	x.Add("ann", []string{"jazz", "hik", "chess", "rare"})
 	x.Add("ben", []string{"jazz", "hik"})
@@ -38,6 +39,7 @@ func TestIndexCandidates(t *testing.T) {
 }
 
 func TestIndexCommonTermWindow(t *testing.T) {
+	t.Parallel()
 	x := rematch.NewIndex(8)
 	for i := range 100 {
 		x.Add(fmt.Sprintf("p%03d", i), []string{"music"})
@@ -61,6 +63,7 @@ func TestIndexCommonTermWindow(t *testing.T) {
 // TestCandidatesScaleLinearly generates 100,000 compact synthetic people (terms drawn from a Zipf
 // distribution over 5,000 terms) and checks that candidate generation yields at most K·N pairs.
 func TestCandidatesScaleLinearly(t *testing.T) {
+	t.Parallel()
 	const n, k = 100_000, 20
 	x := rematch.NewIndex(0)
 	r := rand.New(rand.NewPCG(11, 12))

@@ -13,6 +13,7 @@ const (
 )
 
 func TestDecodeJob(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, body string
 		want       rematch.Job
@@ -54,6 +55,7 @@ func TestDecodeJob(t *testing.T) {
 }
 
 func TestJobRoundTrip(t *testing.T) {
+	t.Parallel()
 	for _, j := range []rematch.Job{rematch.PairJob(idB, idA), rematch.UserJob(idA), rematch.PairJobBy(idB, idA, idB), rematch.DirtyUserJob(idA)} {
 		got, err := rematch.DecodeJob(j.Encode())
 		if err != nil || got != j {

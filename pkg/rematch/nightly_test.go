@@ -34,6 +34,7 @@ func pairSet(jobs []rematch.Job) map[[2]string]bool {
 }
 
 func TestNightlyChangedPlusRollingSlice(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := newStore(t)
 	people := population(t, st, 30)
@@ -106,6 +107,7 @@ func TestNightlyChangedPlusRollingSlice(t *testing.T) {
 }
 
 func TestNightlyResumesAfterFailure(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := newStore(t)
 	population(t, st, 250)

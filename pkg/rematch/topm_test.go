@@ -14,6 +14,7 @@ import (
 // TestUserJobGivesTheModelToTheTopM checks that a user job sends the model part for the best M of a
 // person's candidates by the deterministic score only, and score-only jobs for the rest.
 func TestUserJobGivesTheModelToTheTopM(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := newStore(t)
 	u := person(t, st, "Una", "jazz", "hiking", "chess", "poetry")
@@ -64,6 +65,7 @@ func TestUserJobGivesTheModelToTheTopM(t *testing.T) {
 // TestScoreOnlyPair checks that a score-only job stores the deterministic match without a model call,
 // keeps a current match with the model part, and replaces a stale one.
 func TestScoreOnlyPair(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := newStore(t)
 	a, b := person(t, st, "Ann", "jazz", "hiking"), person(t, st, "Ben", "jazz", "chess")

@@ -20,6 +20,7 @@ func newWorker(st store.Store, m llm.Model, s rematch.Sender) *rematch.Worker {
 }
 
 func TestPairComputesOnceAndFollowsVersions(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := newStore(t)
 	a, b := person(t, st, "Ann", "jazz", "hiking"), person(t, st, "Ben", "jazz", "chess")
@@ -74,6 +75,7 @@ func TestPairComputesOnceAndFollowsVersions(t *testing.T) {
 }
 
 func TestPairNeverForHiddenOrBlocked(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	tests := []struct {
 		name   string
@@ -155,6 +157,7 @@ func (m *blockingModel) Generate(ctx context.Context, req llm.Request, onDelta f
 }
 
 func TestBlockDuringComputationRemovesMatch(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := newStore(t)
 	a, b := person(t, st, "Ann", "jazz"), person(t, st, "Ben", "jazz")
@@ -172,6 +175,7 @@ func TestBlockDuringComputationRemovesMatch(t *testing.T) {
 }
 
 func TestPairModelFailureStoresDeterministicAndRetries(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := newStore(t)
 	a, b := person(t, st, "Ann", "jazz"), person(t, st, "Ben", "jazz")
@@ -194,6 +198,7 @@ func TestPairModelFailureStoresDeterministicAndRetries(t *testing.T) {
 }
 
 func TestUserJobIndexesAndFansOut(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := newStore(t)
 	ann := person(t, st, "Ann", "jazz", "hiking", "chess")
@@ -235,6 +240,7 @@ func TestUserJobIndexesAndFansOut(t *testing.T) {
 }
 
 func TestUserJobHiddenRemovesMatches(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := newStore(t)
 	a, b, c := person(t, st, "Ann", "jazz"), person(t, st, "Ben", "jazz"), person(t, st, "Cat", "jazz")
@@ -260,6 +266,7 @@ func TestUserJobHiddenRemovesMatches(t *testing.T) {
 }
 
 func TestHandleBadJob(t *testing.T) {
+	t.Parallel()
 	w := newWorker(newStore(t), nil, &recordingSender{})
 	if err := w.Handle(context.Background(), []byte(`{"kind":"pair"}`)); !errors.Is(err, rematch.ErrBadJob) {
 		t.Errorf("err = %v, want ErrBadJob", err)

@@ -7,6 +7,7 @@ import (
 )
 
 func TestDecodeEnvelope(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name    string
 		status  int
@@ -51,6 +52,7 @@ func TestDecodeEnvelope(t *testing.T) {
 }
 
 func TestDecodeToken(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		body string
@@ -84,6 +86,7 @@ func TestDecodeToken(t *testing.T) {
 }
 
 func TestDecodeShadesNeverBareData(t *testing.T) {
+	t.Parallel()
 	if _, err := DecodeShades(200, []byte(`{"code":0,"data":[{"shadeName":"x"}]}`)); err == nil {
 		t.Error("bare data list accepted; the list is data.shades")
 	}
@@ -94,6 +97,7 @@ func TestDecodeShadesNeverBareData(t *testing.T) {
 }
 
 func TestDecodeMe(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ name, body, want string }{
 		{"data", `{"code":0,"data":{"appScopedUserId":"asu_1","userId":"9"}}`, "asu_1"},
 		{"top level", `{"code":0,"data":{"userId":"9"},"appScopedUserId":"asu_2"}`, "asu_2"},

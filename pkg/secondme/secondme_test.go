@@ -39,6 +39,7 @@ func signIn(tb testing.TB, srv *secondmetest.Server, c *secondme.Client) secondm
 }
 
 func TestAuthCodeURL(t *testing.T) {
+	t.Parallel()
 	c := secondme.New(secondme.Config{ClientID: "cid", RedirectURL: redirect})
 	got := c.AuthCodeURL("s t")
 	want := "https://go.second.me/oauth/?client_id=cid&redirect_uri=" + url.QueryEscape(redirect) + "&response_type=code&state=s+t"
@@ -52,6 +53,7 @@ func TestAuthCodeURL(t *testing.T) {
 }
 
 func TestExchangeCodeShapes(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		style secondmetest.TokenStyle
@@ -95,6 +97,7 @@ func TestExchangeCodeShapes(t *testing.T) {
 }
 
 func TestFakeRejectsJSONTokenRequest(t *testing.T) {
+	t.Parallel()
 	srv := secondmetest.New(t)
 	resp, err := http.Post(srv.URL+secondmetest.PathTokenCode, "application/json",
 		strings.NewReader(`{"grant_type":"authorization_code","code":"x"}`))
@@ -111,6 +114,7 @@ func TestFakeRejectsJSONTokenRequest(t *testing.T) {
 }
 
 func TestExchangeCodeRefusals(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name    string
 		setup   func(tb testing.TB, srv *secondmetest.Server, cfg *secondme.Config) (code string)
@@ -175,6 +179,7 @@ func approve(tb testing.TB, srv *secondmetest.Server, cfg secondme.Config) strin
 }
 
 func TestRefresh(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	t.Run("not rotated", func(t *testing.T) {
 		srv := secondmetest.New(t)
@@ -233,6 +238,7 @@ func TestRefresh(t *testing.T) {
 }
 
 func TestProfileCalls(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name  string
@@ -306,6 +312,7 @@ func TestProfileCalls(t *testing.T) {
 }
 
 func TestAccessTokenRefusals(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name   string
@@ -332,6 +339,7 @@ func TestAccessTokenRefusals(t *testing.T) {
 }
 
 func TestBackoff(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := secondmetest.New(t)
 	c := newClient(t, srv)
@@ -364,6 +372,7 @@ func TestBackoff(t *testing.T) {
 }
 
 func TestBackoffStopsWithContext(t *testing.T) {
+	t.Parallel()
 	srv := secondmetest.New(t)
 	c := secondme.New(secondme.Config{BaseURL: srv.URL, BaseDelay: time.Hour, MaxDelay: time.Hour})
 	srv.FailNext(secondmetest.PathShades, 429, "")
@@ -375,6 +384,7 @@ func TestBackoffStopsWithContext(t *testing.T) {
 }
 
 func TestTokenNeverPrinted(t *testing.T) {
+	t.Parallel()
 	tok := secondme.Token{AccessToken: "lba_at_secret", RefreshToken: "lba_rt_secret", TokenType: "Bearer"}
 	var logs bytes.Buffer
 	slog.New(slog.NewJSONHandler(&logs, nil)).Info("token", "tok", tok)

@@ -6,6 +6,7 @@ import (
 )
 
 func TestCursorRoundTrip(t *testing.T) {
+	t.Parallel()
 	c := EncodeCursor("sessions:u1", "2026-11-25T10:00:00Z", "01ARZ3NDEKTSV4RRFFQ69G5FAV")
 	got, err := DecodeCursor("sessions:u1", c, 2)
 	if err != nil {
@@ -17,6 +18,7 @@ func TestCursorRoundTrip(t *testing.T) {
 }
 
 func TestCursorRefused(t *testing.T) {
+	t.Parallel()
 	good := EncodeCursor("sessions:u1", "a", "b")
 	tests := []struct {
 		name   string
@@ -42,6 +44,7 @@ func TestCursorRefused(t *testing.T) {
 }
 
 func TestEmptyCursorIsFirstPage(t *testing.T) {
+	t.Parallel()
 	got, err := DecodeCursor("x", "", 1)
 	if err != nil || got != nil {
 		t.Errorf("DecodeCursor(\"\") = %v, %v; want nil, nil", got, err)

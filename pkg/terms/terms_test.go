@@ -8,6 +8,7 @@ import (
 )
 
 func TestTerms(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, text string
 		want       []string
@@ -33,6 +34,7 @@ func TestTerms(t *testing.T) {
 }
 
 func TestStem(t *testing.T) {
+	t.Parallel()
 	tests := map[string]string{
 		"cat": "cat", "cats": "cat", "classes": "class", "glass": "glass", "status": "status", "analysis": "analysis",
 		"movies": "movi", "movie": "movi", "cooked": "cook", "cooking": "cook", "swimming": "swim", "travel": "travel",

@@ -3,6 +3,7 @@ package text
 import "testing"
 
 func TestCheck(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		s    string
@@ -49,6 +50,7 @@ func TestCheck(t *testing.T) {
 }
 
 func TestClean(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		s    string

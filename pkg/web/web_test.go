@@ -21,6 +21,7 @@ func get(tb testing.TB, h *Handler, path string) *httptest.ResponseRecorder {
 }
 
 func TestServe(t *testing.T) {
+	t.Parallel()
 	h := New()
 	v := h.Version()
 	tests := []struct {
@@ -61,6 +62,7 @@ func TestServe(t *testing.T) {
 }
 
 func TestPageNamesCurrentAssets(t *testing.T) {
+	t.Parallel()
 	h := New()
 	body := get(t, h, "/").Body.String()
 	if strings.Contains(body, "/assets/VERSION/") {
@@ -76,6 +78,7 @@ func TestPageNamesCurrentAssets(t *testing.T) {
 // TestNoInlineScriptOrHTMLSinks guards the client's two rules: no inline script (the CSP forbids it
 // anyway) and no API that parses strings as HTML, so text from people and models stays text.
 func TestNoInlineScriptOrHTMLSinks(t *testing.T) {
+	t.Parallel()
 	sinks := regexp.MustCompile(`innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function|setAttribute\("style"`)
 	inline := regexp.MustCompile(`<script(?:\s[^>]*)?>\s*[^<\s]|\son[a-z]+=`)
 	err := fs.WalkDir(static, "static", func(p string, d fs.DirEntry, err error) error {
@@ -103,6 +106,7 @@ func TestNoInlineScriptOrHTMLSinks(t *testing.T) {
 // TestNotFoundPage checks that a router taking a page handler answers unknown pages with the HTML 404
 // page, under the CSP, naming current assets, while unknown API paths keep their JSON error.
 func TestNotFoundPage(t *testing.T) {
+	t.Parallel()
 	h := New()
 	rt := api.NewRouter()
 	h.Register(rt)

@@ -13,6 +13,7 @@ import (
 )
 
 func TestOIDCSignIn(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	c := h.browser(t)
 	authURL := h.startLogin(t, c, url.Values{"provider": {"oidc"}, "returnTo": {"/matches"}, "login_hint": {"olive@example.com"}})
@@ -45,6 +46,7 @@ func TestOIDCSignIn(t *testing.T) {
 }
 
 func TestOIDCRefusals(t *testing.T) {
+	t.Parallel()
 	other, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)

@@ -18,6 +18,7 @@ import (
 )
 
 func TestSecondMeSignIn(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	c := h.browser(t)
 	resp := h.signInSecondMe(t, c, "/chats?tab=1")
@@ -72,6 +73,7 @@ func TestSecondMeSignIn(t *testing.T) {
 }
 
 func TestSecondMeSignInWithoutMemories(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	h.sm.MemoryFail = true
 	c := h.browser(t)
@@ -86,6 +88,7 @@ func TestSecondMeSignInWithoutMemories(t *testing.T) {
 }
 
 func TestSecondMeAccessDenied(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	c := h.browser(t)
 	authURL := h.startLogin(t, c, url.Values{"provider": {"secondme"}, "returnTo": {"/x"}})
@@ -99,6 +102,7 @@ func TestSecondMeAccessDenied(t *testing.T) {
 }
 
 func TestCallbackState(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		// mangle returns the browser and callback URL to use after a real approval.
@@ -152,6 +156,7 @@ func TestCallbackState(t *testing.T) {
 }
 
 func TestCallbackReplay(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	c := h.browser(t)
 	authURL := h.startLogin(t, c, url.Values{"provider": {"secondme"}})
@@ -179,6 +184,7 @@ func TestCallbackReplay(t *testing.T) {
 }
 
 func TestCodeExchangeRefusals(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		subCode  string
 		upstream int // SecondMe's status
@@ -223,6 +229,7 @@ func TestCodeExchangeRefusals(t *testing.T) {
 }
 
 func TestTokenRefresh(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	h := newHarness(t, nil)
 	h.sm.AccessTTL = time.Hour
@@ -267,6 +274,7 @@ func TestTokenRefresh(t *testing.T) {
 }
 
 func TestTokenRefreshRotated(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	h := newHarness(t, nil)
 	h.sm.AccessTTL, h.sm.RotateRefresh = time.Hour, true
@@ -283,6 +291,7 @@ func TestTokenRefreshRotated(t *testing.T) {
 }
 
 func TestRevokedRefreshToken(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name string
@@ -324,6 +333,7 @@ func TestRevokedRefreshToken(t *testing.T) {
 }
 
 func TestSync(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	h := newHarness(t, nil)
 	c := h.browser(t)
@@ -356,6 +366,7 @@ func TestSync(t *testing.T) {
 }
 
 func TestSyncWithoutSecondMe(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	c := h.browser(t)
 	authURL := h.startLogin(t, c, url.Values{"provider": {"oidc"}})
@@ -382,6 +393,7 @@ func flip(s string, i int) string {
 }
 
 func TestProviders(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	resp, body := get(t, h.browser(t), h.srv.URL+"/api/auth/providers")
 	if resp.StatusCode != http.StatusOK {

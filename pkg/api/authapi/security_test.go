@@ -19,6 +19,7 @@ import (
 )
 
 func TestLoginParameters(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	for _, tc := range []struct {
 		name, query, field string
@@ -38,6 +39,7 @@ func TestLoginParameters(t *testing.T) {
 }
 
 func TestLoginRedirectAndStateCookie(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	resp, _ := get(t, h.browser(t), h.srv.URL+"/api/auth/login?provider=secondme")
 	loc, _ := url.Parse(resp.Header.Get("Location"))
@@ -62,6 +64,7 @@ func TestLoginRedirectAndStateCookie(t *testing.T) {
 }
 
 func TestCookiesSecureUnlessLoopbackHTTP(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	handler := h.srv.Config.Handler
 	for _, tc := range []struct {
@@ -92,6 +95,7 @@ func TestCookiesSecureUnlessLoopbackHTTP(t *testing.T) {
 }
 
 func TestReturnToOpenRedirects(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	for _, attempt := range []string{"//evil.example", "https://evil.example", `/\evil`, "/%2F%2Fevil.example", "javascript:alert(1)", "/ok\r\nX: y"} {
 		t.Run(attempt, func(t *testing.T) {
@@ -104,6 +108,7 @@ func TestReturnToOpenRedirects(t *testing.T) {
 }
 
 func TestCrossSiteAndLogout(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	c := h.browser(t)
 	h.signInSecondMe(t, c, "/")
@@ -166,6 +171,7 @@ func signInAndRefresh(t *testing.T, h *harness) {
 }
 
 func TestNoPlaintextTokensSQLite(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	signInAndRefresh(t, h)
 	var raw []byte
@@ -185,6 +191,7 @@ func TestNoPlaintextTokensSQLite(t *testing.T) {
 }
 
 func TestNoPlaintextTokensDynamo(t *testing.T) {
+	t.Parallel()
 	st := dynamotest.New(t)
 	h := newHarness(t, st)
 	signInAndRefresh(t, h)
@@ -227,6 +234,7 @@ func (h *harness) deliver(t *testing.T, body, sig string, at time.Time) (*http.R
 }
 
 func TestWebhook(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	c := h.browser(t)
 	h.signInSecondMe(t, c, "/")
@@ -293,6 +301,7 @@ func TestWebhook(t *testing.T) {
 }
 
 func TestWebhookUnknownPersonAndUnconfigured(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	body := `{"eventId":"e9","appScopedUserId":"asu_nobody","reason":"user_revoked"}`
 	if resp, out := h.deliver(t, body, "", h.clock.Now()); resp.StatusCode != http.StatusOK {

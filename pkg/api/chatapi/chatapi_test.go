@@ -123,6 +123,7 @@ func (s *stack) chat(tb testing.TB, user, body string) turnOut {
 }
 
 func TestChatWithOwnAndAnothersTwin(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, chat.Options{}, chattest.Step{Deltas: []string{"Hello ", "there"}})
 	own := s.chat(t, s.me, `{"message":"  hi me  ","clientMessageId":"a1"}`)
 	if own.SessionID == "" || own.Message.Content != "hi me" || own.Reply.Content != "Hello there" || own.Reply.ReplyTo != own.Message.ID {
@@ -155,6 +156,7 @@ func TestChatWithOwnAndAnothersTwin(t *testing.T) {
 }
 
 func TestCreateAndDeleteSession(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, chat.Options{})
 	var sess sessionOut
 	rec := s.do(t, "POST", "/api/sessions", s.me, fmt.Sprintf(`{"twinId":%q}`, s.other), &sess)
@@ -174,6 +176,7 @@ func TestCreateAndDeleteSession(t *testing.T) {
 }
 
 func TestPagingBackThroughHistory(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, chat.Options{})
 	first := s.chat(t, s.me, `{"message":"turn 0"}`)
 	for i := 1; i < 23; i++ {
@@ -214,6 +217,7 @@ func TestPagingBackThroughHistory(t *testing.T) {
 }
 
 func TestRetryCreatesNoDuplicate(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, chat.Options{})
 	first := s.chat(t, s.me, `{"message":"hello"}`)
 	body := fmt.Sprintf(`{"message":"once","sessionId":%q,"clientMessageId":"retry-1"}`, first.SessionID)
@@ -235,6 +239,7 @@ func TestRetryCreatesNoDuplicate(t *testing.T) {
 }
 
 func TestRefusedTwins(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, chat.Options{})
 	hidden := s.person(t, "Hidden", false, true)
 	shy := s.person(t, "Shy", true, false)
@@ -271,6 +276,7 @@ func TestRefusedTwins(t *testing.T) {
 }
 
 func TestAnotherPersonsSessionIsNotFound(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, chat.Options{})
 	theirs := s.chat(t, s.other, `{"message":"private chat"}`)
 	for _, tt := range []struct{ method, path, body string }{
@@ -294,6 +300,7 @@ func TestAnotherPersonsSessionIsNotFound(t *testing.T) {
 }
 
 func TestBadRequests(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, chat.Options{})
 	huge := `{"message":"` + strings.Repeat("a", api.MaxBody) + `"}`
 	tests := []struct {
@@ -370,6 +377,7 @@ func TestBadRequests(t *testing.T) {
 }
 
 func TestQuotaAndModelFailures(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, chat.Options{DailyQuota: 3, ModelTimeout: 50 * time.Millisecond},
 		chattest.Step{Err: llm.ErrUnavailable}, chattest.Step{Stall: true}, chattest.Step{Deltas: []string{"ok"}})
 	body := `{"message":"hi","clientMessageId":"q1"}`
@@ -435,6 +443,7 @@ func readEvents(tb testing.TB, r io.Reader, stop func(event) bool) []event {
 }
 
 func TestStream(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, chat.Options{}, chattest.Step{Deltas: []string{"one ", "two ", "three"}})
 	rec := s.do(t, "POST", "/api/chat/stream", s.me, `{"message":"stream please","clientMessageId":"s1"}`, nil)
 	if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/event-stream") {
@@ -476,6 +485,7 @@ func TestStream(t *testing.T) {
 }
 
 func TestStreamModelErrorAfterStart(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, chat.Options{}, chattest.Step{Deltas: []string{"half"}, Err: llm.ErrUnavailable}, chattest.Step{Deltas: []string{"whole"}})
 	rec := s.do(t, "POST", "/api/chat/stream", s.me, `{"message":"x","clientMessageId":"e1"}`, nil)
 	events := readEvents(t, rec.Body, nil)
@@ -501,6 +511,7 @@ func TestStreamModelErrorAfterStart(t *testing.T) {
 // TestStreamClientDisconnect runs the stream over a real HTTP server: the client reads the first delta
 // and hangs up; the model call is cancelled and the partial reply is saved, marked incomplete.
 func TestStreamClientDisconnect(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, chat.Options{}, chattest.Step{Deltas: []string{"partial ", "reply"}, Stall: true})
 	srv := httptest.NewServer(s.h)
 	defer srv.Close()
@@ -558,6 +569,7 @@ func newGeminiStack(tb testing.TB, opts chat.Options) (*stack, *llmtest.Gemini) 
 // genai provider: each answers 502/503 or an `error` event, keeps the message, and the retry with
 // the same clientMessageId completes the turn.
 func TestGeminiFailuresAreRetryable(t *testing.T) {
+	t.Parallel()
 	s, fake := newGeminiStack(t, chat.Options{ModelTimeout: 300 * time.Millisecond})
 	fake.Reply("Hello from Gemini", 3)
 
@@ -605,6 +617,7 @@ func TestGeminiFailuresAreRetryable(t *testing.T) {
 // TestStreamOutlivesTheWriteTimeout serves the stream from a server whose write timeout passes before
 // the model's first word: each event moves the write deadline on, so the whole stream arrives.
 func TestStreamOutlivesTheWriteTimeout(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, chat.Options{}, chattest.Step{FirstDelay: 600 * time.Millisecond, Deltas: []string{"late ", "words"}})
 	srv := httptest.NewUnstartedServer(s.h)
 	srv.Config.WriteTimeout = 200 * time.Millisecond

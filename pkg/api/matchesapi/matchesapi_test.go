@@ -118,6 +118,7 @@ func (f *fixture) list(t *testing.T, user, query string) listBody {
 }
 
 func TestListRankedAndPaged(t *testing.T) {
+	t.Parallel()
 	f := setup(t)
 	me := f.person(t, "me", true)
 	var others []string
@@ -148,6 +149,7 @@ func TestListRankedAndPaged(t *testing.T) {
 }
 
 func TestListLeavesOutHiddenAndBlocked(t *testing.T) {
+	t.Parallel()
 	f := setup(t)
 	ctx := context.Background()
 	me := f.person(t, "me", true)
@@ -165,6 +167,7 @@ func TestListLeavesOutHiddenAndBlocked(t *testing.T) {
 }
 
 func TestGetWithEvidence(t *testing.T) {
+	t.Parallel()
 	f := setup(t)
 	me, other, stranger := f.person(t, "me", true), f.person(t, "o", true), f.person(t, "s", true)
 	f.match(t, me, other, 77)
@@ -203,6 +206,7 @@ func TestGetWithEvidence(t *testing.T) {
 }
 
 func TestGetHiddenOrBlockedIs404(t *testing.T) {
+	t.Parallel()
 	f := setup(t)
 	ctx := context.Background()
 	me, other := f.person(t, "me", true), f.person(t, "o", true)
@@ -226,6 +230,7 @@ func TestGetHiddenOrBlockedIs404(t *testing.T) {
 }
 
 func TestRefresh(t *testing.T) {
+	t.Parallel()
 	f := setup(t)
 	me, other := f.person(t, "me", true), f.person(t, "o", true)
 	rec, body := f.do(t, "POST", "/api/matches/"+other+"/refresh", me)

@@ -58,6 +58,7 @@ func seedActivity(tb testing.TB, e *env) {
 }
 
 func TestExport(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	seedActivity(t, e)
 	w := httptest.NewRecorder()
@@ -107,6 +108,7 @@ func TestExport(t *testing.T) {
 // TestEraseLeavesNothing erases a person with a profile, identity, chat, match and block, on SQLite
 // and on the DynamoDB test server, and finds nothing of them in a dump of either store.
 func TestEraseLeavesNothing(t *testing.T) {
+	t.Parallel()
 	t.Run("sqlite", func(t *testing.T) { eraseLeavesNothing(t, newEnv(t)) })
 	t.Run("dynalite", func(t *testing.T) { eraseLeavesNothing(t, newEnvOn(t, dynamotest.New(t))) })
 }
@@ -136,6 +138,7 @@ func eraseLeavesNothing(t *testing.T, e *env) {
 }
 
 func TestPanicIsAnInternalError(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	var logs bytes.Buffer
 

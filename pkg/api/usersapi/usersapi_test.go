@@ -197,6 +197,7 @@ func shadesJSON(n int) string {
 }
 
 func TestRoutes(t *testing.T) {
+	t.Parallel()
 	type check func(t *testing.T, e *env, w *httptest.ResponseRecorder)
 	tests := []struct {
 		name   string

@@ -65,6 +65,7 @@ func sameThing(x, y string) bool {
 }
 
 func TestExplainPropertiesOnRandomProfiles(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(11, 12))
 	var full, twoChallenges, traits int
 	for i := range 3000 {

@@ -49,6 +49,7 @@ func score(a, b store.User) int {
 }
 
 func TestScoreSymmetricDeterministicBounded(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(1, 2))
 	for i := range 2000 {
 		a, b := randomUser(r, "a"), randomUser(r, "b")
@@ -90,6 +91,7 @@ var bob = store.User{ID: "b", Nickname: "Bob", Shades: []store.Shade{
 }}
 
 func TestScoreIdenticalHighDisjointLow(t *testing.T) {
+	t.Parallel()
 	same := alice
 	same.ID = "c"
 	if got := score(alice, same); got < 75 {
@@ -116,6 +118,7 @@ func TestScoreIdenticalHighDisjointLow(t *testing.T) {
 }
 
 func TestMoreSharedTopicsNeverLower(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(5, 6))
 	for i := range 2000 {
 		a, b := randomUser(r, "a"), randomUser(r, "b")
@@ -149,6 +152,7 @@ func withTopic(r *rand.Rand, u store.User, topic string) store.User {
 }
 
 func TestPrivateFieldsIgnored(t *testing.T) {
+	t.Parallel()
 	a := alice
 	a.Shades = append(slices.Clone(a.Shades), store.Shade{Name: "Finance", Confidence: store.ConfidenceVeryHigh,
 		Description: "Builds financial models in excel spreadsheets.", Topics: []string{"finance", "excel", "spreadsheets"}})
@@ -161,6 +165,7 @@ func TestPrivateFieldsIgnored(t *testing.T) {
 }
 
 func TestExplainNamesShades(t *testing.T) {
+	t.Parallel()
 	carol := store.User{ID: "c", Nickname: "Carol", Shades: []store.Shade{
 		shade("Weekend Hiker", store.ConfidenceHigh, "Hikes in the mountains.", "mountains", "hiking"),
 		shade("Storyteller", store.ConfidenceHigh, "An outgoing storyteller at every party.", "stories"),

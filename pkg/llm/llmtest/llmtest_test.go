@@ -23,6 +23,7 @@ func post(tb testing.TB, url, body string) (int, string) {
 }
 
 func TestGeminiStreamFraming(t *testing.T) {
+	t.Parallel()
 	f := llmtest.NewGemini(t)
 	f.Chunks("Hel", "lo")
 	status, got := post(t, f.URL()+"/v1beta/models/m:streamGenerateContent?alt=sse", `{}`)
@@ -35,6 +36,7 @@ func TestGeminiStreamFraming(t *testing.T) {
 }
 
 func TestOpenAIStreamFraming(t *testing.T) {
+	t.Parallel()
 	f := llmtest.NewOpenAI(t)
 	f.Chunks("Hi")
 	status, got := post(t, f.URL()+"/chat/completions", `{"model":"m","stream":true}`)
@@ -47,6 +49,7 @@ func TestOpenAIStreamFraming(t *testing.T) {
 }
 
 func TestScript(t *testing.T) {
+	t.Parallel()
 	f := llmtest.NewOpenAI(t)
 	f.FailNext(503, 429)
 	for _, want := range []int{503, 429, 200} {

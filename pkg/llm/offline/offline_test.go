@@ -38,6 +38,7 @@ func twinRequest(own bool, msg string) llm.Request {
 }
 
 func TestOfflineRepliesInPersona(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name    string
 		own     bool
@@ -84,6 +85,7 @@ func TestOfflineRepliesInPersona(t *testing.T) {
 }
 
 func TestOfflineDoesNotRepeatItself(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	msg := "Do you like hiking in the mountains?"
 	first, err := offline.New().Generate(ctx, twinRequest(true, msg), nil)
@@ -106,6 +108,7 @@ func TestOfflineDoesNotRepeatItself(t *testing.T) {
 }
 
 func TestOfflineIsDeterministicAndStreamsWords(t *testing.T) {
+	t.Parallel()
 	req := twinRequest(true, "Do you like hiking in the mountains?")
 	first, err := offline.New().Generate(context.Background(), req, nil)
 	if err != nil {
@@ -130,6 +133,7 @@ func TestOfflineIsDeterministicAndStreamsWords(t *testing.T) {
 }
 
 func TestOfflineStops(t *testing.T) {
+	t.Parallel()
 	req := twinRequest(true, "hi")
 	errStop := errors.New("stop")
 	calls := 0
@@ -154,6 +158,7 @@ func TestOfflineStops(t *testing.T) {
 }
 
 func TestOfflineMaxTokens(t *testing.T) {
+	t.Parallel()
 	req := twinRequest(true, "hi")
 	req.MaxTokens = 3
 	reply, err := offline.New().Generate(context.Background(), req, nil)
@@ -233,6 +238,7 @@ func validate(t *testing.T, schema map[string]any, text string) {
 }
 
 func TestOfflineJudgeSaysEachThingOnce(t *testing.T) {
+	t.Parallel()
 	a := "> Facet: Teacher | Teaches poetry. | topics: teaching, poetry\n"
 	b := "> Facet: Poet | A teacher who writes poems and poetry. | topics: poet, teacher\n"
 	v := verdict(t, judgeRequest(a, b))
@@ -245,6 +251,7 @@ func TestOfflineJudgeSaysEachThingOnce(t *testing.T) {
 }
 
 func TestOfflineJudge(t *testing.T) {
+	t.Parallel()
 	same := verdict(t, judgeRequest(hikerProfile, hikerProfile))
 	close1 := verdict(t, judgeRequest(hikerProfile, runnerProfile))
 	close2 := verdict(t, judgeRequest(runnerProfile, hikerProfile))
@@ -277,6 +284,7 @@ func TestOfflineJudge(t *testing.T) {
 }
 
 func TestOfflineSchemasAreValid(t *testing.T) {
+	t.Parallel()
 	schemas := map[string]map[string]any{
 		"judge": verdictSchema,
 		"bounds and lists": {"type": "object", "properties": map[string]any{
@@ -342,6 +350,7 @@ func BenchmarkOfflineJudge(b *testing.B) {
 }
 
 func TestOfflinePace(t *testing.T) {
+	t.Parallel()
 	m := &offline.Model{Pace: 5 * time.Millisecond}
 	req := llm.Request{Messages: []llm.Message{{Role: llm.RoleUser, Content: "Tell me about your weekends and what you like to cook"}}}
 	var stamps []time.Time

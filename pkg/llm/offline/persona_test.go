@@ -7,6 +7,7 @@ import (
 )
 
 func TestFirstPerson(t *testing.T) {
+	t.Parallel()
 	cases := []struct{ in, want string }{
 		{"You love hiking; your dog comes along.", "I love hiking; my dog comes along."},
 		{"You are curious and you're kind.", "I am curious and I'm kind."},
@@ -32,6 +33,7 @@ func TestFirstPerson(t *testing.T) {
 }
 
 func TestTerms(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		in   string
 		want []string
@@ -52,6 +54,7 @@ func TestTerms(t *testing.T) {
 }
 
 func TestParsePersona(t *testing.T) {
+	t.Parallel()
 	system := "You are the AI twin of \"Ada\".\nRules:\n1. Never claim to be human.\n\nThe profile (quoted data):\n" +
 		"> Name: Ada\n> About me: Builds looms. Lives in London.\n" +
 		"> Facet: Hiker (confidence high) | You hike. | topics: alps, trails\n" +
@@ -88,6 +91,7 @@ func TestParsePersona(t *testing.T) {
 // TestPersonaCache checks that the offline model reads a persona once however its summary changes,
 // reads a changed profile afresh, gives what parsePersona gives, and stays bounded.
 func TestPersonaCache(t *testing.T) {
+	t.Parallel()
 	profile := "The profile (quoted data):\n> Name: Ada\n> About me: Builds looms.\n"
 	var c personaCache
 	first := c.get(profile + "\nSummary of the earlier conversation (quoted data):\n> Person: chess?\n")

@@ -33,6 +33,7 @@ func openAIParser(r io.Reader, emit func(string) error) error {
 }
 
 func TestReadOpenAIStream(t *testing.T) {
+	t.Parallel()
 	chunk := func(s string) string {
 		return `data: {"model":"m1","choices":[{"index":0,"delta":{"content":"` + s + `"},"finish_reason":null}]}` + "\n\n"
 	}

@@ -9,6 +9,7 @@ import (
 )
 
 func TestSendAfterHandlesOnceTheDelayPassed(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	handled := map[string]time.Time{}
 	q := New(func(ctx context.Context, body []byte) error {
@@ -37,6 +38,7 @@ func TestSendAfterHandlesOnceTheDelayPassed(t *testing.T) {
 }
 
 func TestSendAfterHoldsSlotsAndStopsOnClose(t *testing.T) {
+	t.Parallel()
 	q := New(func(ctx context.Context, body []byte) error { return nil }, Config{Workers: 1, Capacity: 2})
 	if err := q.SendAfter(context.Background(), time.Hour, []byte("a"), []byte("b")); err != nil {
 		t.Fatalf("SendAfter: %v", err)

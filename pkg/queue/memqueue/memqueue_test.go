@@ -46,6 +46,7 @@ func closeNow(tb testing.TB, q *Queue) {
 }
 
 func TestRetriesAndDeadLetters(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name         string
 		cfg          Config
@@ -125,6 +126,7 @@ func TestRetriesAndDeadLetters(t *testing.T) {
 }
 
 func TestSendRefusesWithoutBlocking(t *testing.T) {
+	t.Parallel()
 	release := make(chan struct{})
 	q := New(func(ctx context.Context, body []byte) error {
 		<-release
@@ -170,6 +172,7 @@ func TestSendRefusesWithoutBlocking(t *testing.T) {
 }
 
 func TestCloseDrainsInFlightWork(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	done := 0
 	q := New(func(ctx context.Context, body []byte) error {
@@ -192,6 +195,7 @@ func TestCloseDrainsInFlightWork(t *testing.T) {
 }
 
 func TestCloseGivesUpWhenItsContextEnds(t *testing.T) {
+	t.Parallel()
 	started := make(chan struct{})
 	var cancelled bool
 	q := New(func(ctx context.Context, body []byte) error {
@@ -218,6 +222,7 @@ func TestCloseGivesUpWhenItsContextEnds(t *testing.T) {
 }
 
 func TestBackoffDoublesUpToTheCap(t *testing.T) {
+	t.Parallel()
 	cfg := Config{Backoff: 100 * time.Millisecond, MaxBackoff: time.Second}.withDefaults()
 	tests := []struct {
 		attempt int

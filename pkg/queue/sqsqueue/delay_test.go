@@ -20,6 +20,7 @@ import (
 )
 
 func TestSendAfterDelaysEachMessage(t *testing.T) {
+	t.Parallel()
 	f := awstest.NewSQS(awstest.QueueConfig{Name: "compat"})
 	var delays []int
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -26,6 +26,7 @@ func chat(tb testing.TB, srv *secondmetest.Server, body string) (int, string) {
 }
 
 func TestChatStreamFraming(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		quirks secondmetest.Quirks
@@ -67,6 +68,7 @@ func TestChatStreamFraming(t *testing.T) {
 }
 
 func TestChatStreamRefusals(t *testing.T) {
+	t.Parallel()
 	srv := secondmetest.New(t)
 	for _, tc := range []struct {
 		name, body string
@@ -88,6 +90,7 @@ func TestChatStreamRefusals(t *testing.T) {
 }
 
 func TestAuthorizePage(t *testing.T) {
+	t.Parallel()
 	srv := secondmetest.New(t)
 	srv.RedirectURL = "http://127.0.0.1:1/cb"
 	q := url.Values{"client_id": {srv.ClientID}, "redirect_uri": {srv.RedirectURL}, "response_type": {"code"}, "state": {"abc"}}

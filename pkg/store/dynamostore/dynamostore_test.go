@@ -110,6 +110,7 @@ func (s scanMarked) Dump(ctx context.Context, w io.Writer) error {
 // TestContract runs the store contract suite against dynalite, and checks on the way that every
 // request is a key read or write: no transactions, no Scan outside ScanUsers and Dump.
 func TestContract(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T) store.Store {
 		s, _, _ := watched(t)
 		return scanMarked{s}
@@ -120,6 +121,7 @@ func TestContract(t *testing.T) {
 // newest messages come from one Query, whatever idempotency markers the partition also holds (and the
 // twin's person from one BatchGetItem).
 func TestLoadConversationIsOneQuery(t *testing.T) {
+	t.Parallel()
 	s, _, r := watched(t)
 	sess := store.ChatSession{ID: id.New(), OwnerID: id.New(), CreatedAt: time.Now(), UpdatedAt: time.Now()}
 	sess.TwinID = sess.OwnerID
@@ -157,6 +159,7 @@ func TestLoadConversationIsOneQuery(t *testing.T) {
 // TestGetTwinIsOneRequest checks that the chat access check reads the twin and both block items with
 // one BatchGetItem, blocked or not.
 func TestGetTwinIsOneRequest(t *testing.T) {
+	t.Parallel()
 	s, _, r := watched(t)
 	at := time.Now()
 	twin := store.User{ID: id.New(), Nickname: "Twin", Discoverable: true, AllowTwinChat: true, CreatedAt: at, UpdatedAt: at}
@@ -190,6 +193,7 @@ func TestGetTwinIsOneRequest(t *testing.T) {
 // TestCursorOfDeletedItem checks that a cursor is a position, not a reference: the next page still
 // comes after the item the cursor was made from once that item is gone.
 func TestCursorOfDeletedItem(t *testing.T) {
+	t.Parallel()
 	s, _, _ := watched(t)
 	owner := id.New()
 	var ids []string // newest first
@@ -217,6 +221,7 @@ func TestCursorOfDeletedItem(t *testing.T) {
 // it again as a caller would (with fresh ids where a caller makes new ones) and checks that the result
 // is the same as without a failure.
 func TestRetryAfterFailure(t *testing.T) {
+	t.Parallel()
 	faulty, s, r := watched(t)
 	tests := []struct {
 		name string

@@ -26,12 +26,14 @@ func openTemp(tb testing.TB, path string) *Store {
 }
 
 func TestContract(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T) store.Store {
 		return openTemp(t, filepath.Join(t.TempDir(), "twin.db"))
 	})
 }
 
 func TestReopenKeepsData(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "nested", "dir", "twin.db")
 	s, err := Open(ctx, path)
@@ -59,6 +61,7 @@ func TestReopenKeepsData(t *testing.T) {
 }
 
 func TestMigrationsIdempotent(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "twin.db")
 	for i := range 3 {
@@ -96,6 +99,7 @@ func TestMigrationsIdempotent(t *testing.T) {
 // Open applies the newer ones, the rows stay, EraseUser finds a session by its twin, and of two
 // replies stored to one message (possible before migration 3) the first stays.
 func TestUpgradeFromVersion1(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "twin.db")
 	db, err := sql.Open("sqlite", path)
@@ -153,6 +157,7 @@ func TestUpgradeFromVersion1(t *testing.T) {
 // opens was claimed by a process that ended without finishing it (a crash), and a retry completes it
 // at once instead of waiting out the lease.
 func TestReopenReleasesClaims(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "twin.db")
 	s, err := Open(ctx, path)
