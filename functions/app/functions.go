@@ -83,94 +83,91 @@ func (s Served) Start() {
 // Routes registers one function's route group on rt.
 type Routes func(ctx context.Context, a *App, rt *api.Router) error
 
-// The route groups, one per HTTP function.
-var (
-	// UsersRoutes: a person's own profile, shades, sync, export and erase, public profiles, blocks.
-	UsersRoutes Routes = func(ctx context.Context, a *App, rt *api.Router) error {
-		st, err := a.Store()
-		if err != nil {
-			return err
-		}
-		rm, err := a.Rematcher()
-		if err != nil {
-			return err
-		}
-		svc, err := a.Auth(ctx)
-		if err != nil {
-			return fmt.Errorf("auth: %w", err)
-		}
-		usersapi.New(st, svc, rm, svc).Register(rt)
-		return nil
-	}
-	// AuthRoutes: sign-in, callback, sign-out and the SecondMe webhook.
-	AuthRoutes Routes = func(ctx context.Context, a *App, rt *api.Router) error {
-		if a.cfg.SecondMe.ClientID != "" && a.cfg.SecondMe.RedirectURL == "" {
-			return fmt.Errorf("SECONDME_REDIRECT_URL is not set (SECONDME_CLIENT_ID is)")
-		}
-		svc, err := a.Auth(ctx)
-		if err != nil {
-			return fmt.Errorf("auth: %w", err)
-		}
-		wh, err := a.Webhook(ctx)
-		if err != nil {
-			return fmt.Errorf("webhook: %w", err)
-		}
-		authapi.New(svc, wh).Register(rt)
-		return nil
-	}
-	// ChatRoutes: sessions, history and the JSON chat turn.
-	ChatRoutes Routes = func(ctx context.Context, a *App, rt *api.Router) error {
-		h, err := a.chatHandler(ctx)
-		if err != nil {
-			return err
-		}
-		h.Register(rt)
-		return nil
-	}
-	// ChatStreamRoutes: POST /api/chat/stream, the chat turn as Server-Sent Events.
-	ChatStreamRoutes Routes = func(ctx context.Context, a *App, rt *api.Router) error {
-		h, err := a.chatHandler(ctx)
-		if err != nil {
-			return err
-		}
-		h.RegisterStream(rt)
-		return nil
-	}
-	// MatchesRoutes: the ranked list, one match with its evidence, refresh.
-	MatchesRoutes Routes = func(ctx context.Context, a *App, rt *api.Router) error {
-		st, err := a.Store()
-		if err != nil {
-			return err
-		}
-		sessions, err := a.Sessions()
-		if err != nil {
-			return err
-		}
-		rm, err := a.Rematcher()
-		if err != nil {
-			return err
-		}
-		matchesapi.New(st, sessions, rm).Register(rt)
-		return nil
-	}
-	// WebRoutes: the browser client at / and /assets/*.
-	WebRoutes Routes = func(ctx context.Context, a *App, rt *api.Router) error {
-		web.New().Register(rt)
-		return nil
-	}
-)
+// The route groups, one per HTTP function. They are functions, not variables, so that a function's
+// binary links only the groups it serves.
 
-// chatHandler is the chat routes' handler: the chat service, signed in by login sessions.
-func (a *App) chatHandler(ctx context.Context) (*chatapi.Handler, error) {
-	svc, err := a.Chat(ctx)
+// UsersRoutes adds the users routes: a person's own profile, shades, sync, export and erase, public
+// profiles, blocks.
+func UsersRoutes(ctx context.Context, a *App, rt *api.Router) error {
+	st, err := a.Store()
 	if err != nil {
-		return nil, err
+		return err
+	}
+	rm, err := a.Rematcher()
+	if err != nil {
+		return err
+	}
+	svc, err := a.Auth(ctx)
+	if err != nil {
+		return fmt.Errorf("auth: %w", err)
+	}
+	usersapi.New(st, svc, rm, svc).Register(rt)
+	return nil
+}
+
+// AuthRoutes adds sign-in, callback, sign-out and the SecondMe webhook.
+func AuthRoutes(ctx context.Context, a *App, rt *api.Router) error {
+	if a.cfg.SecondMe.ClientID != "" && a.cfg.SecondMe.RedirectURL == "" {
+		return fmt.Errorf("SECONDME_REDIRECT_URL is not set (SECONDME_CLIENT_ID is)")
+	}
+	svc, err := a.Auth(ctx)
+	if err != nil {
+		return fmt.Errorf("auth: %w", err)
+	}
+	wh, err := a.Webhook(ctx)
+	if err != nil {
+		return fmt.Errorf("webhook: %w", err)
+	}
+	authapi.New(svc, wh).Register(rt)
+	return nil
+}
+
+// ChatRoutes adds sessions, history and the JSON chat turn.
+func ChatRoutes(ctx context.Context, a *App, rt *api.Router) error {
+	return a.chatRoutes(ctx, rt, (*chatapi.Handler).Register)
+}
+
+// ChatStreamRoutes adds POST /api/chat/stream, the chat turn as Server-Sent Events.
+func ChatStreamRoutes(ctx context.Context, a *App, rt *api.Router) error {
+	return a.chatRoutes(ctx, rt, (*chatapi.Handler).RegisterStream)
+}
+
+// MatchesRoutes adds the ranked list, one match with its evidence, refresh.
+func MatchesRoutes(ctx context.Context, a *App, rt *api.Router) error {
+	st, err := a.Store()
+	if err != nil {
+		return err
 	}
 	sessions, err := a.Sessions()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return chatapi.New(svc, sessions), nil
+	rm, err := a.Rematcher()
+	if err != nil {
+		return err
+	}
+	matchesapi.New(st, sessions, rm).Register(rt)
+	return nil
+}
+
+// WebRoutes adds the browser client at / and /assets/*.
+func WebRoutes(ctx context.Context, a *App, rt *api.Router) error {
+	web.New().Register(rt)
+	return nil
+}
+
+// chatRoutes adds the chat routes register registers: the chat service, signed in by login sessions.
+func (a *App) chatRoutes(ctx context.Context, rt *api.Router, register func(*chatapi.Handler, *api.Router)) error {
+	svc, err := a.Chat(ctx)
+	if err != nil {
+		return err
+	}
+	sessions, err := a.Sessions()
+	if err != nil {
+		return err
+	}
+	register(chatapi.New(svc, sessions), rt)
+	return nil
 }
 
 // Handler returns the HTTP handler of route groups behind the public origin: GET /api/health and
@@ -198,49 +195,55 @@ func (a *App) Register(ctx context.Context, rt *api.Router, groups ...Routes) er
 	return nil
 }
 
-// httpFunction is the Function of route groups served behind the HTTP API.
-func httpFunction(groups ...Routes) Function {
-	return func(ctx context.Context, a *App) (Served, error) {
-		h, err := a.Handler(ctx, groups...)
-		return Served{HTTP: h}, err
-	}
+// serveHTTP serves route groups behind the HTTP API.
+func (a *App) serveHTTP(ctx context.Context, groups ...Routes) (Served, error) {
+	h, err := a.Handler(ctx, groups...)
+	return Served{HTTP: h}, err
 }
 
-// The Lambda functions (template.yaml), one per functions/<name>.
-var (
-	Users   = httpFunction(UsersRoutes)
-	Auth    = httpFunction(AuthRoutes)
-	Chat    = httpFunction(ChatRoutes)
-	Matches = httpFunction(MatchesRoutes)
-	Web     = httpFunction(WebRoutes)
+// The Lambda functions (template.yaml), one per functions/<name>. Each is a Function.
 
-	// ChatStream serves the chat stream on a Function URL, whose events carry the cookies apart.
-	ChatStream Function = func(ctx context.Context, a *App) (Served, error) {
-		h, err := a.Handler(ctx, ChatStreamRoutes)
-		return Served{Stream: withEventCookies(h)}, err
-	}
+// Users serves the users routes.
+func Users(ctx context.Context, a *App) (Served, error) { return a.serveHTTP(ctx, UsersRoutes) }
 
-	// CompatWorker runs the compat queue's jobs from SQS batches, reporting the messages that failed.
-	CompatWorker Function = func(ctx context.Context, a *App) (Served, error) {
-		w, err := a.Worker(ctx)
-		if err != nil {
-			return Served{}, err
-		}
-		return Served{Event: BatchHandler{Handle: w.Handle, Workers: rematch.BatchSize, Logger: a.deps.Logger}.HandleBatch}, nil
-	}
+// Auth serves the sign-in routes and the SecondMe webhook.
+func Auth(ctx context.Context, a *App) (Served, error) { return a.serveHTTP(ctx, AuthRoutes) }
 
-	// Rematch runs the nightly rematch on each scheduled event.
-	Rematch Function = func(ctx context.Context, a *App) (Served, error) {
-		n, err := a.Nightly(a.deps.Queue)
-		if err != nil {
-			return Served{}, err
-		}
-		if a.deps.Queue == nil {
-			return Served{}, fmt.Errorf("COMPAT_QUEUE_URL is not set")
-		}
-		return Served{Event: NightlyHandler(n, a.deps.Logger)}, nil
+// Chat serves the chat routes but the stream.
+func Chat(ctx context.Context, a *App) (Served, error) { return a.serveHTTP(ctx, ChatRoutes) }
+
+// Matches serves the matches routes.
+func Matches(ctx context.Context, a *App) (Served, error) { return a.serveHTTP(ctx, MatchesRoutes) }
+
+// Web serves the browser client.
+func Web(ctx context.Context, a *App) (Served, error) { return a.serveHTTP(ctx, WebRoutes) }
+
+// ChatStream serves the chat stream on a Function URL, whose events carry the cookies apart.
+func ChatStream(ctx context.Context, a *App) (Served, error) {
+	h, err := a.Handler(ctx, ChatStreamRoutes)
+	return Served{Stream: withEventCookies(h)}, err
+}
+
+// CompatWorker runs the compat queue's jobs from SQS batches, reporting the messages that failed.
+func CompatWorker(ctx context.Context, a *App) (Served, error) {
+	w, err := a.Worker(ctx)
+	if err != nil {
+		return Served{}, err
 	}
-)
+	return Served{Event: BatchHandler{Handle: w.Handle, Workers: rematch.BatchSize, Logger: a.deps.Logger}.HandleBatch}, nil
+}
+
+// Rematch runs the nightly rematch on each scheduled event.
+func Rematch(ctx context.Context, a *App) (Served, error) {
+	if a.deps.Queue == nil {
+		return Served{}, fmt.Errorf("COMPAT_QUEUE_URL is not set")
+	}
+	n, err := a.Nightly(a.deps.Queue)
+	if err != nil {
+		return Served{}, err
+	}
+	return Served{Event: NightlyHandler(n, a.deps.Logger)}, nil
+}
 
 // withEventCookies puts the cookies of a Lambda Function URL event (payload 2.0 carries them in
 // "cookies", not in the headers, and lambdaurl copies only the headers) back into the Cookie header,
