@@ -72,7 +72,7 @@ func Build(ctx context.Context, getenv func(string) string, logger *slog.Logger,
 func (s Served) Start() {
 	switch {
 	case s.Stream != nil:
-		lambdaurl.Start(s.Stream)
+		lambdahttp.StartStream(s.Stream)
 	case s.HTTP != nil:
 		lambdahttp.Start(s.HTTP)
 	default:
