@@ -31,12 +31,13 @@ var _ BoundStore = store.Store(nil)
 var ErrMatchingBudget = fault.New(fault.CodeRateLimited, "daily matching budget reached")
 
 // NewBoundedRematcher returns a Rematcher that bounds what a person's rematches cost. Their edits
-// coalesce: the first edit queues a user job at once and opens a window of cfg.Window; the first
-// edit inside the window marks them dirty and queues one user job for the window's end (a delayed
-// message), which reads the profile as it is then, so the last edit wins; further edits in the window
-// queue nothing. A refresh counts one call against the person's daily matching budget (and is
-// refused with ErrMatchingBudget, 429, when none is left), and the pair job it queues is paid from
-// that budget too.
+// coalesce into one model pass per window of cfg.Window: the first edit opens a window, queues a
+// score-only user job at once (their candidates and matches get the deterministic score, no model
+// call) and one user job for the window's end (a delayed message), which reads the profile as it is
+// then, so the last edit wins, gives their top M the model part and opens the next window, clean;
+// further edits in the window queue nothing. The first edit in a clean window does the same for its
+// end. A refresh counts one call against the person's daily matching budget (and is refused with
+// ErrMatchingBudget, 429, when none is left), and the pair job it queues is paid from that budget too.
 func NewBoundedRematcher(sender DelayedSender, st BoundStore, cfg BudgetConfig) *Rematcher {
 	return &Rematcher{sender: sender, delayed: sender, bound: st, cfg: cfg.withDefaults()}
 }
@@ -48,19 +49,20 @@ func (r *Rematcher) rematchBounded(ctx context.Context, userID string) error {
 	decision, until, err := r.bound.MarkRematch(ctx, userID, now, r.cfg.Window)
 	if err != nil {
 		slog.WarnContext(ctx, "rematch window unknown; queuing at once", "user_id", userID, "err", err)
-		decision = store.RematchNow
+		if err := r.sender.Send(ctx, UserJob(userID).Encode()); err != nil {
+			return fmt.Errorf("enqueue rematch of %s: %w", userID, err)
+		}
+		return nil
 	}
-	switch decision {
-	case store.RematchNow:
-		err = r.sender.Send(ctx, UserJob(userID).Encode())
-	case store.RematchAtWindowEnd:
-		err = r.delayed.SendAfter(ctx, until.Sub(now), DirtyUserJob(userID).Encode())
-	default:
+	if decision == store.RematchCoalesced {
 		slog.DebugContext(ctx, "rematch coalesced", "user_id", userID, "until", until)
 		return nil
 	}
-	if err != nil {
+	if err := r.sender.Send(ctx, ScoreOnlyUserJob(userID).Encode()); err != nil {
 		return fmt.Errorf("enqueue rematch of %s: %w", userID, err)
+	}
+	if err := r.delayed.SendAfter(ctx, max(until.Sub(now), 0), DirtyUserJob(userID).Encode()); err != nil {
+		return fmt.Errorf("enqueue the rematch of %s at the window's end: %w", userID, err)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package rematch_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -72,57 +73,107 @@ func (s *delayedSender) take() []sent {
 
 var t0 = time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
 
-func TestEditsCoalesceIntoOneRematchPerWindow(t *testing.T) {
+func TestEditsCoalesceIntoOneModelPassPerWindow(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	st := newStore(t)
 	u := person(t, st, "Ann", "jazz")
-	person(t, st, "Ben", "jazz")
-	person(t, st, "Cy", "quilting")
+	for _, n := range []string{"Ben", "Cy", "Dee", "Eve", "Fay", "Gus", "Hal"} {
+		c := person(t, st, n, "jazz")
+		if err := st.SetUserTerms(ctx, c.ID, rematch.IndexTerms(c, 32)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	clk := &clock{t: t0}
 	const window = 5 * time.Minute
 	budget := rematch.BudgetConfig{Window: window, Now: clk.Now}
 	q := &delayedSender{}
 	r := rematch.NewBoundedRematcher(q, st, budget)
-	w := rematch.NewWorker(st, compat.New(nil, compat.Config{}), &recordingSender{}, rematch.Config{K: 3, Budget: budget})
+	m := &countingModel{}
+	fan := &recordingSender{}
+	w := rematch.NewWorker(st, compat.New(m, compat.Config{}), fan, rematch.Config{K: 10, Budget: budget})
+	// run runs jobs and the pair jobs they fan out.
+	run := func(jobs []sent) {
+		t.Helper()
+		runJobs(t, w, jobs)
+		for _, j := range fan.jobs(t) {
+			if err := w.Handle(ctx, j.Encode()); err != nil {
+				t.Fatalf("pair job %+v: %v", j, err)
+			}
+		}
+	}
 
-	// 20 edits in 20 seconds; the job queued at once runs right after the first.
-	topics := []string{"jazz", "quilting"}
+	// 20 edits in 20 seconds. The first queues a score-only rematch at once (run at once: Ann's
+	// seven candidates get the deterministic score, no model call) and one for the window's end.
 	var last store.User
 	for i := range 20 {
 		clk.set(t0.Add(time.Duration(i) * time.Second))
-		last = update(t, st, u.ID, func(u *store.User) { u.Shades[0].Public.Topics = []string{topics[i%2]} })
+		last = update(t, st, u.ID, func(u *store.User) { u.Shades[0].Public.Description = fmt.Sprintf("I like jazz, take %d", i) })
 		if err := r.Rematch(ctx, u.ID); err != nil {
 			t.Fatal(err)
 		}
 		if i == 0 {
-			runJobs(t, w, q.take())
+			got := q.take()
+			want := []sent{{0, rematch.ScoreOnlyUserJob(u.ID)}, {window, rematch.DirtyUserJob(u.ID)}}
+			if !slices.Equal(got, want) {
+				t.Fatalf("jobs of the first edit = %+v, want %+v", got, want)
+			}
+			run(got[:1])
+			q.sent = got[1:]
 		}
 	}
+	page, err := st.ListMatches(ctx, u.ID, "", 10)
+	if err != nil || len(page.Items) != 7 || m.count() != 0 {
+		t.Fatalf("after the first edit: %d matches (%v), %d model calls; want 7 deterministic matches and no call", len(page.Items), err, m.count())
+	}
 	got := q.take()
-	// The second edit (at 1s) marked Ann dirty: one rematch for the window's end, 5m after the first.
-	want := []sent{{window - time.Second, rematch.DirtyUserJob(u.ID)}}
-	if !slices.Equal(got, want) {
-		t.Fatalf("jobs after edits 2-20 = %+v, want only %+v (one rematch for the window's end)", got, want)
+	if want := []sent{{window, rematch.DirtyUserJob(u.ID)}}; !slices.Equal(got, want) {
+		t.Fatalf("jobs after 20 edits = %+v, want only %+v: edits 2-20 coalesce", got, want)
 	}
 
-	// The window's end: the dirty rematch reads the last edit and opens the next window.
+	// The window's end: one model pass over Ann's top M (5), from the last edit.
 	clk.set(t0.Add(window))
-	runJobs(t, w, got)
-	ids, err := st.UsersWithTerm(ctx, rematch.IndexTerms(last, 32)[0], 10)
-	if err != nil || !slices.Contains(ids, u.ID) {
-		t.Errorf("after the window's rematch, %s is indexed under %v (%v), want the last edit's terms %v", u.ID, ids, err, rematch.IndexTerms(last, 32))
+	run(got)
+	perPair := 0
+	withModel := 0
+	for _, e := range page.Items {
+		mt, err := st.GetMatch(ctx, u.ID, e.OtherID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := mt.VersionA
+		if mt.B == u.ID {
+			v = mt.VersionB
+		}
+		if v != last.ProfileVersion {
+			t.Errorf("match with %s computed from Ann's version %d, want the last edit's %d", e.OtherID, v, last.ProfileVersion)
+		}
+		if slices.Contains(mt.Parts, compat.PartModel) {
+			withModel++
+		}
+	}
+	if withModel != rematch.DefaultModelTop {
+		t.Errorf("%d matches with the model part, want the top %d", withModel, rematch.DefaultModelTop)
+	}
+	perPair = m.count() / max(withModel, 1)
+	if calls := m.count(); calls != withModel*perPair || perPair > 3 {
+		t.Errorf("20 edits cost %d model calls (%d a pair), want one pass: at most 3 per pair of the top M", calls, perPair)
 	}
 
+	// The next window opened clean: an edit in it queues its score-only rematch and one for its end;
+	// an edit after it ended (its rematch lost) opens another.
 	clk.set(t0.Add(window + time.Second))
 	if err := r.Rematch(ctx, u.ID); err != nil {
 		t.Fatal(err)
 	}
-	clk.set(t0.Add(2*window + time.Second)) // past the next window's end: queued at once again
+	clk.set(t0.Add(2*window + time.Second))
 	if err := r.Rematch(ctx, u.ID); err != nil {
 		t.Fatal(err)
 	}
-	want = []sent{{window - time.Second, rematch.DirtyUserJob(u.ID)}, {0, rematch.UserJob(u.ID)}}
+	want := []sent{
+		{0, rematch.ScoreOnlyUserJob(u.ID)}, {window - time.Second, rematch.DirtyUserJob(u.ID)},
+		{0, rematch.ScoreOnlyUserJob(u.ID)}, {window, rematch.DirtyUserJob(u.ID)},
+	}
 	if got := q.take(); !slices.Equal(got, want) {
 		t.Errorf("jobs after the window's rematch = %+v, want %+v", got, want)
 	}

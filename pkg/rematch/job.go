@@ -42,7 +42,8 @@ type Job struct {
 	Dirty bool `json:"dirty,omitempty"`
 	// ScoreOnly marks, on a pair job, a pair outside the top M of the person whose candidates sent it:
 	// it gets the deterministic match only (a current model match is kept), so the model part runs
-	// where it changes the top of a list.
+	// where it changes the top of a list. On a user job, every pair it sends is score-only: the
+	// first edit in a coalescing window, whose model part waits for the window's end.
 	ScoreOnly bool `json:"scoreOnly,omitempty"`
 }
 
@@ -68,6 +69,11 @@ func PairJobBy(a, b, by string) Job {
 	j.By = by
 	return j
 }
+
+// ScoreOnlyUserJob returns the user job sent at a person's first edit in a coalescing window: their
+// candidates and matches get the deterministic score at once, and the model part waits for the
+// window's end (DirtyUserJob).
+func ScoreOnlyUserJob(userID string) Job { return Job{Kind: KindUser, User: userID, ScoreOnly: true} }
 
 // DirtyUserJob returns the user job sent for the end of a person's coalescing window.
 func DirtyUserJob(userID string) Job { return Job{Kind: KindUser, User: userID, Dirty: true} }
@@ -115,8 +121,8 @@ func DecodeJob(body []byte) (Job, error) {
 		p.ScoreOnly = j.ScoreOnly
 		return p, nil
 	case KindUser:
-		if !id.Valid(j.User) || j.A != "" || j.B != "" || j.By != "" || j.ScoreOnly {
-			return Job{}, fmt.Errorf("%w: a user job needs the id user, maybe dirty, and nothing else", ErrBadJob)
+		if !id.Valid(j.User) || j.A != "" || j.B != "" || j.By != "" || j.Dirty && j.ScoreOnly {
+			return Job{}, fmt.Errorf("%w: a user job needs the id user, maybe dirty or scoreOnly, and nothing else", ErrBadJob)
 		}
 		return j, nil
 	}

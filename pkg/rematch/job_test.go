@@ -26,6 +26,8 @@ func TestDecodeJob(t *testing.T) {
 		{"pair by someone else", `{"kind":"pair","a":"` + idA + `","b":"` + idB + `","by":"01M8A4CY44FCM3Z8GV675Z3JNZ"}`, rematch.Job{}, false},
 		{"pair dirty", `{"kind":"pair","a":"` + idA + `","b":"` + idB + `","dirty":true}`, rematch.Job{}, false},
 		{"dirty user", `{"kind":"user","user":"` + idA + `","dirty":true}`, rematch.Job{Kind: "user", User: idA, Dirty: true}, true},
+		{"score-only user", `{"kind":"user","user":"` + idA + `","scoreOnly":true}`, rematch.Job{Kind: "user", User: idA, ScoreOnly: true}, true},
+		{"dirty score-only user", `{"kind":"user","user":"` + idA + `","dirty":true,"scoreOnly":true}`, rematch.Job{}, false},
 		{"user with by", `{"kind":"user","user":"` + idA + `","by":"` + idA + `"}`, rematch.Job{}, false},
 		{"unknown kind", `{"kind":"all"}`, rematch.Job{}, false},
 		{"no kind", `{"a":"` + idA + `","b":"` + idB + `"}`, rematch.Job{}, false},
@@ -56,7 +58,7 @@ func TestDecodeJob(t *testing.T) {
 
 func TestJobRoundTrip(t *testing.T) {
 	t.Parallel()
-	for _, j := range []rematch.Job{rematch.PairJob(idB, idA), rematch.UserJob(idA), rematch.PairJobBy(idB, idA, idB), rematch.DirtyUserJob(idA)} {
+	for _, j := range []rematch.Job{rematch.PairJob(idB, idA), rematch.UserJob(idA), rematch.PairJobBy(idB, idA, idB), rematch.DirtyUserJob(idA), rematch.ScoreOnlyUserJob(idA)} {
 		got, err := rematch.DecodeJob(j.Encode())
 		if err != nil || got != j {
 			t.Errorf("DecodeJob(Encode(%+v)) = %+v, %v", j, got, err)

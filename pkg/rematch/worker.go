@@ -123,7 +123,7 @@ func (w *Worker) Handle(ctx context.Context, body []byte) error {
 				return fmt.Errorf("open rematch window of %s: %w", j.User, err)
 			}
 		}
-		return w.User(ctx, j.User)
+		return w.user(ctx, j.User, j.ScoreOnly)
 	}
 }
 
@@ -229,6 +229,11 @@ func (w *Worker) eligible(ctx context.Context, a, b string) (store.User, store.U
 // The top ModelTop of them by the deterministic score get the model part (paid by the person's
 // matching budget); the others get the deterministic match only.
 func (w *Worker) User(ctx context.Context, userID string) error {
+	return w.user(ctx, userID, false)
+}
+
+// user is User; with scoreOnly every pair gets the deterministic match only.
+func (w *Worker) user(ctx context.Context, userID string, scoreOnly bool) error {
 	u, err := w.store.GetUser(ctx, userID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil // erased since the job was sent
@@ -259,9 +264,11 @@ func (w *Worker) User(ctx context.Context, userID string) error {
 			cands = append(cands, e.OtherID)
 		}
 	}
-	top, err := topByScore(ctx, w.store, u, cands, w.cfg.ModelTop)
-	if err != nil {
-		return err
+	var top map[string]bool
+	if !scoreOnly {
+		if top, err = topByScore(ctx, w.store, u, cands, w.cfg.ModelTop); err != nil {
+			return err
+		}
 	}
 	bodies := pairJobs(userID, cands, top, userID)
 	if err := sendBatches(ctx, w.sender, bodies); err != nil {

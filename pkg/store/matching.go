@@ -7,10 +7,12 @@ type RematchDecision int
 
 // Decisions of MarkRematch.
 const (
-	// RematchNow means no window was open: one opened now, and the rematch is to be sent at once.
+	// RematchNow means no window was open: one opened now, dirty; the rematch is to be sent at once
+	// (the deterministic part) and for the end of the window (the model part).
 	RematchNow RematchDecision = iota
-	// RematchAtWindowEnd means a window was open and clean: the person is now marked dirty, and one
-	// rematch is to be sent for the end of the window (the window's Until).
+	// RematchAtWindowEnd means a window was open and clean (opened by the rematch of the last
+	// window's end): the person is now marked dirty; the rematch is to be sent at once (the
+	// deterministic part) and for the end of the window (the model part).
 	RematchAtWindowEnd
 	// RematchCoalesced means the person was already dirty: the rematch sent for the window's end will
 	// read this edit too, so nothing is to be sent.

@@ -354,11 +354,11 @@ type Store interface {
 	UsersWithTerm(ctx context.Context, term string, limit int) ([]string, error)
 
 	// MarkRematch records, for the coalescing of a person's rematches, an edit of userID at now. When
-	// no window is open (none, or its end has passed) it opens one ending at now+window and returns
-	// RematchNow; when an open window is clean it marks the person dirty and returns
-	// RematchAtWindowEnd; when the person is already dirty it returns RematchCoalesced. It also returns
-	// the end of the window. One conditional write decides, so concurrent edits get exactly one
-	// RematchNow per window and one RematchAtWindowEnd.
+	// no window is open (none, or its end has passed) it opens one ending at now+window, dirty (the
+	// caller sends the rematch of its end), and returns RematchNow; when an open window is clean (see
+	// OpenRematchWindow) it marks the person dirty and returns RematchAtWindowEnd; when the person is
+	// dirty it returns RematchCoalesced. It also returns the end of the window. One conditional write
+	// decides, so of concurrent edits exactly one gets RematchNow or RematchAtWindowEnd.
 	MarkRematch(ctx context.Context, userID string, now time.Time, window time.Duration) (RematchDecision, time.Time, error)
 	// OpenRematchWindow starts a clean window at now, ending at now+window, for the rematch sent at
 	// the end of the last one: edits from now on are marked dirty again.

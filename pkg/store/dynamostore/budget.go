@@ -33,15 +33,15 @@ type windowItem struct {
 // changed in between, which a few concurrent edits cannot keep doing.
 const maxMarkTries = 5
 
-// MarkRematch records an edit of userID at now with conditional UpdateItems: open a window when none
-// is open (no item, or its Until passed), else mark an open clean window dirty; when both conditions
+// MarkRematch records an edit of userID at now with conditional UpdateItems: open a dirty window when
+// none is open (no item, or its Until passed), else mark an open clean window dirty; when both conditions
 // fail, the item is read: dirty and open means coalesced, anything else (the window ended in between)
 // tries again.
 func (s *Store) MarkRematch(ctx context.Context, userID string, now time.Time, window time.Duration) (store.RematchDecision, time.Time, error) {
 	nowS, until := fmtTime(now), msUTC(now.Add(window))
 	for range maxMarkTries {
 		err := s.table.Update("PK", userPK(userID)).Range("SK", skRematch).
-			Set("Until", fmtTime(until)).Set("Dirty", false).Set("Kind", "rematch-window").
+			Set("Until", fmtTime(until)).Set("Dirty", true).Set("Kind", "rematch-window").
 			Set("ttl", until.Add(24*time.Hour).Unix()).
 			If("attribute_not_exists($) OR $ <= ?", "PK", "Until", nowS).
 			Run(ctx)

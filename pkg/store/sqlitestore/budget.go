@@ -11,19 +11,20 @@ import (
 )
 
 // MarkRematch records an edit of userID at now for the coalescing of rematches: one statement
-// opens a window when none is open, or marks an open clean window dirty; otherwise the person was
-// dirty already.
+// opens a dirty window when none is open, or marks an open clean window dirty; otherwise the person
+// was dirty already.
 func (s *Store) MarkRematch(ctx context.Context, userID string, now time.Time, window time.Duration) (store.RematchDecision, time.Time, error) {
 	var until, was int64
-	var dirty int
-	// The old row's values, read in the same write: RETURNING gives the new ones, so the decision is
-	// taken from what the update did.
-	err := s.w.queryRow(ctx, `INSERT INTO rematch_windows (user_id, until, dirty) VALUES (?1, ?2, 0)
+	var opened int
+	// A new window (no row, or its end passed) opens dirty; an open clean one turns dirty. RETURNING
+	// tells which: the new until is this edit's when the window opened now.
+	newUntil := ms(now.Add(window))
+	err := s.w.queryRow(ctx, `INSERT INTO rematch_windows (user_id, until, dirty) VALUES (?1, ?2, 1)
 		ON CONFLICT DO UPDATE SET
-			dirty = CASE WHEN until <= ?3 THEN 0 ELSE 1 END,
+			dirty = 1,
 			until = CASE WHEN until <= ?3 THEN ?2 ELSE until END
 		WHERE until <= ?3 OR dirty = 0
-		RETURNING until, dirty`, userID, ms(now.Add(window)), ms(now)).Scan(&until, &dirty)
+		RETURNING until, until = ?2`, userID, newUntil, ms(now)).Scan(&until, &opened)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		// Open and dirty already: nothing changed.
@@ -33,7 +34,7 @@ func (s *Store) MarkRematch(ctx context.Context, userID string, now time.Time, w
 		return store.RematchCoalesced, fromMS(was), nil
 	case err != nil:
 		return 0, time.Time{}, fmt.Errorf("mark rematch of %s: %w", userID, err)
-	case dirty == 1:
+	case opened == 0:
 		return store.RematchAtWindowEnd, fromMS(until), nil
 	}
 	return store.RematchNow, fromMS(until), nil

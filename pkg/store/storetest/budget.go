@@ -11,7 +11,7 @@ import (
 
 func testRematchWindows(t *testing.T, s store.Store) {
 	const w = 5 * time.Minute
-	t.Run("one rematch now and one at the window's end, the rest coalesced", func(t *testing.T) {
+	t.Run("a window opens dirty, its edits coalesce, the next opens when it ended", func(t *testing.T) {
 		uid := id.New()
 		steps := []struct {
 			at   time.Duration
@@ -19,11 +19,11 @@ func testRematchWindows(t *testing.T, s store.Store) {
 			end  time.Duration
 		}{
 			{0, store.RematchNow, w},
-			{time.Second, store.RematchAtWindowEnd, w},
+			{time.Second, store.RematchCoalesced, w},
 			{2 * time.Second, store.RematchCoalesced, w},
 			{w - time.Millisecond, store.RematchCoalesced, w},
-			{w, store.RematchNow, 2 * w}, // the window ended: a new one opens, clean
-			{w + time.Second, store.RematchAtWindowEnd, 2 * w},
+			{w, store.RematchNow, 2 * w}, // the window ended (its rematch lost): a new one opens
+			{w + time.Second, store.RematchCoalesced, 2 * w},
 		}
 		for _, st := range steps {
 			got, end, err := s.MarkRematch(ctx, uid, base.Add(st.at), w)
@@ -33,7 +33,7 @@ func testRematchWindows(t *testing.T, s store.Store) {
 			}
 		}
 	})
-	t.Run("opening a window makes it clean", func(t *testing.T) {
+	t.Run("the rematch of a window's end opens a clean one", func(t *testing.T) {
 		uid := id.New()
 		for _, at := range []time.Duration{0, time.Second} {
 			_, _, err := s.MarkRematch(ctx, uid, base.Add(at), w)
@@ -41,13 +41,18 @@ func testRematchWindows(t *testing.T, s store.Store) {
 		}
 		// The rematch of the window's end runs and opens the next window.
 		check(t, s.OpenRematchWindow(ctx, uid, base.Add(w), w), "OpenRematchWindow")
-		got, end, err := s.MarkRematch(ctx, uid, base.Add(w+time.Second), w)
-		check(t, err, "MarkRematch")
-		if got != store.RematchAtWindowEnd || !end.Equal(ms(base.Add(2*w))) {
-			t.Errorf("MarkRematch after OpenRematchWindow = %v, ends %v; want %v, ends %v", got, end, store.RematchAtWindowEnd, ms(base.Add(2*w)))
+		for _, c := range []struct {
+			at   time.Duration
+			want store.RematchDecision
+		}{{w + time.Second, store.RematchAtWindowEnd}, {w + 2*time.Second, store.RematchCoalesced}} {
+			got, end, err := s.MarkRematch(ctx, uid, base.Add(c.at), w)
+			check(t, err, "MarkRematch")
+			if got != c.want || !end.Equal(ms(base.Add(2*w))) {
+				t.Errorf("MarkRematch at +%v after OpenRematchWindow = %v, ends %v; want %v, ends %v", c.at, got, end, c.want, ms(base.Add(2*w)))
+			}
 		}
 	})
-	t.Run("concurrent edits: one now, one at the end", func(t *testing.T) {
+	t.Run("concurrent edits: one decides, the rest coalesce", func(t *testing.T) {
 		uid := id.New()
 		const n = 8
 		got := make([]store.RematchDecision, n)
@@ -66,8 +71,26 @@ func testRematchWindows(t *testing.T, s store.Store) {
 			check(t, errs[i], "MarkRematch")
 			count[got[i]]++
 		}
-		if count[store.RematchNow] != 1 || count[store.RematchAtWindowEnd] != 1 || count[store.RematchCoalesced] != n-2 {
-			t.Errorf("decisions of %d concurrent edits = %v, want 1 now, 1 at the end, %d coalesced", n, count, n-2)
+		if count[store.RematchNow] != 1 || count[store.RematchCoalesced] != n-1 {
+			t.Errorf("decisions of %d concurrent edits = %v, want 1 now and %d coalesced", n, count, n-1)
+		}
+		// In a clean window (after its rematch opened it) too: exactly one marks it dirty.
+		check(t, s.OpenRematchWindow(ctx, uid, base.Add(time.Second), w), "OpenRematchWindow")
+		clear(count)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				got[i], _, errs[i] = s.MarkRematch(ctx, uid, base.Add(2*time.Second+time.Duration(i)*time.Millisecond), w)
+			}()
+		}
+		wg.Wait()
+		for i := range n {
+			check(t, errs[i], "MarkRematch")
+			count[got[i]]++
+		}
+		if count[store.RematchAtWindowEnd] != 1 || count[store.RematchCoalesced] != n-1 {
+			t.Errorf("decisions of %d concurrent edits in a clean window = %v, want 1 at the end and %d coalesced", n, count, n-1)
 		}
 	})
 }
