@@ -186,6 +186,7 @@ func TestAccess(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, chat.Options{})
 			twinID := tt.setup(e)
 			_, err := e.svc.Turn(context.Background(), chat.TurnRequest{UserID: e.me.ID, TwinID: twinID, Message: "hi"}, chat.Events{})
@@ -304,6 +305,7 @@ func TestModelFailuresLeaveTheTurnRetryable(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, chat.Options{ModelTimeout: 100 * time.Millisecond},
 				chattest.Step{Deltas: []string{"first reply"}}, tt.step, chattest.Step{Deltas: []string{"recovered"}})
 			ctx := context.Background()

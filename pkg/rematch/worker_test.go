@@ -102,6 +102,7 @@ func TestPairNeverForHiddenOrBlocked(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			st := newStore(t)
 			a, b := person(t, st, "Ann", "jazz"), person(t, st, "Ben", "jazz")
 			sender := &recordingSender{}

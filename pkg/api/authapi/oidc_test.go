@@ -65,6 +65,7 @@ func TestOIDCRefusals(t *testing.T) {
 		{"forged signature", nil, true, http.StatusUnauthorized},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			h := newHarness(t, nil)
 			h.oidc.Mutate = tc.mutate
 			if tc.forged {
@@ -82,6 +83,7 @@ func TestOIDCRefusals(t *testing.T) {
 		})
 	}
 	t.Run("wrong PKCE verifier", func(t *testing.T) {
+		t.Parallel()
 		h := newHarness(t, nil)
 		c := h.browser(t)
 		authURL := h.startLogin(t, c, url.Values{"provider": {"oidc"}})

@@ -136,6 +136,7 @@ func TestCallbackState(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			h := newHarness(t, nil)
 			c := h.browser(t)
 			authURL := h.startLogin(t, c, url.Values{"provider": {"secondme"}})
@@ -199,6 +200,7 @@ func TestCodeExchangeRefusals(t *testing.T) {
 		{secondme.SubInternalError, 500, http.StatusServiceUnavailable},
 	} {
 		t.Run(tc.subCode, func(t *testing.T) {
+			t.Parallel()
 			h := newHarness(t, nil)
 			c := h.browser(t)
 			h.sm.FailNext(secondmetest.PathTokenCode, tc.upstream, tc.subCode)
@@ -215,6 +217,7 @@ func TestCodeExchangeRefusals(t *testing.T) {
 		})
 	}
 	t.Run("real expiry and replay of a code", func(t *testing.T) {
+		t.Parallel()
 		h := newHarness(t, nil)
 		c := h.browser(t)
 		authURL := h.startLogin(t, c, url.Values{"provider": {"secondme"}})
@@ -304,6 +307,7 @@ func TestRevokedRefreshToken(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			h := newHarness(t, nil)
 			h.sm.AccessTTL = time.Hour
 			c := h.browser(t)
