@@ -147,8 +147,8 @@ func measureAndExit(ctx context.Context, cfg config, stdout io.Writer) error {
 }
 
 // start builds and starts everything the template declares.
-func start(ctx context.Context, cfg config, stdout io.Writer) (g *gateway, err error) {
-	g = &gateway{dataDir: cfg.dataDir, pools: map[string]*pool{}, serveErr: make(chan error, 1)}
+func start(ctx context.Context, cfg config, stdout io.Writer) (_ *gateway, err error) {
+	g := &gateway{dataDir: cfg.dataDir, pools: map[string]*pool{}, serveErr: make(chan error, 1)}
 	defer func() {
 		if err != nil {
 			g.shutdown()

@@ -293,6 +293,8 @@ func (l *loader) load(doc map[string]any) (*Template, error) {
 			l.note("log groups (function logs go to the gateway's stderr)")
 		case "AWS::CloudWatch::Alarm":
 			l.note("CloudWatch alarms")
+		case "AWS::CloudWatch::Dashboard":
+			l.note("CloudWatch dashboards")
 		default:
 			l.fail("resource %s: type %s is not something the gateway can run", id, typ)
 		}
