@@ -96,7 +96,7 @@ func setup(t *testing.T) (*sqlitestore.Store, *model, BatchHandler) {
 	t.Cleanup(func() { st.Close() })
 	seed(t, st)
 	m := &model{offline: offline.New()}
-	w := rematch.NewWorker(st, compat.New(m, compat.Config{}), nopSender{}, rematch.Config{})
+	w := rematch.NewCompatWorker(st, compat.New(m, compat.Config{}), nopSender{}, rematch.Config{})
 	return st, m, BatchHandler{Handle: w.Handle, Workers: rematch.BatchSize, Logger: slog.Default()}
 }
 

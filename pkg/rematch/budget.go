@@ -98,7 +98,7 @@ func untilMidnight(t time.Time) time.Duration {
 
 // spend counts the model part of one pair against the budget that pays for it: by's matching budget,
 // or the nightly budget when no person asked. It reports false when that budget has no room left.
-func (w *Worker) spend(ctx context.Context, by string) (bool, error) {
+func (w *CompatWorker) spend(ctx context.Context, by string) (bool, error) {
 	b := w.cfg.Budget
 	owner, name, limit := by, BudgetMatch, b.PersonCalls
 	if by == "" {
@@ -118,7 +118,7 @@ func (w *Worker) spend(ctx context.Context, by string) (bool, error) {
 // budget that pays for it (by's, or the nightly's) has room; otherwise the deterministic match is
 // returned with deferred set, and the pair waits for a later night. An error of the model comes back
 // with the deterministic match (see Pair).
-func (w *Worker) compute(ctx context.Context, ua, ub store.User, by string) (m store.Match, deferred bool, err error) {
+func (w *CompatWorker) compute(ctx context.Context, ua, ub store.User, by string) (m store.Match, deferred bool, err error) {
 	if w.scorer.Algorithm() == formula.Version {
 		m, err = w.scorer.Compute(ctx, ua, ub)
 		return m, false, err
@@ -143,7 +143,7 @@ func (w *Worker) compute(ctx context.Context, ua, ub store.User, by string) (m s
 
 // settle records, after the match m of a and b was stored, whether its model part still waits: a
 // deferral when it was deferred, none once the model part is in.
-func (w *Worker) settle(ctx context.Context, a, b string, m store.Match, deferred bool) error {
+func (w *CompatWorker) settle(ctx context.Context, a, b string, m store.Match, deferred bool) error {
 	switch {
 	case deferred:
 		if err := w.budget.DeferMatch(ctx, a, b, w.cfg.Budget.Now()); err != nil {

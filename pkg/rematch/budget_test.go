@@ -50,7 +50,7 @@ func TestBudgetsDeferTheModelPartAndNightsResumeIt(t *testing.T) {
 	budget := rematch.BudgetConfig{PersonCalls: 2 * rematch.DefaultCallsPerPair, NightlyCalls: rematch.DefaultCallsPerPair, Now: clk.Now, Metrics: counter}
 	m := &countingModel{}
 	fanout := &recordingSender{}
-	w := rematch.NewWorker(st, compat.New(m, compat.Config{}), fanout, rematch.Config{K: 4, Budget: budget})
+	w := rematch.NewCompatWorker(st, compat.New(m, compat.Config{}), fanout, rematch.Config{K: 4, Budget: budget})
 
 	// Ann's edit: four pairs paid by Ann; two get the model part, two wait. Nothing fails.
 	if err := w.Handle(ctx, rematch.UserJob(u.ID).Encode()); err != nil {

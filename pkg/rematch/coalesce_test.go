@@ -91,7 +91,7 @@ func TestEditsCoalesceIntoOneModelPassPerWindow(t *testing.T) {
 	r := rematch.NewBoundedRematcher(q, st, budget)
 	m := &countingModel{}
 	fan := &recordingSender{}
-	w := rematch.NewWorker(st, compat.New(m, compat.Config{}), fan, rematch.Config{K: 10, Budget: budget})
+	w := rematch.NewCompatWorker(st, compat.New(m, compat.Config{}), fan, rematch.Config{K: 10, Budget: budget})
 	// run runs jobs and the pair jobs they fan out.
 	run := func(jobs []sent) {
 		t.Helper()
@@ -212,7 +212,7 @@ func TestRefreshChargesTheMatchingBudget(t *testing.T) {
 }
 
 // runJobs runs jobs through the worker, failing the test on an error.
-func runJobs(tb testing.TB, w *rematch.Worker, jobs []sent) {
+func runJobs(tb testing.TB, w *rematch.CompatWorker, jobs []sent) {
 	tb.Helper()
 	for _, s := range jobs {
 		if err := w.Handle(context.Background(), s.job.Encode()); err != nil {

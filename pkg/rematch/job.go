@@ -1,5 +1,5 @@
 // Package rematch keeps matches fresh: the jobs of the compat queue (one pair, or one person's
-// rematch), the Worker that runs them, candidate generation from an index over shade topics, and the
+// rematch), the CompatWorker that runs them, candidate generation from an index over shade topics, and the
 // nightly run that fans jobs out.
 package rematch
 

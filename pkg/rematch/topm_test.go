@@ -22,7 +22,7 @@ func TestUserJobGivesTheModelToTheTopM(t *testing.T) {
 	mid := person(t, st, "Mid", "jazz", "hiking", "sailing")
 	far := person(t, st, "Far", "jazz", "knitting", "opera", "rugby", "darts")
 	s := &recordingSender{}
-	w := rematch.NewWorker(st, compat.New(&countingModel{}, compat.Config{}), s, rematch.Config{K: 10, ModelTop: 2})
+	w := rematch.NewCompatWorker(st, compat.New(&countingModel{}, compat.Config{}), s, rematch.Config{K: 10, ModelTop: 2})
 	for _, o := range []string{near.ID, mid.ID, far.ID} { // indexed under their terms
 		if err := st.SetUserTerms(ctx, o, rematch.IndexTerms(must(st.GetUser(ctx, o)), 32)); err != nil {
 			t.Fatal(err)

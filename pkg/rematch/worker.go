@@ -18,7 +18,7 @@ type Sender interface {
 	Send(ctx context.Context, bodies ...[]byte) error
 }
 
-// WorkerStore is what the Worker reads and writes.
+// WorkerStore is what the CompatWorker reads and writes.
 type WorkerStore interface {
 	GetUser(ctx context.Context, id string) (store.User, error)
 	GetUsers(ctx context.Context, ids []string) ([]store.User, error)
@@ -88,9 +88,9 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Worker runs the jobs of the compat queue. It is idempotent: a job delivered again finds its work
+// CompatWorker runs the jobs of the compat queue. It is idempotent: a job delivered again finds its work
 // done and does nothing (pair), or sends the same pair jobs again (user), which then do nothing.
-type Worker struct {
+type CompatWorker struct {
 	store  WorkerStore
 	budget BudgetStore
 	scorer Scorer
@@ -98,15 +98,15 @@ type Worker struct {
 	cfg    Config
 }
 
-// NewWorker returns a Worker that writes matches to st, scores with scorer and fans user jobs out
+// NewCompatWorker returns a CompatWorker that writes matches to st, scores with scorer and fans user jobs out
 // through sender.
-func NewWorker(st WorkerStore, scorer Scorer, sender Sender, cfg Config) *Worker {
-	return &Worker{store: st, budget: st, scorer: scorer, sender: sender, cfg: cfg.withDefaults()}
+func NewCompatWorker(st WorkerStore, scorer Scorer, sender Sender, cfg Config) *CompatWorker {
+	return &CompatWorker{store: st, budget: st, scorer: scorer, sender: sender, cfg: cfg.withDefaults()}
 }
 
 // Handle runs one job body (a queue.Handler). A body that is not a job returns ErrBadJob; a failure
 // of the store, the queue or the model returns an error that a retry may cure.
-func (w *Worker) Handle(ctx context.Context, body []byte) error {
+func (w *CompatWorker) Handle(ctx context.Context, body []byte) error {
 	j, err := DecodeJob(body)
 	if err != nil {
 		return err
@@ -133,21 +133,21 @@ func (w *Worker) Handle(ctx context.Context, body []byte) error {
 // block or a switch to hidden made while the match was computed still removes it. When the model
 // fails, the deterministic match is stored (so people see something) and the error is returned, so
 // that the job is retried; the stored match is then stale, and the retry asks the model again.
-func (w *Worker) Pair(ctx context.Context, a, b string) error {
+func (w *CompatWorker) Pair(ctx context.Context, a, b string) error {
 	return w.PairBy(ctx, a, b, "")
 }
 
 // PairBy is Pair for a pair job asked for by by (a or b): the model part counts against by's daily
 // matching budget, or the nightly budget when by is empty. When that budget has no room, the
 // deterministic match is stored and the pair deferred: a later nightly run gives it the model part.
-func (w *Worker) PairBy(ctx context.Context, a, b, by string) error {
+func (w *CompatWorker) PairBy(ctx context.Context, a, b, by string) error {
 	return w.pair(ctx, a, b, by, false)
 }
 
 // pair is PairBy; with scoreOnly (a pair outside the top M of the person whose candidates sent it) it
 // stores the deterministic match only, and counts a stored match with the model part as current
 // when both profile versions are.
-func (w *Worker) pair(ctx context.Context, a, b, by string, scoreOnly bool) error {
+func (w *CompatWorker) pair(ctx context.Context, a, b, by string, scoreOnly bool) error {
 	if a > b {
 		a, b = b, a
 	}
@@ -193,7 +193,7 @@ func (w *Worker) pair(ctx context.Context, a, b, by string, scoreOnly bool) erro
 
 // eligible loads both people and reports whether they may be matched: both exist, both are
 // discoverable, and neither blocked the other. When they may not, it deletes their match.
-func (w *Worker) eligible(ctx context.Context, a, b string) (store.User, store.User, bool, error) {
+func (w *CompatWorker) eligible(ctx context.Context, a, b string) (store.User, store.User, bool, error) {
 	users, err := w.store.GetUsers(ctx, []string{a, b})
 	if err != nil {
 		return store.User{}, store.User{}, false, fmt.Errorf("get users %s, %s: %w", a, b, err)
@@ -228,12 +228,12 @@ func (w *Worker) eligible(ctx context.Context, a, b string) (store.User, store.U
 // for those and for the matches they already have, so that those follow the person's new profile.
 // The top ModelTop of them by the deterministic score get the model part (paid by the person's
 // matching budget); the others get the deterministic match only.
-func (w *Worker) User(ctx context.Context, userID string) error {
+func (w *CompatWorker) User(ctx context.Context, userID string) error {
 	return w.user(ctx, userID, false)
 }
 
 // user is User; with scoreOnly every pair gets the deterministic match only.
-func (w *Worker) user(ctx context.Context, userID string, scoreOnly bool) error {
+func (w *CompatWorker) user(ctx context.Context, userID string, scoreOnly bool) error {
 	u, err := w.store.GetUser(ctx, userID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil // erased since the job was sent
@@ -282,7 +282,7 @@ func (w *Worker) user(ctx context.Context, userID string, scoreOnly bool) error 
 const maxUnmatchPages = 100
 
 // unmatchAll deletes every match of a person, a page at a time.
-func (w *Worker) unmatchAll(ctx context.Context, userID string) error {
+func (w *CompatWorker) unmatchAll(ctx context.Context, userID string) error {
 	for range maxUnmatchPages {
 		page, err := w.store.ListMatches(ctx, userID, "", 100)
 		if err != nil {
@@ -302,7 +302,7 @@ func (w *Worker) unmatchAll(ctx context.Context, userID string) error {
 
 // candidates returns the k people who share the most rare terms with userID, through the store's
 // term index: a term held by few people (a short lookup) counts more, ln(1 + limit/df).
-func (w *Worker) candidates(ctx context.Context, userID string, terms []string) ([]string, error) {
+func (w *CompatWorker) candidates(ctx context.Context, userID string, terms []string) ([]string, error) {
 	score := make(map[string]float64)
 	for _, t := range terms {
 		ids, err := w.store.UsersWithTerm(ctx, t, w.cfg.TermLookup)

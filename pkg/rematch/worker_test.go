@@ -15,8 +15,8 @@ import (
 	"github.com/secondme/twin/pkg/store"
 )
 
-func newWorker(st store.Store, m llm.Model, s rematch.Sender) *rematch.Worker {
-	return rematch.NewWorker(st, compat.New(m, compat.Config{}), s, rematch.Config{K: 3})
+func newWorker(st store.Store, m llm.Model, s rematch.Sender) *rematch.CompatWorker {
+	return rematch.NewCompatWorker(st, compat.New(m, compat.Config{}), s, rematch.Config{K: 3})
 }
 
 func TestPairComputesOnceAndFollowsVersions(t *testing.T) {

@@ -57,7 +57,7 @@ func editBurst(n, edits, m int) (burst, error) {
 	budget := rematch.BudgetConfig{Now: clk.now, Metrics: counter}
 	q := &clockQueue{clk: clk}
 	model := metrics.CountCalls(offline.New(), counter, metrics.PurposeOther)
-	worker := rematch.NewWorker(st, compat.New(model, compat.Config{}), q, rematch.Config{ModelTop: m, Budget: budget})
+	worker := rematch.NewCompatWorker(st, compat.New(model, compat.Config{}), q, rematch.Config{ModelTop: m, Budget: budget})
 	q.handle = worker.Handle
 	r := rematch.NewBoundedRematcher(q, st, budget)
 	me := users[0].ID

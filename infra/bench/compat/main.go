@@ -171,7 +171,7 @@ func simulateNight(users []store.User, pairs [][2]string, k int, share float64) 
 	}
 	out := night{stats: stats, batches: q.batches, run: time.Since(start)}
 
-	worker := rematch.NewWorker(st, scorer, q, rematch.Config{K: k})
+	worker := rematch.NewCompatWorker(st, scorer, q, rematch.Config{K: k})
 	start = time.Now()
 	var wg sync.WaitGroup
 	var failed atomic.Int64
