@@ -145,6 +145,13 @@ func Load(getenv func(string) string, providers ...llm.Provider) (Config, error)
 		NightlyInterval: cmp.Or(p.duration("NIGHTLY_INTERVAL", time.Nanosecond), DefaultNightlyInterval),
 	}
 	c.Chat.Prompt.Budget = p.int("CHAT_PROMPT_BUDGET", 1, 1<<30)
+	c.Matching.Budget = rematch.BudgetConfig{
+		Window: p.duration("MATCH_WINDOW", time.Second), PersonCalls: p.int("MATCH_PERSON_CALLS", 1, 1<<30),
+		NightlyCalls: p.int("MATCH_NIGHTLY_CALLS", 1, 1<<30), CallsPerPair: p.int("MATCH_CALLS_PER_PAIR", 1, 100),
+	}
+	if w := c.Matching.Budget.Window; w > rematch.MaxWindow {
+		p.fail("MATCH_WINDOW", w.String(), "a duration of at most "+rematch.MaxWindow.String()+" (the longest SQS delay)")
+	}
 	for _, v := range slices.Sorted(maps.Keys(secretVars)) {
 		if arn := getenv(v); arn != "" {
 			c.AWS.SecretARNs[secretVars[v]] = arn

@@ -56,6 +56,10 @@ func TestLoad(t *testing.T) {
 		{map[string]string{"MATCH_K": "5", "MATCH_MODEL_TOP": "3", "REMATCH_SLICE": "300", "COMPAT_MESSAGES": "4", "COMPAT_MODEL_WEIGHT": "0.5"}, func(c app.Config) bool {
 			return c.Matching.K == 5 && c.Matching.ModelTop == 3 && c.Matching.Slice == 300 && c.Compat.Messages == 4 && c.Compat.ModelWeight == 0.5
 		}},
+		{map[string]string{"MATCH_WINDOW": "2m", "MATCH_PERSON_CALLS": "60", "MATCH_NIGHTLY_CALLS": "9000", "MATCH_CALLS_PER_PAIR": "4"}, func(c app.Config) bool {
+			b := c.Matching.Budget
+			return b.Window == 2*time.Minute && b.PersonCalls == 60 && b.NightlyCalls == 9000 && b.CallsPerPair == 4
+		}},
 		{map[string]string{"NIGHTLY_INTERVAL": "1h"}, func(c app.Config) bool { return c.NightlyInterval == time.Hour }},
 		{map[string]string{"LLM_PROVIDER": "gemini", "GEMINI_API_KEY": "k", "GEMINI_MODEL": "g", "LLM_TIMEOUT": "2s", "OPENAI_MODEL": "not read"},
 			func(c app.Config) bool {
@@ -109,6 +113,11 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"MATCH_K", "101"},
 		{"MATCH_MODEL_TOP", "0"},
 		{"REMATCH_SLICE", "x"},
+		{"MATCH_WINDOW", "16m"},
+		{"MATCH_WINDOW", "10ms"},
+		{"MATCH_PERSON_CALLS", "0"},
+		{"MATCH_NIGHTLY_CALLS", "many"},
+		{"MATCH_CALLS_PER_PAIR", "101"},
 		{"COMPAT_MESSAGES", "1"},
 		{"COMPAT_MODEL_WEIGHT", "0"},
 		{"COMPAT_MODEL_WEIGHT", "1.5"},

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"path/filepath"
 	"sync"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/secondme/twin/pkg/api"
 	"github.com/secondme/twin/pkg/api/authapi"
 	"github.com/secondme/twin/pkg/auth"
+	"github.com/secondme/twin/pkg/metrics"
 	"github.com/secondme/twin/pkg/queue"
 	"github.com/secondme/twin/pkg/queue/memqueue"
 	"github.com/secondme/twin/pkg/store/sqlitestore"
@@ -67,6 +69,10 @@ type stack struct {
 	bg      sync.WaitGroup
 	closers []func() error
 }
+
+// localMatchWindow is the local stack's coalescing window of a person's rematches when MATCH_WINDOW
+// is unset (the functions' default is rematch.DefaultWindow).
+const localMatchWindow = 2 * time.Second
 
 // newStack builds the App with the local adapters: SQLite in dataDir, the in-process queue whose
 // jobs the compat worker runs, the sealing key kept in dataDir/sealing.key, the secrets of the
@@ -119,7 +125,12 @@ func newStack(ctx context.Context, lc config, baseURL string, getenv func(string
 	// queue: the queue runs s.handle, set to the worker's Handle once the worker is built.
 	s.queue = memqueue.New(func(ctx context.Context, body []byte) error { return s.handle(ctx, body) }, memqueue.Config{})
 	fanout := &fanoutSender{q: s.queue}
-	s.app = app.New(cfg, app.Deps{Store: s.store, Queue: fanout, Secrets: secrets, Logger: slog.Default()})
+	if cfg.Matching.Budget.Window == 0 {
+		// One person at a laptop: their edits reach the model part of their matches within seconds.
+		cfg.Matching.Budget.Window = localMatchWindow
+	}
+	counters := metrics.NewCounter()
+	s.app = app.New(cfg, app.Deps{Store: s.store, Queue: fanout, Secrets: secrets, Logger: slog.Default(), Metrics: counters})
 	worker, err := s.app.Worker(ctx)
 	if err != nil {
 		return nil, err
@@ -140,6 +151,11 @@ func newStack(ctx context.Context, lc config, baseURL string, getenv func(string
 		return nil, err
 	}
 	s.router.Handle("GET /local/personas", demo.PersonaList(personas))
+	// Local only: the counters the functions write as CloudWatch metrics on AWS, by the same names.
+	s.router.HandleFunc("GET /local/metrics", func(w http.ResponseWriter, r *http.Request) error {
+		api.WriteJSON(w, http.StatusOK, counters)
+		return nil
+	})
 	slog.InfoContext(ctx, "local stack ready", "provider", cfg.Model.Provider.Name, "secondme_twins", cfg.Model.SecondMeTwins,
 		"personas", len(personas), "created", n, "nightly_interval", cfg.NightlyInterval)
 	return s, nil

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/secondme/twin/infra/demo"
+	"github.com/secondme/twin/pkg/metrics"
 	"github.com/secondme/twin/pkg/profile"
 	"github.com/secondme/twin/pkg/rematch"
 	"github.com/secondme/twin/pkg/store/sqlitestore"
@@ -72,14 +73,21 @@ func TestMatchesFollowShadeEdits(t *testing.T) {
 	}
 	jazz := waitMatches(t, me, "matches for the jazz shades", func(l matchList) bool { return top(l) == "Maya Okafor" })
 
-	// The evidence of the top match: the twins talked (offline model), both speakers present.
+	// The evidence of the top match: the twins talked (offline model), both speakers present. The
+	// deterministic score comes at once, the model part at the end of the person's coalescing window.
 	var one struct {
 		Score      int
 		Parts      []string
 		Transcript []struct{ Speaker, Text string }
 	}
-	if code, body := me.do("GET", "/api/matches/"+jazz.Matches[0].Person.ID, "", &one); code != 200 || len(one.Transcript) != 6 || len(one.Parts) != 2 {
-		t.Errorf("GET /api/matches/{id}: %d %s", code, body)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		code, body := me.do("GET", "/api/matches/"+jazz.Matches[0].Person.ID, "", &one)
+		if code == 200 && len(one.Transcript) == 6 && len(one.Parts) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET /api/matches/{id}: no model part within 30s: %d %s", code, body)
+		}
 	}
 
 	putShades(t, me, publicShade("Climber", "Climbs and boulders outdoors every weekend.", "climbing", "bouldering", "outdoors"))
@@ -95,6 +103,17 @@ func TestMatchesFollowShadeEdits(t *testing.T) {
 	})
 	if code, body := me.do("POST", "/api/matches/"+after.Matches[0].Person.ID+"/refresh", "", nil); code != 202 {
 		t.Errorf("refresh: %d %s", code, body)
+	}
+
+	// The model calls were counted by purpose, under the names CloudWatch gets on AWS.
+	var counters map[string]map[string]int64
+	if code, body := me.do("GET", "/local/metrics", "", &counters); code != 200 {
+		t.Fatalf("GET /local/metrics: %d %s", code, body)
+	}
+	calls := counters[metrics.ModelCalls]
+	if calls[metrics.PurposeCompatConversation] == 0 || calls[metrics.PurposeCompatJudge] < calls[metrics.PurposeCompatConversation] ||
+		counters[metrics.ModelTokensIn][metrics.PurposeCompatJudge] == 0 {
+		t.Errorf("GET /local/metrics = %v, want model calls and tokens of the compat conversation and judge", counters)
 	}
 }
 

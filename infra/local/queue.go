@@ -43,6 +43,16 @@ func (f *fanoutSender) Send(ctx context.Context, bodies ...[]byte) error {
 	return inlineSender(f.handle).Send(ctx, bodies...)
 }
 
+// SendAfter delays the jobs on the queue (the rematch of a coalescing window's end); once the queue
+// is closed they run at once, like Send's.
+func (f *fanoutSender) SendAfter(ctx context.Context, delay time.Duration, bodies ...[]byte) error {
+	err := f.q.SendAfter(ctx, delay, bodies...)
+	if !errors.Is(err, memqueue.ErrClosed) {
+		return err
+	}
+	return inlineSender(f.handle).Send(ctx, bodies...)
+}
+
 // inlineSender runs each job at once instead of queueing it.
 type inlineSender func(ctx context.Context, body []byte) error
 

@@ -361,7 +361,8 @@ type Store interface {
 	// decides, so of concurrent edits exactly one gets RematchNow or RematchAtWindowEnd.
 	MarkRematch(ctx context.Context, userID string, now time.Time, window time.Duration) (RematchDecision, time.Time, error)
 	// OpenRematchWindow starts a clean window at now, ending at now+window, for the rematch sent at
-	// the end of the last one: edits from now on are marked dirty again.
+	// the end of the last one: edits from now on are marked dirty again. A person without a window
+	// (erased since the rematch was sent) gets none.
 	OpenRematchWindow(ctx context.Context, userID string, now time.Time, window time.Duration) error
 	// ConsumeBudget adds n to the counter name of owner (a user id, or "" for the whole service) for
 	// the day (YYYY-MM-DD, UTC) and returns the new count; ErrQuotaExceeded (and no change) when the

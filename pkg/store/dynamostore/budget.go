@@ -72,14 +72,15 @@ func (s *Store) MarkRematch(ctx context.Context, userID string, now time.Time, w
 	return 0, time.Time{}, fmt.Errorf("mark rematch of %s: the window changed %d times: %w", userID, maxMarkTries, store.ErrConflict)
 }
 
-// OpenRematchWindow starts a clean window at now, ending at now+window (a PutItem).
+// OpenRematchWindow starts a clean window at now, ending at now+window (an UpdateItem on the
+// condition that the person has a window, so that an erased person gets none back).
 func (s *Store) OpenRematchWindow(ctx context.Context, userID string, now time.Time, window time.Duration) error {
 	until := msUTC(now.Add(window))
-	it := windowItem{
-		keys:  keys{PK: userPK(userID), SK: skRematch, Kind: "rematch-window", TTL: until.Add(24 * time.Hour).Unix()},
-		Until: fmtTime(until),
-	}
-	if err := s.table.Put(it).Run(ctx); err != nil {
+	err := s.table.Update("PK", userPK(userID)).Range("SK", skRematch).
+		Set("Until", fmtTime(until)).Set("Dirty", false).Set("ttl", until.Add(24*time.Hour).Unix()).
+		If("attribute_exists($)", "PK").
+		Run(ctx)
+	if err != nil && !dynamo.IsCondCheckFailed(err) {
 		return fmt.Errorf("open rematch window of %s: %w", userID, err)
 	}
 	return nil

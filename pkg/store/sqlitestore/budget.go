@@ -40,10 +40,11 @@ func (s *Store) MarkRematch(ctx context.Context, userID string, now time.Time, w
 	return store.RematchNow, fromMS(until), nil
 }
 
-// OpenRematchWindow starts a clean window at now, ending at now+window.
+// OpenRematchWindow starts a clean window at now, ending at now+window, in the person's row (none
+// when they have no window).
 func (s *Store) OpenRematchWindow(ctx context.Context, userID string, now time.Time, window time.Duration) error {
-	if _, err := s.w.exec(ctx, `INSERT OR REPLACE INTO rematch_windows (user_id, until, dirty) VALUES (?, ?, 0)`,
-		userID, ms(now.Add(window))); err != nil {
+	if _, err := s.w.exec(ctx, `UPDATE rematch_windows SET until = ?, dirty = 0 WHERE user_id = ?`,
+		ms(now.Add(window)), userID); err != nil {
 		return fmt.Errorf("open rematch window of %s: %w", userID, err)
 	}
 	return nil

@@ -52,6 +52,15 @@ func testRematchWindows(t *testing.T, s store.Store) {
 			}
 		}
 	})
+	t.Run("no window is opened for a person without one", func(t *testing.T) {
+		uid := id.New()
+		check(t, s.OpenRematchWindow(ctx, uid, base, w), "OpenRematchWindow")
+		got, _, err := s.MarkRematch(ctx, uid, base.Add(time.Second), w)
+		check(t, err, "MarkRematch")
+		if got != store.RematchNow {
+			t.Errorf("MarkRematch after OpenRematchWindow of a person without a window = %v, want %v", got, store.RematchNow)
+		}
+	})
 	t.Run("concurrent edits: one decides, the rest coalesce", func(t *testing.T) {
 		uid := id.New()
 		const n = 8
