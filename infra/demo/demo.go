@@ -131,7 +131,7 @@ func Seed(ctx context.Context, st SeedStore, rm Rematcher, personas []store.User
 		}
 		created++
 		if err := rm.Rematch(ctx, u.ID); err != nil {
-			slog.WarnContext(ctx, "persona not matched yet", "user", u.ID, "err", err)
+			slog.WarnContext(ctx, "persona not matched yet", "user_id", u.ID, "err", err)
 		}
 	}
 	return created, nil
