@@ -49,7 +49,7 @@ func topByScore(ctx context.Context, st UserGetter, u store.User, ids []string, 
 		}
 		return strings.Compare(x.id, y.id)
 	})
-	top := make(map[string]bool, m)
+	top := make(map[string]bool, min(m, len(rs)))
 	for _, r := range rs[:min(m, len(rs))] {
 		top[r.id] = true
 	}

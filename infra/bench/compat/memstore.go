@@ -131,7 +131,9 @@ func (s *memStore) ListMatches(ctx context.Context, userID, cursor string, limit
 		k := [2]int32{min(i, o), max(i, o)}
 		out = append(out, store.MatchEntry{UserID: userID, OtherID: s.users[o].ID, Score: s.matches[k].score})
 	}
-	slices.SortFunc(out, func(x, y store.MatchEntry) int { return cmp.Compare(y.Score, x.Score) })
+	slices.SortFunc(out, func(x, y store.MatchEntry) int {
+		return cmp.Or(cmp.Compare(y.Score, x.Score), cmp.Compare(x.OtherID, y.OtherID)) // as the stores: score, then id
+	})
 	return store.Page[store.MatchEntry]{Items: out[:min(limit, len(out))]}, nil
 }
 
