@@ -75,7 +75,7 @@ type App struct {
 	edge    lazy[api.Edge]
 	model   lazy[llm.Model]
 	chat    lazy[*chat.Service]
-	worker  lazy[*rematch.Worker]
+	worker  lazy[*rematch.CompatWorker]
 }
 
 // New returns the App of cfg over deps. It builds nothing yet.
@@ -316,8 +316,8 @@ func (a *App) Chat(ctx context.Context) (*chat.Service, error) {
 
 // Worker returns the compat worker (docs/matching.md): it runs the queue's pair and user jobs,
 // scoring with the model, and fans user jobs out through the queue.
-func (a *App) Worker(ctx context.Context) (*rematch.Worker, error) {
-	return a.worker.get(func() (*rematch.Worker, error) {
+func (a *App) Worker(ctx context.Context) (*rematch.CompatWorker, error) {
+	return a.worker.get(func() (*rematch.CompatWorker, error) {
 		st, err := a.Store()
 		if err != nil {
 			return nil, err
@@ -329,7 +329,7 @@ func (a *App) Worker(ctx context.Context) (*rematch.Worker, error) {
 		if err != nil {
 			return nil, fmt.Errorf("model: %w", err)
 		}
-		return rematch.NewWorker(st, compat.New(model, a.cfg.Compat), a.deps.Queue, a.cfg.Matching.Config), nil
+		return rematch.NewCompatWorker(st, compat.New(model, a.cfg.Compat), a.deps.Queue, a.cfg.Matching.Config), nil
 	})
 }
 
