@@ -21,7 +21,6 @@ import (
 	"github.com/secondme/twin/pkg/api/usersapi"
 	"github.com/secondme/twin/pkg/lambdahttp"
 	"github.com/secondme/twin/pkg/llm"
-	"github.com/secondme/twin/pkg/metrics"
 	"github.com/secondme/twin/pkg/rematch"
 	"github.com/secondme/twin/pkg/web"
 )
@@ -65,7 +64,7 @@ func Build(ctx context.Context, getenv func(string) string, logger *slog.Logger,
 	if err != nil {
 		return Served{}, err
 	}
-	deps := Deps{Store: aws.Store, Queue: aws.Queue, Secrets: aws.Secrets, Logger: logger, Metrics: metrics.NewEMF(os.Stdout)}
+	deps := Deps{Store: aws.Store, Queue: aws.Queue, Secrets: aws.Secrets, Logger: logger}
 	return fn(ctx, New(cfg, deps))
 }
 

@@ -74,13 +74,17 @@ func serveGroups(groups []routeGroup) served {
 	return s
 }
 
-// answers reports whether the function's route groups have a pattern for the request.
+// answers reports whether the function's route groups have a pattern for the request. The pages
+// handler (api.PagesPattern) answers no path under /api/, as api.Router serves it.
 func (s served) answers(function, method, path string) bool {
 	mux := s.muxes[function]
 	if mux == nil {
 		return false
 	}
 	_, pattern := mux.Handler(httptest.NewRequest(method, path, nil))
+	if pattern == api.PagesPattern && strings.HasPrefix(path, "/api/") {
+		return false
+	}
 	return pattern != ""
 }
 

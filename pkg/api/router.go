@@ -43,8 +43,18 @@ func (rt *Router) HandleFunc(pattern string, h HandlerFunc) { rt.Handle(pattern,
 // should get a page rather than JSON.
 func (rt *Router) HandlePages(h http.Handler) { rt.pages = h }
 
-// Patterns returns the patterns registered, in order (the route checks compare them with template.yaml).
-func (rt *Router) Patterns() []string { return slices.Clone(rt.patterns) }
+// PagesPattern stands, in Patterns, for the pages handler: it answers any GET no other pattern does.
+const PagesPattern = "GET /{path...}"
+
+// Patterns returns the patterns registered, in order, then PagesPattern when a pages handler is set
+// (the route checks compare them with template.yaml).
+func (rt *Router) Patterns() []string {
+	ps := slices.Clone(rt.patterns)
+	if rt.pages != nil {
+		ps = append(ps, PagesPattern)
+	}
+	return ps
+}
 
 // ServeHTTP routes the request.
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
