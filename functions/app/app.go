@@ -19,6 +19,7 @@ import (
 	"github.com/secondme/twin/pkg/chat"
 	"github.com/secondme/twin/pkg/compat"
 	"github.com/secondme/twin/pkg/llm"
+	"github.com/secondme/twin/pkg/metrics"
 	"github.com/secondme/twin/pkg/queue"
 	"github.com/secondme/twin/pkg/rematch"
 	"github.com/secondme/twin/pkg/secondme"
@@ -39,6 +40,9 @@ type Deps struct {
 	Now func() time.Time
 	// HTTPClient is the model providers' client; nil means a fresh one.
 	HTTPClient *http.Client
+	// Metrics records model calls and matching budgets (pkg/metrics): EMF lines on stdout on AWS, a
+	// Counter in the local stack (GET /local/metrics); nil records nothing.
+	Metrics metrics.Recorder
 }
 
 // Secrets gives secrets by name (SecretSealingKey, ..., or a model provider's secret setting).
@@ -82,6 +86,10 @@ func New(cfg Config, deps Deps) *App {
 	if deps.Secrets == nil {
 		deps.Secrets = SecretMap{}
 	}
+	if deps.Metrics == nil {
+		deps.Metrics = metrics.Nop{}
+	}
+	cfg.Matching.Budget.Now, cfg.Matching.Budget.Metrics = deps.Now, deps.Metrics
 	return &App{cfg: cfg, deps: deps}
 }
 
@@ -105,12 +113,18 @@ func (a *App) Store() (store.Store, error) {
 	return a.deps.Store, nil
 }
 
-// Rematcher returns the hook that schedules rematches through the queue.
+// Rematcher returns the hook that schedules rematches through the queue. With a store and a queue
+// that delays (SQS, the in-process queue) it is bounded: a person's edits coalesce within
+// MATCH_WINDOW and refreshes count against their matching budget (docs/matching.md).
 func (a *App) Rematcher() (*rematch.Rematcher, error) {
 	if a.deps.Queue == nil {
 		return nil, errors.New("COMPAT_QUEUE_URL is not set")
 	}
-	return rematch.NewRematcher(a.deps.Queue), nil
+	delayed, ok := a.deps.Queue.(rematch.DelayedSender)
+	if !ok || a.deps.Store == nil {
+		return rematch.NewRematcher(a.deps.Queue), nil
+	}
+	return rematch.NewBoundedRematcher(delayed, a.deps.Store, a.cfg.Matching.Budget), nil
 }
 
 // Sessions returns the login sessions: all a function that only checks sign-in needs.
@@ -263,7 +277,13 @@ func (a *App) Model(ctx context.Context) (llm.Model, error) {
 				values[k] = v
 			}
 		}
-		return mc.Provider.Model(values, llm.Options{Timeout: mc.Timeout, HTTPClient: a.deps.HTTPClient})
+		m, err := mc.Provider.Model(values, llm.Options{Timeout: mc.Timeout, HTTPClient: a.deps.HTTPClient})
+		if err != nil {
+			return nil, err
+		}
+		// Every call is counted by purpose: the request's task says it (compat conversation and
+		// judge, chat, summary); a request that says none is a chat turn.
+		return metrics.CountCalls(m, a.deps.Metrics, metrics.PurposeChat), nil
 	})
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/secondme/twin/pkg/api/usersapi"
 	"github.com/secondme/twin/pkg/lambdahttp"
 	"github.com/secondme/twin/pkg/llm"
+	"github.com/secondme/twin/pkg/metrics"
 	"github.com/secondme/twin/pkg/rematch"
 	"github.com/secondme/twin/pkg/web"
 )
@@ -64,7 +65,7 @@ func Build(ctx context.Context, getenv func(string) string, logger *slog.Logger,
 	if err != nil {
 		return Served{}, err
 	}
-	deps := Deps{Store: aws.Store, Queue: aws.Queue, Secrets: aws.Secrets, Logger: logger}
+	deps := Deps{Store: aws.Store, Queue: aws.Queue, Secrets: aws.Secrets, Logger: logger, Metrics: metrics.NewEMF(os.Stdout)}
 	return fn(ctx, New(cfg, deps))
 }
 
