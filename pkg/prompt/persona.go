@@ -9,6 +9,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/secondme/twin/pkg/llm"
 	"github.com/secondme/twin/pkg/store"
 )
 
@@ -119,6 +120,38 @@ func (p Persona) lines() []string {
 	}
 	for _, m := range p.Memories {
 		out = append(out, "Memory: "+oneLine(m.Subject)+" | "+oneLine(m.Content))
+	}
+	return out
+}
+
+// data is the persona as the structured part of a request (llm.Data): what its first n lines (as
+// lines renders them, the ones the prompt holds) say. Memories are facets named by their subject.
+func (p Persona) data(n int) llm.Persona {
+	out := llm.Persona{ID: p.UserID, Name: oneLine(p.Nickname)}
+	n-- // the name
+	if p.Bio != "" && n > 0 {
+		out.Bio = oneLine(p.Bio)
+		n--
+	}
+	for _, f := range p.Facets {
+		if n <= 0 {
+			return out
+		}
+		n--
+		var texts []string
+		for _, t := range []string{f.Description, f.Content} {
+			if t = oneLine(t); t != "" {
+				texts = append(texts, t)
+			}
+		}
+		out.Facets = append(out.Facets, llm.Facet{Name: oneLine(f.Name), Texts: texts, Topics: f.Topics})
+	}
+	for _, m := range p.Memories {
+		if n <= 0 {
+			return out
+		}
+		n--
+		out.Facets = append(out.Facets, llm.Facet{Name: oneLine(m.Subject), Texts: []string{oneLine(m.Content)}})
 	}
 	return out
 }

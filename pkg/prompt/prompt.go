@@ -103,7 +103,8 @@ func Build(in Input, cfg Config) Prompt {
 	headings := Tokens(profileHeading) + Tokens(summaryHeading)
 	personaCap := min(int(float64(cfg.Budget)*cfg.PersonaShare),
 		cfg.Budget-rulesTokens-headings-summaryCap-minMessageTokens)
-	persona := quote(fitLines(in.Persona.lines(), personaCap))
+	fitted := fitLines(in.Persona.lines(), personaCap)
+	persona := quote(fitted)
 
 	fixed := rulesTokens + headings + Tokens(persona) + summaryCap
 	msg := in.Message
@@ -136,7 +137,8 @@ func Build(in Input, cfg Config) Prompt {
 	sys.WriteString(profileHeading)
 	sys.WriteString(persona)
 	sys.WriteString(quotedSummary)
-	req := llm.Request{System: sys.String(), Messages: messages(window, msg)}
+	req := llm.Request{System: sys.String(), Messages: messages(window, msg),
+		Data: &llm.Data{Task: llm.TaskChat, Personas: []llm.Persona{in.Persona.data(len(fitted))}}}
 	tokens := Tokens(req.System)
 	for _, m := range req.Messages {
 		tokens += Tokens(m.Content) + messageOverhead

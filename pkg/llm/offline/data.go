@@ -2,6 +2,7 @@ package offline
 
 import (
 	"encoding/json"
+	"hash/fnv"
 	"strings"
 
 	"github.com/secondme/twin/pkg/llm"
@@ -99,4 +100,40 @@ func personaText(d llm.Persona) string {
 		b.WriteString("\n" + strings.Join(f.Topics, ", "))
 	}
 	return b.String()
+}
+
+// fromData returns the persona of d, built once per distinct persona (by a 64-bit hash of its fields).
+func (c *personaCache) fromData(d llm.Persona) persona {
+	h := fnv.New64a()
+	add := func(s string) {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	add(d.ID)
+	add(d.Name)
+	add(d.Bio)
+	for _, f := range d.Facets {
+		add("\x01" + f.Name)
+		for _, t := range f.Texts {
+			add(t)
+		}
+		for _, t := range f.Topics {
+			add("\x02" + t)
+		}
+	}
+	key := h.Sum64()
+	c.mu.Lock()
+	p, ok := c.byData[key]
+	c.mu.Unlock()
+	if ok {
+		return p
+	}
+	p = personaFromData(d)
+	c.mu.Lock()
+	if c.byData == nil || len(c.byData) >= maxCachedPersonas {
+		c.byData = make(map[uint64]persona)
+	}
+	c.byData[key] = p
+	c.mu.Unlock()
+	return p
 }

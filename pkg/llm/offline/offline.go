@@ -55,7 +55,7 @@ func (o *Model) Generate(ctx context.Context, req llm.Request, onDelta func(stri
 		}
 		pieces = []string{string(b)}
 	} else {
-		pieces = strings.SplitAfter(chatReply(req, o.personas.get(req.System)), " ")
+		pieces = strings.SplitAfter(chatReply(req, o.persona(req)), " ")
 	}
 	if onDelta == nil {
 		reply.Text = strings.Join(pieces, "")
@@ -78,6 +78,15 @@ func (o *Model) Generate(ctx context.Context, req llm.Request, onDelta func(stri
 	}
 	reply.Text = text.String()
 	return reply, nil
+}
+
+// persona is the twin's persona of a chat request: from its structured part (llm.Data), or, for a
+// request without one, read out of the system prompt.
+func (o *Model) persona(req llm.Request) persona {
+	if d := req.Data; d != nil && d.Task == llm.TaskChat && len(d.Personas) > 0 {
+		return o.personas.fromData(d.Personas[0])
+	}
+	return o.personas.get(req.System)
 }
 
 // chatReply composes the offline reply of a twin with persona p to the last message of req. It says

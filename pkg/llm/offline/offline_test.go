@@ -380,3 +380,28 @@ func collect(deltas *[]string) func(string) error {
 		return nil
 	}
 }
+
+// TestOfflineChatFromDataAsFromText checks that a chat turn answered from the request's structured part
+// (what pkg/prompt fills) says what the same turn said when the persona was read out of the prompt text.
+func TestOfflineChatFromDataAsFromText(t *testing.T) {
+	for _, own := range []bool{true, false} {
+		for _, msg := range []string{"Tell me about machines and engines", "Do you write poetry?", "hello", "What about the weather in Lisbon?"} {
+			req := twinRequest(own, msg)
+			if req.Data == nil || req.Data.Task != llm.TaskChat {
+				t.Fatalf("prompt.Build gave no chat data: %+v", req.Data)
+			}
+			fromData, err := offline.New().Generate(context.Background(), req, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Data = nil
+			fromText, err := offline.New().Generate(context.Background(), req, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fromData.Text != fromText.Text {
+				t.Errorf("own %v, %q: from data %q, from the prompt text %q", own, msg, fromData.Text, fromText.Text)
+			}
+		}
+	}
+}

@@ -90,8 +90,9 @@ const maxCachedPersonas = 256
 // which change, are not among them), so each is read once. It is safe for concurrent use; a persona
 // it returns is shared and must not be changed.
 type personaCache struct {
-	mu sync.Mutex
-	m  map[string]persona
+	mu     sync.Mutex
+	m      map[string]persona
+	byData map[uint64]persona // personas of requests that carry them as data (fromData)
 }
 
 // get returns the persona of a system prompt, read once per distinct set of persona lines.
