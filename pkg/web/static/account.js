@@ -2,6 +2,7 @@
 import { get, post, del } from "./api.js";
 import { h, replace, toast, avatar } from "./dom.js";
 import { explain, inlineError } from "./errors.js";
+import { t } from "./i18n.js";
 
 export async function accountView(session) {
   const exportBtn = h("button", {
@@ -11,19 +12,21 @@ export async function accountView(session) {
       try {
         const data = await get("/api/user/export");
         const blob = new Blob([JSON.stringify(data, null, 2)], { type: "application/json" });
-        const a = h("a", { href: URL.createObjectURL(blob), download: "second-me-export.json", id: "export-link" }, "Download your export");
+        const a = h("a", { href: URL.createObjectURL(blob), download: "second-me-export.json", id: "export-link" }, t("account.download"));
         exportBtn.replaceWith(a);
         a.focus();
-        toast("Your export is ready.");
+        toast(t("account.exportReady"));
       } catch (err) {
-        replace(exportError, explain(err, "prepare your export"));
+        replace(exportError, explain(err, t("act.export")));
         exportBtn.disabled = false;
       }
     },
-  }, "Export my data");
+  }, t("account.export"));
 
   const exportError = inlineError();
-  const confirmInput = h("input", { id: "confirm-delete", autocomplete: "off", placeholder: "DELETE", "aria-describedby": "confirm-delete-error" });
+  // The word to type is the current language's (DELETE in English), so the check reads what the page asks for.
+  const word = t("account.delete.word");
+  const confirmInput = h("input", { id: "confirm-delete", autocomplete: "off", placeholder: word, "aria-describedby": "confirm-delete-error" });
   const deleteError = h("p", { class: "inline-error", role: "alert", id: "confirm-delete-error" });
   const deleteForm = h("form", {
     class: "danger-zone",
@@ -31,8 +34,8 @@ export async function accountView(session) {
       e.preventDefault();
       replace(deleteError);
       confirmInput.removeAttribute("aria-invalid");
-      if (confirmInput.value.trim() !== "DELETE") {
-        replace(deleteError, "Type DELETE in capitals to confirm that everything should be erased.");
+      if (confirmInput.value.trim() !== word) {
+        replace(deleteError, t("account.delete.mistyped", { word }));
         confirmInput.setAttribute("aria-invalid", "true");
         confirmInput.focus();
         return;
@@ -40,16 +43,16 @@ export async function accountView(session) {
       try {
         await del("/api/user");
         document.dispatchEvent(new Event("secondme:signedout"));
-        toast("Your account and all its data are erased.");
+        toast(t("account.deleted"));
       } catch (err) {
-        replace(deleteError, explain(err, "delete your account"));
+        replace(deleteError, explain(err, t("act.deleteAccount")));
       }
     },
   },
-    h("h2", {}, "Delete account"),
-    h("p", {}, "This erases your profile, shades, memories, chats, matches, blocks and linked tokens. It cannot be undone."),
-    h("label", { for: "confirm-delete" }, "Type DELETE to confirm"),
-    h("div", { class: "row" }, confirmInput, h("button", { type: "submit", class: "danger" }, "Delete my account")),
+    h("h2", {}, t("account.delete.title")),
+    h("p", {}, t("account.delete.text")),
+    h("label", { for: "confirm-delete" }, t("account.delete.label", { word })),
+    h("div", { class: "row" }, confirmInput, h("button", { type: "submit", class: "danger" }, t("account.delete.button"))),
     deleteError);
 
   const logout = h("button", {
@@ -58,12 +61,12 @@ export async function accountView(session) {
       try { await post("/api/auth/logout"); } catch { /* signed out anyway */ }
       document.dispatchEvent(new Event("secondme:signedout"));
     },
-  }, "Sign out");
+  }, t("account.signOut"));
 
   return h("section", { class: "account" },
-    h("h1", {}, "Account"),
-    h("div", { class: "card" }, h("h2", {}, "Your data"), h("p", {}, "Everything Second Me holds about you, as one JSON file."), exportBtn, exportError),
+    h("h1", {}, t("nav.account")),
+    h("div", { class: "card" }, h("h2", {}, t("account.data.title")), h("p", {}, t("account.data.text")), exportBtn, exportError),
     h("div", { class: "card" }, h("div", { class: "profile-head" }, avatar(session.me, "lg"),
-      h("div", {}, h("h2", {}, session.me ? session.me.nickname : ""), h("small", {}, "Signed in"))), logout),
+      h("div", {}, h("h2", {}, session.me ? session.me.nickname : ""), h("small", {}, t("account.signedIn")))), logout),
     h("div", { class: "card" }, deleteForm));
 }

@@ -11,9 +11,18 @@ import { chatsView, conversationView, newConversationView } from "./chats.js";
 import { matchesView, matchView } from "./matches.js";
 import { accountView } from "./account.js";
 import { session } from "./state.js";
+import { t, setLanguage, translatePage } from "./i18n.js";
 
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
+const picker = document.getElementById("language");
+
+// The header's language switch redraws the page in the chosen language at once.
+translatePage();
+picker.addEventListener("change", () => {
+  setLanguage(picker.value);
+  render();
+});
 
 
 async function whoAmI() {
@@ -72,8 +81,8 @@ async function render() {
   }
   const route = routes.find(([re]) => re.test(hash));
   if (!route) {
-    replace(main, problem("This page does not exist", "The address may be mistyped, or the page has moved.",
-      h("a", { class: "button primary", href: "#/" }, "Go to the start")));
+    replace(main, problem(t("app.notFound.title"), t("app.notFound.text"),
+      h("a", { class: "button primary", href: "#/" }, t("common.goToStart"))));
     main.focus({ preventScroll: true });
     return;
   }
@@ -101,12 +110,14 @@ async function render() {
 function errorView(err) {
   if (err instanceof ApiError && err.code === "not_found") {
     const inChats = (location.hash || "").startsWith("#/chats");
-    return problem(inChats ? "This chat is not here" : "This match is not here",
-      inChats ? "It may have been deleted." : "The person may have left, blocked you, or stopped being discoverable.",
-      h("a", { class: "button primary", href: inChats ? "#/chats" : "#/matches" }, inChats ? "Back to chats" : "Back to matches"));
+    return inChats
+      ? problem(t("app.chatGone.title"), t("app.chatGone.text"),
+        h("a", { class: "button primary", href: "#/chats" }, t("common.backToChats")))
+      : problem(t("app.matchGone.title"), t("app.matchGone.text"),
+        h("a", { class: "button primary", href: "#/matches" }, t("common.backToMatches")));
   }
-  return problem("This page could not load", explain(err, "show this page"),
-    h("button", { type: "button", class: "primary", onclick: () => render() }, "Try again"));
+  return problem(t("app.loadFailed.title"), explain(err, t("act.showPage")),
+    h("button", { type: "button", class: "primary", onclick: () => render() }, t("common.tryAgain")));
 }
 
 window.addEventListener("hashchange", render);
@@ -125,8 +136,8 @@ document.addEventListener("secondme:signedout", () => {
   try {
     await whoAmI();
   } catch (err) {
-    replace(main, problem("Second Me is unavailable", explain(err, "load Second Me"),
-      h("button", { type: "button", class: "primary", onclick: () => location.reload() }, "Try again")));
+    replace(main, problem(t("app.unavailable.title"), explain(err, t("act.loadApp")),
+      h("button", { type: "button", class: "primary", onclick: () => location.reload() }, t("common.tryAgain"))));
     return;
   }
   render();

@@ -7,33 +7,33 @@ import { get, del, items, nextCursor, stream, newId, ApiError } from "./api.js";
 import { h, replace, state, time, shortTime, avatar, problem, toast } from "./dom.js";
 import { explain } from "./errors.js";
 import { session } from "./state.js";
+import { t } from "./i18n.js";
 
 /** twinOf returns the person whose twin a session talks with, and how to name that twin. */
 function twinOf(twin) {
   const me = session.me || {};
-  if (!twin || !twin.id || twin.id === me.id) return { person: me, own: true, label: "Your twin", owner: "your" };
-  const nick = twin.nickname || "Their";
-  return { person: twin, own: false, label: `${nick}'s twin`, owner: `${nick}'s` };
+  if (!twin || !twin.id || twin.id === me.id) return { person: me, own: true, label: t("chat.yourTwin") };
+  return { person: twin, own: false, label: twin.nickname ? t("chat.theirTwin", { name: twin.nickname }) : t("chat.someonesTwin") };
 }
 
 export async function chatsView() {
   const page = await get("/api/sessions?limit=50");
   const sessions = items(page, "sessions");
   const list = h("ul", { class: "sessions" }, sessions.map((s) => {
-    const t = twinOf(s.twin || { id: s.twinId, nickname: s.twinNickname });
+    const tw = twinOf(s.twin || { id: s.twinId, nickname: s.twinNickname });
     return h("li", {}, h("a", { class: "card session", href: `#/chats/${s.id}` },
-      avatar(t.person),
+      avatar(tw.person),
       h("span", { class: "text" },
-        h("strong", {}, s.title || `Chat with ${t.own ? "your twin" : t.label}`),
-        h("span", { class: "last" }, (t.own ? "" : t.label + " · ") + (s.lastMessage || "No messages yet"))),
+        h("strong", {}, s.title || (tw.own ? t("chats.withYourTwin") : t("chats.withTwin", { twin: tw.label }))),
+        h("span", { class: "last" }, (tw.own ? "" : tw.label + " · ") + (s.lastMessage || t("chats.noMessages")))),
       h("time", { datetime: s.updatedAt || "", title: time(s.updatedAt) }, shortTime(s.updatedAt))));
   }));
   return h("section", {},
-    h("div", { class: "bar" }, h("h1", {}, "Chats"),
-      h("a", { class: "button primary", href: "#/chats/new" }, "Talk to my twin")),
+    h("div", { class: "bar" }, h("h1", {}, t("nav.chats")),
+      h("a", { class: "button primary", href: "#/chats/new" }, t("common.talkToMyTwin"))),
     sessions.length ? list : h("div", { class: "state empty" },
-      h("p", {}, "No conversations yet. Say hello to your own twin to see how it speaks for you, or open a match to talk with their twin."),
-      h("div", { class: "buttons" }, h("a", { class: "button", href: "#/chats/new" }, "Meet my twin"), h("a", { class: "button", href: "#/matches" }, "See my matches"))));
+      h("p", {}, t("chats.empty")),
+      h("div", { class: "buttons" }, h("a", { class: "button", href: "#/chats/new" }, t("chats.meet")), h("a", { class: "button", href: "#/matches" }, t("common.seeMyMatches")))));
 }
 
 function bubble(m, twin) {
@@ -42,9 +42,9 @@ function bubble(m, twin) {
   return h("li", { class: `msg ${mine ? "user" : "twin"}`, dataset: { id: m.id || "" } },
     avatar(who, "sm"),
     h("div", { class: "bubble" },
-      h("span", { class: "who" }, mine ? "You" : twin.label),
+      h("span", { class: "who" }, mine ? t("chat.you") : twin.label),
       h("p", { class: "text" }, m.content || ""),
-      m.incomplete && h("small", { class: "note" }, "This reply was cut short.")));
+      m.incomplete && h("small", { class: "note" }, t("chat.cutShort"))));
 }
 
 /** newConversationView is an empty conversation with one's own twin, or with the twin of twinId. */
@@ -55,13 +55,13 @@ export async function newConversationView(twinId) {
     profile = await get(`/api/users/${twinId}`);
   } catch (err) {
     if (err instanceof ApiError && err.code === "not_found") {
-      return problem("This person is not here", "They may have left, or they are no longer discoverable.", h("a", { class: "button primary", href: "#/matches" }, "Back to matches"));
+      return problem(t("chat.personGone.title"), t("chat.personGone.text"), h("a", { class: "button primary", href: "#/matches" }, t("common.backToMatches")));
     }
     throw err;
   }
   if (!profile.allowTwinChat) {
-    return problem(`${profile.nickname}'s twin is not open for chats`, `${profile.nickname} has not opened their twin to chats. You can still read what your twins said on the match page.`,
-      h("a", { class: "button primary", href: `#/matches/${twinId}` }, "Back to the match"));
+    return problem(t("chat.closed.title", { name: profile.nickname }), t("chat.closed.text", { name: profile.nickname }),
+      h("a", { class: "button primary", href: `#/matches/${twinId}` }, t("chat.backToMatch")));
   }
   return conversation(null, twinOf(profile), [], "");
 }
@@ -76,38 +76,38 @@ export async function conversationView(id) {
 function conversation(sess, twin, newest, firstCursor) {
   let id = sess ? sess.id : "";
   let cursor = firstCursor;
-  const log = h("ol", { class: "messages", "aria-live": "polite", "aria-label": "Messages" });
+  const log = h("ol", { class: "messages", "aria-live": "polite", "aria-label": t("chat.messages") });
   const older = newest.slice().reverse();
   older.forEach((m) => log.appendChild(bubble(m, twin)));
-  const top = h("div", { class: "older" }, cursor ? state("Scroll up for older messages") : null);
+  const top = h("div", { class: "older" }, cursor ? state(t("chat.olderHint")) : null);
   const hello = older.length ? null : h("p", { class: "state empty", id: "empty-chat" },
-    twin.own ? "Ask your twin anything: it answers as you would, from your shades." : `Say hello to ${twin.label}. It answers from what ${twin.person.nickname} made public.`);
+    twin.own ? t("chat.hello.own") : t("chat.hello.other", { twin: twin.label, name: twin.person.nickname }));
   // The offline model (no language model configured) is named once per conversation, not in each reply.
   const offline = h("p", { class: "offline-note", hidden: !newest.some((m) => m.model === "offline") },
-    "Offline twin: replies come from a simple built-in stand-in, because no language model is set up here.");
-  const scroller = h("div", { class: "scroller", tabindex: "0", "aria-label": "Conversation" }, offline, top, log, hello);
+    t("chat.offline"));
+  const scroller = h("div", { class: "scroller", tabindex: "0", "aria-label": t("chat.conversation") }, offline, top, log, hello);
   let loading = false;
   async function loadOlder() {
     if (!id || !cursor || loading) return;
     loading = true;
-    replace(top, state("Loading older messages…"));
+    replace(top, state(t("chat.loadingOlder")));
     try {
       const page = await get(`/api/sessions/${id}/messages?limit=30&before=${encodeURIComponent(cursor)}`);
       cursor = nextCursor(page);
       const h0 = scroller.scrollHeight;
       for (const m of items(page, "messages")) log.prepend(bubble(m, twin));
       scroller.scrollTop += scroller.scrollHeight - h0;
-      replace(top, cursor ? null : state("This is the beginning of the conversation."));
+      replace(top, cursor ? null : state(t("chat.beginning")));
     } catch (err) {
-      replace(top, state(explain(err, "load older messages"), "error"));
+      replace(top, state(explain(err, t("act.loadOlder")), "error"));
     } finally {
       loading = false;
     }
   }
   scroller.addEventListener("scroll", () => { if (scroller.scrollTop < 40) loadOlder(); });
 
-  const input = h("textarea", { id: "composer", rows: 1, maxlength: 4000, required: true, placeholder: `Message ${twin.own ? "your twin" : twin.label}…` });
-  const send = h("button", { type: "submit", class: "primary" }, "Send");
+  const input = h("textarea", { id: "composer", rows: 1, maxlength: 4000, required: true, placeholder: twin.own ? t("chat.placeholder.own") : t("chat.placeholder.other", { twin: twin.label }) });
+  const send = h("button", { type: "submit", class: "primary" }, t("chat.send"));
   const status = h("div", { class: "turn-status" });
   let controller = null;
 
@@ -116,7 +116,7 @@ function conversation(sess, twin, newest, firstCursor) {
     const mine = bubble({ role: "user", content: text }, twin);
     const reply = bubble({ role: "assistant", content: "" }, twin);
     reply.classList.add("streaming");
-    const typing = h("span", { class: "typing", role: "status" }, h("i"), h("i"), h("i"), h("span", { class: "sr-only" }, `${twin.label} is typing`));
+    const typing = h("span", { class: "typing", role: "status" }, h("i"), h("i"), h("i"), h("span", { class: "sr-only" }, t("chat.typing", { twin: twin.label })));
     const textEl = reply.querySelector(".text");
     textEl.before(typing);
     log.append(mine, reply);
@@ -144,7 +144,7 @@ function conversation(sess, twin, newest, firstCursor) {
         },
         done: (d) => {
           if (d && d.offline) offline.hidden = false;
-          if (d && d.incomplete) reply.querySelector(".bubble").appendChild(h("small", { class: "note" }, "This reply was cut short."));
+          if (d && d.incomplete) reply.querySelector(".bubble").appendChild(h("small", { class: "note" }, t("chat.cutShort")));
         },
         error: (e) => { failed = new ApiError(502, { error: e }); },
       }, controller.signal);
@@ -158,11 +158,11 @@ function conversation(sess, twin, newest, firstCursor) {
       if (!textEl.textContent) reply.remove();
       mine.classList.add("failed");
       replace(status,
-        h("span", { class: "error", role: "alert" }, explain(failed, "get a reply", twin.own ? "" : twin.person.nickname)),
+        h("span", { class: "error", role: "alert" }, explain(failed, t("act.getReply"), twin.own ? "" : twin.person.nickname)),
         h("button", {
           type: "button",
           onclick: () => { mine.remove(); reply.remove(); replace(status); turn(text, clientMessageId); },
-        }, "Retry"));
+        }, t("chat.retry")));
     }
   }
 
@@ -175,7 +175,7 @@ function conversation(sess, twin, newest, firstCursor) {
       input.value = "";
       turn(text, newId());
     },
-  }, h("label", { for: "composer", class: "sr-only" }, "Message"), input, send);
+  }, h("label", { for: "composer", class: "sr-only" }, t("field.message")), input, send);
   input.addEventListener("keydown", (e) => {
     if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); }
   });
@@ -183,18 +183,18 @@ function conversation(sess, twin, newest, firstCursor) {
   const remove = h("button", {
     type: "button", class: "link danger", hidden: !id,
     onclick: async () => {
-      if (!confirm("Delete this conversation and all its messages?")) return;
-      try { await del(`/api/sessions/${id}`); location.hash = "#/chats"; } catch (err) { toast(explain(err, "delete this chat")); }
+      if (!confirm(t("chat.deleteConfirm"))) return;
+      try { await del(`/api/sessions/${id}`); location.hash = "#/chats"; } catch (err) { toast(explain(err, t("act.deleteChat"))); }
     },
-  }, "Delete");
+  }, t("chat.delete"));
 
   const el = h("section", { class: "conversation" },
     h("div", { class: "conv-bar" },
-      h("a", { class: "back", href: "#/chats", "aria-label": "Back to chats" }, "←"),
+      h("a", { class: "back", href: "#/chats", "aria-label": t("common.backToChats") }, "←"),
       avatar(twin.person),
       h("div", { class: "conv-title" },
         h("h1", {}, twin.label),
-        h("span", { class: "sub" }, (sess && sess.title) || (twin.own ? "Answers as you would" : `Speaks for ${twin.person.nickname}`))),
+        h("span", { class: "sub" }, (sess && sess.title) || (twin.own ? t("chat.sub.own") : t("chat.sub.other", { name: twin.person.nickname })))),
       remove),
     scroller, status, form);
   requestAnimationFrame(() => { scroller.scrollTop = scroller.scrollHeight; input.focus(); });

@@ -1,5 +1,6 @@
 // dom.js builds elements without ever parsing HTML: every string becomes a text node,
 // so text from people and models is always shown as text.
+import { t, dateTime } from "./i18n.js";
 
 /**
  * h creates an element. attrs sets properties and attributes ("on*" keys add listeners);
@@ -37,7 +38,7 @@ export function replace(el, ...children) {
 
 /** skeleton is the loading placeholder of a view: grey shapes where its content will be. */
 export function skeleton(rows = 3) {
-  return h("div", { class: "skeleton", role: "status", "aria-label": "Loading" },
+  return h("div", { class: "skeleton", role: "status", "aria-label": t("common.loading") },
     h("div", { class: "bone title" }), Array.from({ length: rows }, () => h("div", { class: "bone" })));
 }
 
@@ -90,7 +91,7 @@ export function state(text, kind = "") {
 export function problem(title, text, action) {
   return h("section", { class: "problem", role: "alert" },
     h("h1", {}, title), h("p", {}, text),
-    action || h("a", { class: "button primary", href: "#/" }, "Go to the start"));
+    action || h("a", { class: "button primary", href: "#/" }, t("common.goToStart")));
 }
 
 /** toast shows a short message to screen readers and sighted users. */
@@ -107,12 +108,12 @@ export function shortTime(iso) {
   const d = new Date(iso || "");
   if (isNaN(d)) return "";
   const today = new Date().toDateString() === d.toDateString();
-  return today ? d.toLocaleTimeString(undefined, { timeStyle: "short" }) : d.toLocaleDateString(undefined, { month: "short", day: "numeric" });
+  return dateTime(d, today ? { timeStyle: "short" } : { month: "short", day: "numeric" });
 }
 
 /** time formats an ISO time for people. */
 export function time(iso) {
   if (!iso) return "";
   const d = new Date(iso);
-  return isNaN(d) ? "" : d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  return isNaN(d) ? "" : dateTime(d, { dateStyle: "medium", timeStyle: "short" });
 }

@@ -2,60 +2,83 @@
 // a person understands, shown next to the field or the action they concern.
 import { ApiError } from "./api.js";
 import { h, replace } from "./dom.js";
+import { t, tn } from "./i18n.js";
 
-/** LABELS names the fields of the API's requests as a person knows them. */
-const LABELS = {
-  nickname: "Your name", bio: "Your bio", name: "The name", description: "The description",
-  content: "The details", topics: "The topics", confidence: "How sure", message: "Your message",
-  shades: "Your shades", twinId: "This twin", public: "The public version",
-};
+/** labels names the fields of the API's requests as a person knows them. */
+function labels() {
+  return {
+    nickname: t("field.nickname"), bio: t("field.bio"), name: t("field.name"), description: t("field.description"),
+    content: t("field.content"), topics: t("field.topics"), confidence: t("field.confidence"), message: t("field.message"),
+    shades: t("field.shades"), twinId: t("field.twinId"), public: t("field.public"),
+  };
+}
+
+/** publicLabels names the fields of a shade's public version. */
+function publicLabels() {
+  return {
+    name: t("field.public.name"), description: t("field.public.description"),
+    content: t("field.public.content"), topics: t("field.public.topics"),
+  };
+}
 
 /** label names a field path such as shades[2].public.name. */
 function label(path) {
   const parts = String(path).replace(/\[\d+\]/g, "").split(".");
   const last = parts[parts.length - 1];
-  const base = LABELS[last] || "This field";
-  return parts.includes("public") && last !== "public" ? base.replace(/^The /, "The public ") : base;
+  if (parts.includes("public") && last !== "public" && publicLabels()[last]) return publicLabels()[last];
+  return labels()[last] || t("field.other");
+}
+
+/** tooLong says how long a field may be, for the units the API counts in ("at most 40 characters"). */
+function tooLong(field, max, unit) {
+  const units = {
+    characters: () => tn("error.field.tooLong.characters", max, { field }),
+    bytes: () => tn("error.field.tooLong.bytes", max, { field }),
+    shades: () => tn("error.field.tooLong.shades", max, { field }),
+    topics: () => tn("error.field.tooLong.topics", max, { field }),
+  };
+  return units[unit] ? units[unit]() : t("error.field.tooLong.other", { field, max, unit });
 }
 
 /** fieldMessage explains what is wrong with one field. */
 export function fieldMessage(path, why) {
   const w = String(why || "").trim();
-  const who = label(path);
-  if (w === "required" || w.startsWith("required")) return `${who} is needed.`;
+  const field = label(path);
+  if (w === "required" || w.startsWith("required")) return t("error.field.required", { field });
   const most = w.match(/^at most (\d+) (\w+)/);
-  if (most) return `${who} is too long: keep it to ${most[1]} ${most[2]}.`;
-  return `${who}: ${w}.`;
+  if (most) return tooLong(field, Number(most[1]), most[2]);
+  return t("error.field.other", { field, why: w });
 }
 
 /** wait says how long to wait after a 429, from its Retry-After in seconds. */
 function wait(seconds) {
-  if (seconds > 3 * 3600) return "You have reached today's limit. Try again tomorrow.";
-  if (seconds > 90 * 60) return `You have reached the limit for now. Try again in about ${Math.round(seconds / 3600)} hours.`;
-  if (seconds > 90) return `That was a lot at once. Try again in about ${Math.round(seconds / 60)} minutes.`;
-  return "That was a lot at once. Wait a moment, then try again.";
+  if (seconds > 3 * 3600) return t("error.limit.today");
+  if (seconds > 90 * 60) return tn("error.limit.hours", Math.round(seconds / 3600));
+  if (seconds > 90) return tn("error.limit.minutes", Math.round(seconds / 60));
+  return t("error.limit.moment");
 }
 
 /**
- * explain returns one sentence for an error. what names the action in words ("save your shades",
- * "start this chat"); whose is the other person's name when the action concerns them.
+ * explain returns one sentence for an error. what names the action in words, from the catalogue's
+ * act.* messages ("save your shades", "start this chat"); whose is the other person's name when the
+ * action concerns them.
  */
-export function explain(err, what = "do that", whose = "") {
-  if (!(err instanceof ApiError)) return `Could not ${what}. Try again.`;
+export function explain(err, what = t("act.doThat"), whose = "") {
+  if (!(err instanceof ApiError)) return t("error.generic", { what });
   const first = Object.entries(err.fields || {})[0];
   switch (err.code) {
-    case "offline": return `Could not reach Second Me to ${what}. Check your connection and try again.`;
-    case "unauthenticated": return "You were signed out. Sign in again to continue.";
+    case "offline": return t("error.offline", { what });
+    case "unauthenticated": return t("error.unauthenticated");
     case "permission_denied":
-      return whose ? `${whose} is not taking chats with their twin right now.` : `You are not allowed to ${what}.`;
-    case "not_found": return whose ? `${whose} is no longer here.` : "This is no longer here.";
+      return whose ? t("error.closedTwin", { name: whose }) : t("error.denied", { what });
+    case "not_found": return whose ? t("error.goneNamed", { name: whose }) : t("error.gone");
     case "rate_limited": return wait(err.retryAfter);
-    case "upstream_unavailable": return "The twin's model is not answering right now. Try again in a minute.";
-    case "payload_too_large": return "That is more text than Second Me takes at once. Shorten it and try again.";
-    case "conflict": return "This changed in the meantime. Reload the page and try again.";
+    case "upstream_unavailable": return t("error.upstream");
+    case "payload_too_large": return t("error.tooLarge");
+    case "conflict": return t("error.conflict");
     case "invalid_argument":
-      return first ? fieldMessage(first[0], first[1]) : `Could not ${what}: ${err.message}.`;
-    default: return `Something went wrong on our side, so we could not ${what}. Try again in a moment.`;
+      return first ? fieldMessage(first[0], first[1]) : t("error.invalid", { what, message: err.message });
+    default: return t("error.server", { what });
   }
 }
 

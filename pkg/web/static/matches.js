@@ -5,6 +5,7 @@ import { get, post, items, nextCursor } from "./api.js";
 import { h, replace, state, toast, time, avatar, chips } from "./dom.js";
 import { explain, inlineError } from "./errors.js";
 import { session } from "./state.js";
+import { t, number } from "./i18n.js";
 
 function person(m) {
   return m.person || m.user || { id: m.userId, nickname: m.nickname };
@@ -27,12 +28,12 @@ function head(reason) {
 function why(m) {
   if (m.highlights && m.highlights.length) return m.highlights[0];
   const r = String(m.reasoning || "");
-  const end = r.search(/[.!?](\s|$)/);
+  const end = r.search(/[.!?](\s|$)|[。！？]/);
   return end > 0 ? r.slice(0, end + 1) : r;
 }
 
 function ring(s) {
-  const el = h("div", { class: "ring", role: "img", "aria-label": `Compatibility ${s} out of 100` }, h("span", { "aria-hidden": "true" }, `${s}`));
+  const el = h("div", { class: "ring", role: "img", "aria-label": t("match.ringLabel", { score: s }) }, h("span", { "aria-hidden": "true" }, number(s)));
   el.style.setProperty("--p", String(s)); // CSSOM, allowed by the CSP (a style attribute is not)
   return el;
 }
@@ -41,8 +42,8 @@ function scoreBar(s) {
   const fill = h("div", { class: "bar-fill" });
   fill.style.width = `${s}%`;
   return h("div", { class: "score" },
-    h("div", { class: "bar-track", role: "meter", "aria-valuemin": 0, "aria-valuemax": 100, "aria-valuenow": s, "aria-label": "Compatibility" }, fill),
-    h("span", { class: "score-num" }, `${s}`));
+    h("div", { class: "bar-track", role: "meter", "aria-valuemin": 0, "aria-valuemax": 100, "aria-valuenow": s, "aria-label": t("match.compatibility") }, fill),
+    h("span", { class: "score-num" }, number(s)));
 }
 
 function card(m) {
@@ -52,7 +53,7 @@ function card(m) {
   return h("li", { class: "card match" },
     avatar(p),
     h("div", { class: "who" },
-      h("h2", {}, h("a", { href: `#/matches/${p.id}` }, p.nickname || "Someone")),
+      h("h2", {}, h("a", { href: `#/matches/${p.id}` }, p.nickname || t("match.someone"))),
       h("p", { class: "why" }, why(m))),
     ring(score(m)),
     chips(tags.slice(0, 2), "good"));
@@ -74,22 +75,20 @@ export async function matchesView() {
         cursor = nextCursor(page);
         more.hidden = !cursor;
       } catch (err) {
-        replace(moreError, explain(err, "load more matches"));
+        replace(moreError, explain(err, t("act.loadMoreMatches")));
       } finally {
         more.disabled = false;
       }
     },
-  }, "Show more");
+  }, t("match.showMore"));
   more.hidden = !cursor;
   const me = session.me || {};
   const empty = h("div", { class: "state empty" },
-    h("p", {}, me.discoverable
-      ? "No matches yet. They appear within minutes of your shades changing, once someone's twin gets along with yours."
-      : "No matches yet: nobody can find you until you are discoverable with at least one public shade."),
-    h("a", { class: "button primary", href: me.discoverable ? "#/twin" : "#/start" }, me.discoverable ? "Review my shades" : "Show me how"));
+    h("p", {}, me.discoverable ? t("match.empty.discoverable") : t("match.empty.hidden")),
+    h("a", { class: "button primary", href: me.discoverable ? "#/twin" : "#/start" }, me.discoverable ? t("match.reviewShades") : t("match.showHow")));
   return h("section", {},
-    h("h1", {}, "Matches"),
-    h("p", { class: "lead" }, "People whose twins get along with yours, best first."),
+    h("h1", {}, t("nav.matches")),
+    h("p", { class: "lead" }, t("match.lead")),
     ul.children.length ? ul : empty,
     h("div", { class: "buttons" }, more), moreError);
 }
@@ -101,62 +100,62 @@ export async function matchView(userId) {
   ]);
   const match = m.match || m;
   const p = { ...person(match), ...(profile || {}) };
-  const name = p.nickname || "them";
+  const name = p.nickname || t("match.them");
   const s = score(match);
   const transcript = match.transcript || match.evidence || [];
   const actionError = inlineError();
   const open = !!(profile && profile.allowTwinChat);
 
-  const talk = open && h("button", { type: "button", class: "primary", onclick: () => { location.hash = `#/chats/new/${p.id}`; } }, `Talk to ${name}'s twin`);
+  const talk = open && h("button", { type: "button", class: "primary", onclick: () => { location.hash = `#/chats/new/${p.id}`; } }, t("match.talk", { name }));
   const refresh = h("button", {
     type: "button",
     onclick: async () => {
       replace(actionError);
-      try { await post(`/api/matches/${p.id}/refresh`); toast("Recomputing: the new score appears in a minute."); } catch (err) { replace(actionError, explain(err, "recompute this match", name)); }
+      try { await post(`/api/matches/${p.id}/refresh`); toast(t("match.recomputing")); } catch (err) { replace(actionError, explain(err, t("act.recompute"), name)); }
     },
-  }, "Recompute");
+  }, t("match.recompute"));
   const block = h("button", {
     type: "button", class: "danger",
     onclick: async () => {
-      if (!confirm(`Block ${name}? You will no longer be matched, and neither of you can talk to the other's twin.`)) return;
+      if (!confirm(t("match.blockConfirm", { name }))) return;
       replace(actionError);
       try {
         await post(`/api/users/${p.id}/block`);
-        toast(`${name} is blocked.`);
+        toast(t("match.blocked", { name }));
         location.hash = "#/matches";
       } catch (err) {
-        replace(actionError, explain(err, `block ${name}`, name));
+        replace(actionError, explain(err, t("act.block", { name }), name));
       }
     },
-  }, `Block ${name}`);
+  }, t("match.block", { name }));
 
   const shadeNames = ((profile && profile.shades) || []).map((x) => x.name);
   return h("section", { class: "match-detail" },
-    h("a", { class: "back", href: "#/matches" }, "← Matches"),
+    h("a", { class: "back", href: "#/matches" }, t("match.back")),
     h("div", { class: "match-hero" }, avatar(p, "lg"),
-      h("div", {}, h("h1", {}, `You and ${name}`), profile && profile.bio && h("p", { class: "muted" }, profile.bio))),
+      h("div", {}, h("h1", {}, t("match.youAnd", { name })), profile && profile.bio && h("p", { class: "muted" }, profile.bio))),
     h("div", { class: "card" },
-      h("h2", {}, "Compatibility"),
+      h("h2", {}, t("match.compatibility")),
       scoreBar(s),
       chips(shadeNames.slice(0, 6)),
       match.reasoning && h("p", { class: "reasoning" }, match.reasoning),
       h("div", { class: "reasons" },
-        (match.highlights || []).length > 0 && h("div", { class: "highlights" }, h("h3", {}, "What you share"), h("ul", {}, match.highlights.map((x) => h("li", {}, x)))),
-        (match.challenges || []).length > 0 && h("div", { class: "challenges" }, h("h3", {}, "Where you differ"), h("ul", {}, match.challenges.map((x) => h("li", {}, x))))),
-      match.computedAt && h("p", { class: "muted" }, `Computed ${time(match.computedAt)}`),
+        (match.highlights || []).length > 0 && h("div", { class: "highlights" }, h("h3", {}, t("match.share")), h("ul", {}, match.highlights.map((x) => h("li", {}, x)))),
+        (match.challenges || []).length > 0 && h("div", { class: "challenges" }, h("h3", {}, t("match.differ")), h("ul", {}, match.challenges.map((x) => h("li", {}, x))))),
+      match.computedAt && h("p", { class: "muted" }, t("match.computed", { time: time(match.computedAt) })),
       h("div", { class: "buttons" }, talk, refresh, block),
-      !open && h("p", { class: "muted", id: "closed-twin" }, `${name}'s twin is not open for chats right now.`),
+      !open && h("p", { class: "muted", id: "closed-twin" }, t("match.closed", { name })),
       actionError),
     h("div", { class: "card" },
-      h("h2", {}, "Evidence: your twins talked"),
+      h("h2", {}, t("match.evidence")),
       transcript.length
         ? h("ol", { class: "transcript" }, transcript.map((l) => {
             const theirs = l.speaker === p.id;
             return h("li", { class: "msg " + (theirs ? "theirs" : "mine") },
               avatar(theirs ? p : session.me, "sm"),
               h("div", { class: "bubble" },
-                h("span", { class: "who" }, theirs ? `${name}'s twin` : "Your twin"),
+                h("span", { class: "who" }, theirs ? t("chat.theirTwin", { name }) : t("chat.yourTwin")),
                 h("p", { class: "text" }, l.text)));
           }))
-        : state("No conversation yet: this score comes from your shades alone.", "empty")));
+        : state(t("match.noTranscript"), "empty")));
 }

@@ -3,6 +3,7 @@
 import { get, patch, post, items } from "./api.js";
 import { h, replace, toast } from "./dom.js";
 import { explain, inlineError } from "./errors.js";
+import { t, tn } from "./i18n.js";
 
 /** firstRunDone reports whether a person has shades, one of them public, and is discoverable. */
 export async function firstRunDone(session) {
@@ -13,7 +14,7 @@ export async function firstRunDone(session) {
 function step(done, title, text, ...actions) {
   return h("li", { class: "step" + (done ? " done" : "") },
     h("div", {},
-      h("h2", {}, title, done && h("span", { class: "sr-only" }, " (done)")),
+      h("h2", {}, title, done && h("span", { class: "sr-only" }, t("start.done"))),
       h("p", {}, text)),
     actions.length > 0 && h("div", { class: "buttons" }, actions));
 }
@@ -36,14 +37,14 @@ export async function startView(session) {
       replace(discError);
       try {
         session.me = await patch("/api/user/info", { discoverable: true });
-        toast("You are discoverable. Your matches are being computed.");
+        toast(t("start.discoverable.toast"));
         location.hash = "#/matches";
       } catch (err) {
-        replace(discError, explain(err, "make you discoverable"));
+        replace(discError, explain(err, t("act.makeDiscoverable")));
         discBtn.disabled = false;
       }
     },
-  }, "Make me discoverable");
+  }, t("start.discoverable.button"));
 
   const syncError = inlineError();
   const syncBtn = me.provider === "secondme" && h("button", {
@@ -53,39 +54,33 @@ export async function startView(session) {
       replace(syncError);
       try {
         await post("/api/user/sync");
-        toast("Imported your profile and shades from SecondMe.");
+        toast(t("sync.done"));
         location.reload();
       } catch (err) {
-        replace(syncError, explain(err, "import from SecondMe"));
+        replace(syncError, explain(err, t("act.import")));
         syncBtn.disabled = false;
       }
     },
-  }, "Import from SecondMe");
+  }, t("sync.button"));
 
   const steps = [
-    step(hasShades, "Add your shades",
-      "Shades are the sides of you your twin speaks from: what you do, what you love, how you think.",
+    step(hasShades, t("start.shades.title"), t("start.shades.text"),
       h("a", { class: "button" + (hasShades ? "" : " primary"), href: "#/twin", onclick: () => { session.next = hasShades ? "" : "add-shade"; } },
-        hasShades ? "See my shades" : "Add a shade"),
+        hasShades ? t("start.shades.see") : t("start.shades.add")),
       syncBtn, syncError),
-    step(hasPublic, "Choose what others may see",
-      "Every shade is private to your own twin until you give it a public version. Matching only reads public versions.",
-      h("a", { class: "button", href: "#/twin" }, "Choose on My twin")),
-    step(talked, "Meet your twin",
-      "Ask your twin anything: it answers the way you would, from your shades.",
-      h("a", { class: "button", href: "#/chats/new" }, "Talk to my twin")),
-    step(!!me.discoverable, "Become discoverable",
-      "Let other people find you, so that your twin can meet theirs. You can turn this off at any time on My twin.",
+    step(hasPublic, t("start.public.title"), t("start.public.text"),
+      h("a", { class: "button", href: "#/twin" }, t("start.public.action"))),
+    step(talked, t("start.meet.title"), t("start.meet.text"),
+      h("a", { class: "button", href: "#/chats/new" }, t("common.talkToMyTwin"))),
+    step(!!me.discoverable, t("start.discoverable.title"), t("start.discoverable.text"),
       !me.discoverable && discBtn, discError),
-    step(matched, "See your matches",
-      "Within minutes of being discoverable with a public shade, the people whose twins get along with yours appear here.",
-      h("a", { class: "button", href: "#/matches" }, "See my matches")),
+    step(matched, t("start.matches.title"), t("start.matches.text"),
+      h("a", { class: "button", href: "#/matches" }, t("common.seeMyMatches"))),
   ];
-  const left = [hasShades, hasPublic, talked, !!me.discoverable, matched].filter((x) => !x).length;
+  const done = [hasShades, hasPublic, talked, !!me.discoverable, matched];
+  const left = done.filter((x) => !x).length;
   return h("section", { class: "start" },
-    h("h1", {}, left ? `Welcome, ${me.nickname}` : "You are all set"),
-    h("p", { class: "lead" }, left
-      ? `${left} of 5 steps to go before your twin meets the twins of people who might fit you.`
-      : "Your twin is out there meeting people. Come back to your matches and chats any time."),
+    h("h1", {}, left ? t("start.welcome", { name: me.nickname }) : t("start.allSet.title")),
+    h("p", { class: "lead" }, left ? tn("start.left", left, { total: done.length }) : t("start.allSet.text")),
     h("ol", { class: "steps" }, steps));
 }

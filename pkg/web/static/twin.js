@@ -4,9 +4,20 @@
 import { get, patch, put, post, items } from "./api.js";
 import { h, replace, toast, avatar, chips } from "./dom.js";
 import { explain, inlineError, showFieldErrors } from "./errors.js";
+import { t } from "./i18n.js";
 
-const LEVELS = [["VERY_HIGH", "Very sure"], ["HIGH", "Sure"], ["MEDIUM", "Fairly sure"], ["LOW", "Not very sure"], ["VERY_LOW", "Guessing"]];
-const PROVIDERS = { secondme: "SecondMe", oidc: "OpenID Connect" };
+/** levels lists the confidence levels of a shade, most sure first, with their names. */
+function levels() {
+  return [["VERY_HIGH", t("level.veryHigh")], ["HIGH", t("level.high")], ["MEDIUM", t("level.medium")],
+    ["LOW", t("level.low")], ["VERY_LOW", t("level.veryLow")]];
+}
+
+/** providerName names the way a person signed in. */
+function providerName(provider) {
+  if (provider === "secondme") return t("provider.secondme");
+  if (provider === "oidc") return t("provider.oidc");
+  return t("provider.other");
+}
 let seq = 0;
 
 function field(label, input, hint) {
@@ -30,10 +41,10 @@ function shadeRow(s, onEdit) {
   return h("li", { class: "shade", dataset: { id: s.id || "" } },
     h("p", { class: "shade-name" },
       h("span", { class: "name" }, s.name),
-      h("span", { class: "badge " + (s.public ? "pub" : "priv") }, s.public ? "Public" : "Private"),
-      s.public && s.public.name && s.public.name !== s.name && h("small", {}, `shown as “${s.public.name}”`)),
+      h("span", { class: "badge " + (s.public ? "pub" : "priv") }, s.public ? t("shade.public") : t("shade.private")),
+      s.public && s.public.name && s.public.name !== s.name && h("small", {}, t("shade.shownAs", { name: s.public.name }))),
     chips((s.topics || []).slice(0, 4)),
-    h("button", { type: "button", class: "edit", "aria-label": `Edit ${s.name}`, onclick: onEdit }, "Edit"));
+    h("button", { type: "button", class: "edit", "aria-label": t("shade.editNamed", { name: s.name }), onclick: onEdit }, t("shade.edit")));
 }
 
 /**
@@ -50,23 +61,23 @@ function editor(getShades, save) {
     const s = list[i] || { name: "", confidence: "MEDIUM", description: "", content: "", topics: [], public: null };
     const pub = s.public || { name: "", description: "", content: "", topics: [] };
     const at = (f) => `shades[${i}].${f}`;
-    const name = h("input", { value: s.name, maxlength: 80, required: true, placeholder: "e.g. Jazz pianist", dataset: { field: at("name") } });
+    const name = h("input", { value: s.name, maxlength: 80, required: true, placeholder: t("shade.name.placeholder"), dataset: { field: at("name") } });
     const conf = h("select", { dataset: { field: at("confidence") } },
-      LEVELS.map(([v, l]) => h("option", { value: v, selected: v === s.confidence }, l)));
+      levels().map(([v, l]) => h("option", { value: v, selected: v === s.confidence }, l)));
     const desc = h("textarea", { rows: 2, maxlength: 2000, dataset: { field: at("description") } }, s.description || "");
     const content = h("textarea", { rows: 4, maxlength: 2000, dataset: { field: at("content") } }, s.content || "");
-    const tops = h("input", { value: (s.topics || []).join(", "), placeholder: "jazz, teaching", dataset: { field: at("topics") } });
-    const isPublic = switchField("Give it a public version", !!s.public, "Other people and their twins see only this version, never the private one.", { id: "shade-public" });
-    const pName = h("input", { value: pub.name || "", maxlength: 80, placeholder: "e.g. Musician", dataset: { field: at("public.name") } });
+    const tops = h("input", { value: (s.topics || []).join(", "), placeholder: t("shade.topics.placeholder"), dataset: { field: at("topics") } });
+    const isPublic = switchField(t("shade.public.switch"), !!s.public, t("shade.public.hint"), { id: "shade-public" });
+    const pName = h("input", { value: pub.name || "", maxlength: 80, placeholder: t("shade.publicName.placeholder"), dataset: { field: at("public.name") } });
     const pDesc = h("textarea", { rows: 2, maxlength: 2000, dataset: { field: at("public.description") } }, pub.description || "");
     const pContent = h("textarea", { rows: 4, maxlength: 2000, dataset: { field: at("public.content") } }, pub.content || "");
-    const pTops = h("input", { value: (pub.topics || []).join(", "), placeholder: "music", dataset: { field: at("public.topics") } });
+    const pTops = h("input", { value: (pub.topics || []).join(", "), placeholder: t("shade.publicTopics.placeholder"), dataset: { field: at("public.topics") } });
     const publicFields = h("div", { hidden: !s.public },
-      field("Public name", pName), field("Public description", pDesc), field("Public details", pContent),
-      field("Public topics", pTops, "Separated by commas"));
+      field(t("shade.publicName"), pName), field(t("shade.publicDescription"), pDesc), field(t("shade.publicDetails"), pContent),
+      field(t("shade.publicTopics"), pTops, t("shade.commas")));
     isPublic.input.addEventListener("change", () => { publicFields.hidden = !isPublic.input.checked; });
     const error = inlineError();
-    const saveBtn = h("button", { type: "submit", class: "primary" }, "Save shade");
+    const saveBtn = h("button", { type: "submit", class: "primary" }, t("shade.save"));
     const read = () => ({
       ...(s.id ? { id: s.id } : {}),
       name: name.value.trim(), icon: s.icon || "", confidence: conf.value,
@@ -85,44 +96,44 @@ function editor(getShades, save) {
         try {
           await save(next);
           dialog.close();
-          toast("Shade saved. Your matches will be recomputed.");
+          toast(t("shade.saved"));
         } catch (err) {
-          showFieldErrors(form, err, "save this shade");
+          showFieldErrors(form, err, t("act.saveShade"));
         } finally {
           saveBtn.disabled = false;
         }
       },
     },
       h("div", { class: "dialog-head" },
-        h("h2", { id: "editor-title" }, s.name ? `Edit “${s.name}”` : "New shade"),
-        h("button", { type: "button", class: "ghost", "aria-label": "Close", onclick: () => dialog.close() }, "✕")),
+        h("h2", { id: "editor-title" }, s.name ? t("shade.editTitle", { name: s.name }) : t("shade.new")),
+        h("button", { type: "button", class: "ghost", "aria-label": t("common.close"), onclick: () => dialog.close() }, "✕")),
       h("div", { class: "dialog-body" },
         h("div", { class: "sides" },
           h("section", { class: "side", "aria-labelledby": "side-private" },
-            h("div", { class: "side-head" }, h("span", { class: "badge priv" }, "Private"), h("h3", { id: "side-private" }, "What your twin knows")),
-            h("p", { class: "muted" }, "Only your own twin reads this."),
-            field("Name", name), field("How sure are you of it?", conf), field("Description", desc),
-            field("Details", content), field("Topics", tops, "Separated by commas")),
+            h("div", { class: "side-head" }, h("span", { class: "badge priv" }, t("shade.private")), h("h3", { id: "side-private" }, t("shade.private.title"))),
+            h("p", { class: "muted" }, t("shade.private.text")),
+            field(t("shade.name"), name), field(t("shade.confidence"), conf), field(t("shade.description"), desc),
+            field(t("shade.details"), content), field(t("shade.topics"), tops, t("shade.commas"))),
           h("section", { class: "side", "aria-labelledby": "side-public" },
-            h("div", { class: "side-head" }, h("span", { class: "badge pub" }, "Public"), h("h3", { id: "side-public" }, "What others see")),
+            h("div", { class: "side-head" }, h("span", { class: "badge pub" }, t("shade.public")), h("h3", { id: "side-public" }, t("shade.public.title"))),
             isPublic.el, publicFields)),
         error),
       h("div", { class: "dialog-foot" },
         i < list.length && h("button", {
           type: "button", class: "link danger",
           onclick: async () => {
-            if (!confirm(`Delete the shade “${s.name}”? Your twin forgets it.`)) return;
+            if (!confirm(t("shade.deleteConfirm", { name: s.name }))) return;
             try {
               await save(getShades().filter((_, j) => j !== index));
               dialog.close();
-              toast("Shade deleted.");
+              toast(t("shade.deleted"));
             } catch (err) {
-              replace(error, explain(err, "delete this shade"));
+              replace(error, explain(err, t("act.deleteShade")));
             }
           },
-        }, "Delete shade"),
+        }, t("shade.delete")),
         h("span", { class: "spacer" }),
-        h("button", { type: "button", onclick: () => dialog.close() }, "Cancel"),
+        h("button", { type: "button", onclick: () => dialog.close() }, t("common.cancel")),
         saveBtn));
     replace(dialog, form);
     dialog.showModal();
@@ -137,9 +148,9 @@ export async function twinView(session) {
   let shades = items(shadesRes, "shades");
 
   const nickname = h("input", { value: me.nickname || "", maxlength: 64, required: true, autocomplete: "nickname", dataset: { field: "nickname" } });
-  const bio = h("textarea", { rows: 2, maxlength: 1000, placeholder: "A line or two about you", dataset: { field: "bio" } }, me.bio || "");
-  const disc = switchField("Discoverable", me.discoverable, "Others can find me, and I get matches.");
-  const chat = switchField("Open to chats", me.allowTwinChat, "People I match with may talk to my twin.");
+  const bio = h("textarea", { rows: 2, maxlength: 1000, placeholder: t("twin.bio.placeholder"), dataset: { field: "bio" } }, me.bio || "");
+  const disc = switchField(t("twin.discoverable"), me.discoverable, t("twin.discoverable.hint"));
+  const chat = switchField(t("twin.open"), me.allowTwinChat, t("twin.open.hint"));
   const profileForm = h("form", {
     class: "card profile", novalidate: true,
     onsubmit: async (e) => {
@@ -150,23 +161,23 @@ export async function twinView(session) {
           discoverable: disc.input.checked, allowTwinChat: chat.input.checked,
         });
         showFieldErrors(profileForm, null);
-        toast("Profile saved.");
+        toast(t("twin.profileSaved"));
       } catch (err) {
-        showFieldErrors(profileForm, err, "save your profile");
+        showFieldErrors(profileForm, err, t("act.saveProfile"));
       }
     },
   },
     h("div", { class: "profile-head" }, avatar(me, "lg"),
-      h("div", {}, h("h2", {}, "Profile"), h("small", {}, `Signed in with ${PROVIDERS[me.provider] || "your account"}`))),
+      h("div", {}, h("h2", {}, t("twin.profile")), h("small", {}, t("twin.signedInWith", { provider: providerName(me.provider) })))),
     h("div", { class: "profile-grid" },
-      field("Your name", nickname), field("Bio", bio), disc.el, chat.el),
+      field(t("field.nickname"), nickname), field(t("twin.bio"), bio), disc.el, chat.el),
     inlineError(),
-    h("div", { class: "buttons" }, h("button", { type: "submit", class: "primary" }, "Save profile")));
+    h("div", { class: "buttons" }, h("button", { type: "submit", class: "primary" }, t("twin.saveProfile"))));
 
   const list = h("ol", { class: "shades" });
   const empty = h("p", { class: "state empty" }, me.provider === "secondme"
-    ? "No shades yet. Add your first one, or import yours from SecondMe."
-    : "No shades yet. Add your first one: something you do, love or care about.");
+    ? t("twin.empty.secondme")
+    : t("twin.empty.other"));
   const draw = () => {
     replace(list, shades.map((s, i) => shadeRow(s, () => ed.open(i))));
     empty.hidden = shades.length > 0;
@@ -185,27 +196,27 @@ export async function twinView(session) {
       replace(syncError);
       try {
         await post("/api/user/sync");
-        toast("Imported your profile and shades from SecondMe.");
+        toast(t("sync.done"));
         location.reload();
       } catch (err) {
-        replace(syncError, explain(err, "import from SecondMe"));
+        replace(syncError, explain(err, t("act.import")));
       } finally {
         syncBtn.disabled = false;
       }
     },
-  }, "Import from SecondMe");
+  }, t("sync.button"));
 
   const el = h("section", { class: "twin" },
-    h("h1", {}, "My twin"),
+    h("h1", {}, t("nav.twin")),
     profileForm,
     h("section", { class: "card", "aria-labelledby": "shades-h" },
       h("div", { class: "section-head" },
-        h("h2", { id: "shades-h" }, "Shades"),
-        h("button", { type: "button", class: "primary", id: "add-shade", onclick: () => ed.open(shades.length) }, "Add shade")),
-      h("p", { class: "muted" }, "The sides of you your twin speaks from. Each stays private unless you give it a public version."),
+        h("h2", { id: "shades-h" }, t("twin.shades")),
+        h("button", { type: "button", class: "primary", id: "add-shade", onclick: () => ed.open(shades.length) }, t("twin.addShade"))),
+      h("p", { class: "muted" }, t("twin.shades.text")),
       empty, list),
-    me.provider === "secondme" && h("div", { class: "card" }, h("h2", {}, "SecondMe"),
-      h("p", {}, "Import your profile, shades and key memories from SecondMe again."), syncBtn, syncError),
+    me.provider === "secondme" && h("div", { class: "card" }, h("h2", {}, t("provider.secondme")),
+      h("p", {}, t("twin.sync.text")), syncBtn, syncError),
     ed.dialog);
   if (session.next === "add-shade") {
     session.next = "";
