@@ -6,7 +6,6 @@ package llm
 import (
 	"context"
 	"errors"
-	"time"
 )
 
 // ErrUnavailable means the model could not answer (timeout, 5xx, broken stream, refused request).
@@ -15,10 +14,6 @@ var ErrUnavailable = errors.New("model unavailable")
 
 // ModelOffline is Reply.Model of the offline model (package offline).
 const ModelOffline = "offline"
-
-// Offline makes the deterministic offline model with a pause between streamed words (zero streams at
-// once). Package offline sets it when it is linked; New falls back to it when no provider is chosen.
-var Offline func(pace time.Duration) Model
 
 // Roles of a message in a request.
 const (

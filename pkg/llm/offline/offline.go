@@ -283,7 +283,3 @@ func sleep(ctx context.Context, d time.Duration) {
 	case <-ctx.Done():
 	}
 }
-
-func init() {
-	llm.Offline = func(pace time.Duration) llm.Model { return &Model{Pace: pace} }
-}
