@@ -187,7 +187,7 @@ func TestBrowserFirstRunLocal(t *testing.T) {
 	})()`, &words)
 	want := []string{
 		"The public name is needed.",
-		"Your bio is too long: keep it to 1000 characters.",
+		"Your bio is too long: keep it to 1,000 characters.", // numbers go through Intl.NumberFormat
 		"Your name is needed.",
 		"Felix is not taking chats with their twin right now.",
 		"You have reached today's limit. Try again tomorrow.",
