@@ -80,7 +80,7 @@ func run(w io.Writer, n, k, m int, changedShare float64, agreeN int) error {
 	pairsPerSec, nsPerPair, allocs := scoreRate(users[:min(len(users), 4096)])
 	fmt.Fprintln(w, "| measure | result | target |")
 	fmt.Fprintln(w, "|---|---:|---|")
-	fmt.Fprintf(w, "| deterministic pair scores per second, one core | %.0f (%.0f ns/pair, %.1f allocations/pair) | ≥ 100,000 |\n", pairsPerSec, nsPerPair, allocs)
+	fmt.Fprintf(w, "| deterministic pair scores per second, one core | %.0f (%.0f ns/pair, %.1f allocations/pair) | ≥ 100,000%s |\n", pairsPerSec, nsPerPair, allocs, met(pairsPerSec >= 100_000))
 
 	idx, ids, build := buildIndex(users)
 	start := time.Now()
@@ -88,8 +88,8 @@ func run(w io.Writer, n, k, m int, changedShare float64, agreeN int) error {
 	search := time.Since(start)
 	fmt.Fprintf(w, "| candidate generation, %d people: index build (one core) | %.1f s | |\n", n, build.Seconds())
 	fmt.Fprintf(w, "| candidate generation, %d people: top %d each (%d cores) | %.1f s | |\n", n, k, runtime.GOMAXPROCS(0), search.Seconds())
-	fmt.Fprintf(w, "| candidate generation, %d people: total | %.1f s | ≤ 30 s |\n", n, (build + search).Seconds())
-	fmt.Fprintf(w, "| candidate pairs | %d (%.1f per person; K·N = %d) | ≤ K·N |\n", len(pairs), float64(len(pairs))/float64(n), k*n)
+	fmt.Fprintf(w, "| candidate generation, %d people: total | %.1f s | ≤ 30 s%s |\n", n, (build + search).Seconds(), met(build+search <= 30*time.Second))
+	fmt.Fprintf(w, "| candidate pairs | %d (%.1f per person; K·N = %d) | ≤ K·N%s |\n", len(pairs), float64(len(pairs))/float64(n), k*n, met(len(pairs) <= k*n))
 
 	night, err := simulateNight(users, pairs, k, m, changedShare)
 	if err != nil {
@@ -99,17 +99,17 @@ func run(w io.Writer, n, k, m int, changedShare float64, agreeN int) error {
 		100*changedShare, n, night.stats.PairJobs, night.batches, night.stats.ScoreOnly, night.stats.Changed, night.stats.Slice)
 	fmt.Fprintf(w, "| one night: pairs recomputed (stored match stale or missing) | %d (%d with the model part, %d deterministic only) | |\n",
 		night.modelPairs+night.detPairs, night.modelPairs, night.detPairs)
-	fmt.Fprintf(w, "| **one night: model calls**, M = %d | **%d** (at most 3 per pair: one transcript call + 2 judge orders; %.1f per changed person) | ≤ 50,000 |\n",
-		m, night.modelCalls, float64(night.modelCalls)/float64(max(1, night.stats.Changed)))
-	fmt.Fprintf(w, "| one night: changed people whose top %d (by the deterministic score, of their candidates and matches) got the model part | %d of %d | all |\n",
-		m, night.topOK, night.topChecked)
+	fmt.Fprintf(w, "| **one night: model calls**, M = %d | **%d** (at most 3 per pair: one transcript call + 2 judge orders; %.1f per changed person) | ≤ 50,000%s |\n",
+		m, night.modelCalls, float64(night.modelCalls)/float64(max(1, night.stats.Changed)), met(night.modelCalls <= 50_000))
+	fmt.Fprintf(w, "| one night: changed people whose top %d (by the deterministic score, of their candidates and matches) got the model part | %d of %d | all%s |\n",
+		m, night.topOK, night.topChecked, met(night.topOK == night.topChecked))
 	fmt.Fprintf(w, "| one night: nightly run / jobs with the counting model | %.1f s / %.1f s | |\n", night.run.Seconds(), night.jobs.Seconds())
 	burst, err := editBurst(min(n, 10_000), 20, m)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "| **20 edits in 20 seconds by one person**, SQLite, %d people, M = %d | **%d model calls** (%s; %d user jobs: one score-only at once, one at the window's end) | ≤ 3·M = %d |\n",
-		min(n, 10_000), m, burst.calls, burst, burst.userJobs, 3*m)
+	fmt.Fprintf(w, "| **20 edits in 20 seconds by one person**, SQLite, %d people, M = %d | **%d model calls** (%s; %d user jobs: one score-only at once, one at the window's end) | ≤ 3·M = %d%s |\n",
+		min(n, 10_000), m, burst.calls, burst, burst.userJobs, 3*m, met(burst.calls <= int64(3*m)))
 	if night.topOK != night.topChecked {
 		return fmt.Errorf("%d changed people of %d lack the model part in their top %d", night.topChecked-night.topOK, night.topChecked, m)
 	}
@@ -128,9 +128,11 @@ func run(w io.Writer, n, k, m int, changedShare float64, agreeN int) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "| **top-5 agreement**, %d people, M = %d vs every pair with the model, %s | **%.3f** (%d model calls vs %d) | ≥ 0.9 |\n",
-			agreeN, m, j.name, ag.share, ag.boundedCalls, ag.unboundedCalls)
+		fmt.Fprintf(w, "| **top-5 agreement**, %d people, M = %d vs every pair with the model, %s | **%.3f** (%d model calls vs %d) | ≥ 0.9%s |\n",
+			agreeN, m, j.name, ag.share, ag.boundedCalls, ag.unboundedCalls, met(ag.share >= 0.9))
 	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "A target marked not met is discussed in docs/matching.md (the model budget): why, and what would meet it.")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "The nightly run costs O(N·K): one pass to index everyone, then K candidates for each changed person and each person of the slice (plus the changed people's existing matches). Only the pairs whose stored match no longer reflects both profile versions are recomputed, and of those only each person's top M by the deterministic score reach the model (the nightly budget is unbounded here, to measure what a night asks for).")
 	fmt.Fprintln(w)
@@ -351,4 +353,12 @@ func (q *collectingQueue) Send(ctx context.Context, bodies ...[]byte) error {
 	q.bodies = append(q.bodies, bodies...)
 	q.batches++
 	return nil
+}
+
+// met marks a target row: " (met)" or " (**not met**)".
+func met(ok bool) string {
+	if ok {
+		return " (met)"
+	}
+	return " (**not met**)"
 }
