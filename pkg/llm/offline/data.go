@@ -75,7 +75,8 @@ func personaFromData(d llm.Persona) persona {
 	}
 	for _, f := range d.Facets {
 		if f.Name != "" {
-			p.labels = append(p.labels, f.Name)
+			// A memory is a facet named by its subject, without topics.
+			p.addLabel(f.Name, len(f.Topics) == 0)
 		}
 		extra := termSet(f.Name)
 		for _, t := range f.Topics {

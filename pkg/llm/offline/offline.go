@@ -11,20 +11,20 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/secondme/twin/pkg/llm"
 )
-
-// Mark ends every chat reply of the offline model, so that nobody mistakes it for a language model.
-const Mark = "(offline twin)"
 
 // maxOfflineFacts is how many persona sentences one offline reply repeats.
 const maxOfflineFacts = 2
 
 // Model is the deterministic offline model, the default when no provider is configured. It makes
 // no network call: it replies in persona with the sentences of the system prompt's persona that
-// share the most terms with the last message, streams the reply word by word, and ends it with
-// Mark. With a Schema it returns JSON valid for the schema, derived from the overlap of the two
+// share the most terms with the last message and streams the reply word by word. It does not mark its
+// replies in their text: Reply.Offline and Reply.Model tell the caller (and the client, which says
+// once per conversation that the offline twin answers) who wrote them. With a Schema it returns JSON valid for the schema, derived from the overlap of the two
 // personas of the prompt (see fillSchema). The same request always gets the same reply.
 type Model struct {
 	// Pace, when set, is the pause between streamed words, so a person sees the reply being written
@@ -181,13 +181,13 @@ func saidIn(messages []string, s string) bool {
 	return false
 }
 
-// finishReply cuts a reply to maxTokens words (when set) and ends it with Mark.
+// finishReply cuts a reply to maxTokens words (when set).
 func finishReply(text string, maxTokens int) string {
 	words := strings.Fields(text)
 	if maxTokens > 0 && len(words) > maxTokens {
 		words = words[:maxTokens]
 	}
-	return strings.Join(append(words, Mark), " ")
+	return strings.Join(words, " ")
 }
 
 // pickFacts returns up to n facts that share terms with the message, the most relevant first picked
@@ -238,13 +238,17 @@ func pickFacts(facts []fact, msg map[string]bool, n int) []fact {
 	return out
 }
 
-// suggestions names up to three facets of the persona, as "a, b or c".
+// suggestions names up to three facets of the persona, as "a, b or c", in lower case as they stand
+// mid-sentence (see midSentence); memories keep their subject as written.
 func suggestions(p persona) string {
 	var names []string
 	seen := make(map[string]bool)
 	for _, l := range p.labels {
 		if k := strings.ToLower(l); !seen[k] {
 			seen[k] = true
+			if !p.proper[l] {
+				l = midSentence(l)
+			}
 			names = append(names, l)
 		}
 		if len(names) == 3 {
@@ -252,6 +256,41 @@ func suggestions(p persona) string {
 		}
 	}
 	return joinList(names, "or")
+}
+
+// midSentence writes a name as it stands mid-sentence: a word whose only capital is its first letter
+// is put in lower case ("Home cook" -> "home cook"), but acronyms and mixed case ("AI", "SecondMe",
+// "NYC") stay as written. In a name in title case ("Home Cook") every such word is lowered; in one in
+// sentence case ("Jazz pianist") only the first, since a later capitalised word is a proper noun, and
+// not even the first when the second is capitalised too ("Bill Evans fan").
+func midSentence(name string) string {
+	words := strings.Fields(name)
+	capitalised := func(w string) bool {
+		r, _ := utf8.DecodeRuneInString(w)
+		return unicode.IsUpper(r)
+	}
+	title := len(words) > 1
+	for _, w := range words {
+		if r, _ := utf8.DecodeRuneInString(w); unicode.IsLetter(r) && !unicode.IsUpper(r) {
+			title = false
+		}
+	}
+	for i, w := range words {
+		if !title && (i > 0 || len(words) > 1 && capitalised(words[1])) {
+			break
+		}
+		words[i] = lowerInitial(w)
+	}
+	return strings.Join(words, " ")
+}
+
+// lowerInitial puts w in lower case when its only capital letter is its first.
+func lowerInitial(w string) string {
+	r, size := utf8.DecodeRuneInString(w)
+	if !unicode.IsUpper(r) || strings.IndexFunc(w[size:], unicode.IsUpper) >= 0 {
+		return w
+	}
+	return string(unicode.ToLower(r)) + w[size:]
 }
 
 // joinList writes a, b and c.

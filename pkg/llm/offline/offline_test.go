@@ -53,10 +53,10 @@ func TestOfflineRepliesInPersona(t *testing.T) {
 		{name: "a memory", own: true, msg: "Who is Charles?", want: []string{"I work with Charles on the engine."}},
 		{name: "a greeting introduces the twin", own: true, msg: "hi", want: []string{"Hi!", "I'm the AI twin of Ada."}},
 		{name: "nothing bears on it", own: true, msg: "What's your favourite food?",
-			want: []string{"I'm the AI twin of Ada.", "Ask me about Engine tinkerer, Hiker or Poet."}},
+			want: []string{"I'm the AI twin of Ada.", "Ask me about engine tinkerer, hiker or poet."}},
 		{name: "public: third person made first", own: false, msg: "Tell me about your poetry", want: []string{"I write poetry."}},
 		{name: "public: no private facet or memory", own: false, msg: "Do you hike in the Alps? Who is Charles? Weekends?",
-			want: []string{"Ask me about Tinkerer or Poet."}, notWant: []string{"Alps", "Charles", "weekends", "Hiker", "Engine tinkerer"}},
+			want: []string{"Ask me about tinkerer or poet."}, notWant: []string{"Alps", "Charles", "weekends", "Hiker", "Engine tinkerer"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -74,8 +74,8 @@ func TestOfflineRepliesInPersona(t *testing.T) {
 					t.Errorf("reply %q holds %q", reply.Text, w)
 				}
 			}
-			if !strings.HasSuffix(reply.Text, " "+offline.Mark) {
-				t.Errorf("reply %q does not end with %q", reply.Text, offline.Mark)
+			if strings.Contains(reply.Text, "offline") {
+				t.Errorf("reply %q marks itself offline in its text (Reply.Offline says so)", reply.Text)
 			}
 			if !reply.Offline || reply.Model != llm.ModelOffline {
 				t.Errorf("reply = %+v, want Offline and Model %q", reply, llm.ModelOffline)
@@ -101,9 +101,6 @@ func TestOfflineDoesNotRepeatItself(t *testing.T) {
 	}
 	if again.Text == first.Text || strings.Contains(again.Text, "I hike in the Alps every summer.") {
 		t.Errorf("second answer %q repeats the first %q", again.Text, first.Text)
-	}
-	if !strings.HasSuffix(again.Text, " "+offline.Mark) {
-		t.Errorf("second answer %q lacks the offline mark", again.Text)
 	}
 }
 
@@ -165,7 +162,7 @@ func TestOfflineMaxTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := reply.Text, "Hi! I'm the "+offline.Mark; got != want {
+	if got, want := reply.Text, "Hi! I'm the"; got != want {
 		t.Errorf("text = %q, want %q", got, want)
 	}
 }

@@ -1,6 +1,7 @@
 package offline
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
@@ -27,6 +28,8 @@ func (f fact) say() string {
 type persona struct {
 	name   string
 	labels []string // facet and memory names, in order, for suggestions
+	// proper are the labels said as written, not in lower case: memories, named by their subject.
+	proper map[string]bool
 	facts  []fact
 }
 
@@ -142,7 +145,7 @@ func (p *persona) addLine(l string) {
 		label, texts = strings.TrimSpace(key), segments
 	}
 	if label != "" {
-		p.labels = append(p.labels, label)
+		p.addLabel(label, key == "memory")
 	}
 	extra := termSet(label)
 	var sentences []string
@@ -156,6 +159,17 @@ func (p *persona) addLine(l string) {
 	}
 	for _, s := range sentences {
 		p.addSentences(s, extra)
+	}
+}
+
+// addLabel adds the name of a facet, or of a memory (proper) whose name is a subject to say as written.
+func (p *persona) addLabel(label string, proper bool) {
+	p.labels = append(p.labels, label)
+	if proper {
+		if p.proper == nil {
+			p.proper = make(map[string]bool)
+		}
+		p.proper[label] = true
 	}
 }
 
@@ -268,16 +282,18 @@ func clip(s string, n int) string {
 }
 
 // firstPerson rewrites a sentence about the person in the first person, as a twin speaks of itself:
-// second person ("You love hiking; your dog comes along" -> "I love hiking; my dog comes along"), a
-// third-person start ("She enjoys machines" -> "I enjoy machines") and a sentence without a subject
-// ("Writes poetry" -> "I write poetry").
+// second person ("You love hiking; your dog comes along" -> "I love hiking; my dog comes along"), third
+// person ("She enjoys machines with her sister" -> "I enjoy machines with my sister"), a sentence
+// without a subject ("Writes poetry" -> "I write poetry"), and the verbs that share its subject
+// ("Plays piano and thinks in chords" -> "I play piano and think in chords").
 func firstPerson(s string) string {
-	return subjectFirst(secondToFirst(s))
+	return coordinatedVerbs(subjectFirst(thirdToFirst(secondToFirst(s))))
 }
 
 // subjectFirst rewrites a sentence that starts with "she", "he" or "they" and a verb, or with a
-// capitalised verb alone, to start with "I" and the verb's base form. Only common verbs are known, so
-// that a sentence starting with a plural noun ("Dogs make me happy") is left alone.
+// capitalised verb alone (present or past, perhaps after an adverb: "Still plays bass"), to start
+// with "I" and the verb's first-person form. Only common verbs are known, so that a sentence starting
+// with a plural noun ("Dogs make me happy") is left alone.
 func subjectFirst(s string) string {
 	first, rest, _ := strings.Cut(s, " ")
 	switch strings.ToLower(first) {
@@ -291,11 +307,210 @@ func subjectFirst(s string) string {
 	if rest == "" || first == "" || !unicode.IsUpper(rune(first[0])) {
 		return s
 	}
-	if base, ok := baseVerb(strings.ToLower(first)); ok && base != strings.ToLower(first) {
+	lower := strings.ToLower(first)
+	if adverbs[lower] {
+		verb, tail, _ := strings.Cut(rest, " ")
+		if base, ok := baseVerb(verb); ok && base != verb && tail != "" {
+			return "I " + lower + " " + base + " " + tail
+		}
+		return s
+	}
+	if base, ok := baseVerb(lower); ok && base != lower {
 		return "I " + base + " " + rest
+	}
+	// A past tense before a capital is more likely a participle ("Trained Carnatic singer").
+	if r, _ := utf8.DecodeRuneInString(rest); pastVerb(lower) && !unicode.IsUpper(r) {
+		return "I " + lower + " " + rest
 	}
 	return s
 }
+
+// coordinatedVerbs puts in the first person the verbs of a sentence that starts with "I" and goes on
+// with more verbs of the same subject: after "and", "or", "but", a comma or a semicolon ("I play
+// piano, teach and thinks in chords" -> "... and think ..."). A verb counts only when a word follows
+// it, so that a list of plural nouns ("walks and rides.") is left alone. After a subject of its own
+// ("who", "she", "the band ...") the clause is left alone up to the next semicolon, where a clause
+// that starts with a verb takes up the person again.
+func coordinatedVerbs(s string) string {
+	if !strings.HasPrefix(s, "I ") {
+		return s
+	}
+	words := strings.Split(s, " ")
+	own := true // the clause's subject is the person
+	for i := 2; i < len(words); i++ {
+		prev := words[i-1]
+		lead, core, trail := splitPunct(words[i])
+		lower := strings.ToLower(core)
+		if strings.HasSuffix(prev, ";") {
+			own = false
+			j := i
+			for j < len(words)-1 && adverbs[strings.ToLower(words[j])] {
+				j++
+			}
+			if base, ok := baseVerb(words[j]); ok && base != words[j] {
+				own = true
+			}
+		}
+		if !own {
+			continue
+		}
+		switch lower {
+		case "who", "which", "whose", "she", "he", "they", "it", "we", "you":
+			own = false
+			continue
+		}
+		p := strings.ToLower(strings.TrimRight(prev, ",;"))
+		joined := strings.HasSuffix(prev, ",") || strings.HasSuffix(prev, ";") || coordinators[p] ||
+			adverbs[p] && i >= 2 && (coordinators[strings.ToLower(words[i-2])] || strings.HasSuffix(words[i-2], ",") || strings.HasSuffix(words[i-2], ";"))
+		if !joined || lead != "" || trail != "" || i+1 >= len(words) || coordinators[strings.ToLower(words[i+1])] {
+			continue
+		}
+		if base, ok := baseVerb(core); ok && base != core {
+			words[i] = base
+		}
+	}
+	return strings.Join(words, " ")
+}
+
+// coordinators join two verbs of one subject.
+var coordinators = map[string]bool{"and": true, "or": true, "but": true, "then": true}
+
+// adverbs are the adverbs that may stand between a subject and its verb.
+var adverbs = map[string]bool{"still": true, "often": true, "sometimes": true, "also": true, "always": true,
+	"never": true, "usually": true, "mostly": true, "rarely": true, "just": true, "really": true, "secretly": true,
+	"now": true, "occasionally": true}
+
+// modals are verb forms that are the same in the first person as in the third.
+var modals = map[string]bool{"can": true, "cannot": true, "can't": true, "could": true, "will": true, "would": true,
+	"should": true, "may": true, "might": true, "must": true, "did": true, "didn't": true, "won't": true, "was": true,
+	"wasn't": true, "had": true, "used": true}
+
+// thirdToFirst rewrites "she" or "he" (and "her" or "his" before a noun, "herself" or "himself") in
+// the first person, with the verb after the subject: "when she cannot sleep" -> "when I cannot sleep",
+// "she builds" -> "I build", "Her grandmother" -> "My grandmother". A sentence whose subject pronouns
+// are of both genders, or that has "her" and "his" without a subject pronoun, speaks of someone else
+// too and is left alone; so is one whose subject pronoun is followed by no verb it knows. An object
+// "her" ("letters to her", "wears her down") is taken to be someone else and left alone.
+func thirdToFirst(s string) string {
+	words := strings.Split(s, " ")
+	var she, he, her, his bool
+	for _, w := range words {
+		_, core, _ := splitPunct(w)
+		switch strings.ToLower(core) {
+		case "she":
+			she = true
+		case "he":
+			he = true
+		case "her", "herself":
+			her = true
+		case "his", "himself":
+			his = true
+		}
+	}
+	var subject, possessive, reflexive string
+	switch {
+	case she && he, !she && !he && her && his:
+		return s
+	case she || !he && her:
+		subject, possessive, reflexive = "she", "her", "herself"
+	case he || his:
+		subject, possessive, reflexive = "he", "his", "himself"
+	default:
+		return s
+	}
+	out := slices.Clone(words)
+	for i := 0; i < len(words); i++ {
+		lead, core, trail := splitPunct(words[i])
+		upper := core != "" && unicode.IsUpper(rune(core[0]))
+		switch strings.ToLower(core) {
+		case subject:
+			if trail != "" || i+1 >= len(words) {
+				return s
+			}
+			if strings.ToLower(words[i+1]) == "and" && i+3 < len(words) && strings.ToLower(words[i+2]) == possessive {
+				// "she and her partner split" -> "my partner and I split"
+				l2, noun, t2 := splitPunct(words[i+3])
+				if l2 == "" && t2 == "" {
+					out[i], out[i+1], out[i+2], out[i+3] = lead+capital("my", upper), noun, "and", "I"
+					i += 3
+					continue
+				}
+			}
+			j := i + 1
+			for j < len(words)-1 && adverbs[strings.ToLower(words[j])] {
+				j++
+			}
+			_, verb, vtrail := splitPunct(words[j])
+			lv := strings.ToLower(verb)
+			switch base, ok := baseVerb(lv); {
+			case modals[lv]:
+			case ok && base != lv:
+				out[j] = base + vtrail
+			default:
+				return s
+			}
+			out[i] = lead + "I" + trail
+		case possessive:
+			if trail != "" || i+1 >= len(words) {
+				continue
+			}
+			l2, next, _ := splitPunct(words[i+1])
+			if next == "" || l2 != "" || objectFollowers[strings.ToLower(next)] ||
+				knownVerbs[strings.ToLower(next)] && strings.ToLower(next) != "own" {
+				continue
+			}
+			out[i] = lead + capital("my", upper) + trail
+		case reflexive:
+			out[i] = lead + capital("myself", upper) + trail
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+// objectFollowers are words after which "her" is an object ("wears her down", "to her and"), not a
+// possessive.
+var objectFollowers = func() map[string]bool {
+	m := make(map[string]bool)
+	for _, w := range strings.Fields(`down up out off in on at to from with for about into over back away and or but
+	a an the that this these those how what when why where who faster more less most least again too so as than
+	if because while`) {
+		m[w] = true
+	}
+	return m
+}()
+
+// capital returns w with its first letter upper case when upper is set.
+func capital(w string, upper bool) string {
+	if !upper {
+		return w
+	}
+	return strings.ToUpper(w[:1]) + w[1:]
+}
+
+// pastVerb reports whether w is the past tense of a known verb ("learned", "studied", "wrote").
+func pastVerb(w string) bool {
+	if irregularPast[w] {
+		return true
+	}
+	if !strings.HasSuffix(w, "ed") || len(w) < 4 {
+		return false
+	}
+	stem := w[:len(w)-2]
+	n := len(stem)
+	return knownVerbs[stem] || knownVerbs[stem+"e"] ||
+		strings.HasSuffix(stem, "i") && knownVerbs[stem[:n-1]+"y"] ||
+		n >= 2 && stem[n-1] == stem[n-2] && knownVerbs[stem[:n-1]]
+}
+
+// irregularPast are the past tenses of known irregular verbs.
+var irregularPast = func() map[string]bool {
+	m := make(map[string]bool)
+	for _, w := range strings.Fields(`wrote ran lost grew taught made spent built found took went became began sang won
+	kept left met fought bought brought drew swam rode sold thought felt led gave flew`) {
+		m[w] = true
+	}
+	return m
+}()
 
 // baseVerb returns the first-person form of a verb of a sentence about someone ("enjoys" -> "enjoy",
 // "is" -> "am") and whether the verb is known.
@@ -332,7 +547,10 @@ var knownVerbs = func() map[string]bool {
 	find take watch listen sing dance draw design code garden grow bake swim climb ski surf explore learn speak
 	volunteer help lead organise organize plan create fix tinker dislike hate avoid practice practise follow
 	support ride cycle visit know own use mentor coach host walk jog train compose produce photograph film
-	brew knit sew craft invest trade manage start run`) {
+	brew knit sew craft invest trade manage start gig transcribe feed argue perform boulder project worry
+	publish fight save rewatch ship fund treat race experiment cover review rewrite found raise journal miss
+	tend win show stop advise research balance translate finish boil perfect wear split negotiate doubt dread
+	move burn learn lose watch sell teach spend sing rate collect wait judge fish sail row set get belong`) {
 		m[w] = true
 	}
 	return m

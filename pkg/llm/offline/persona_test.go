@@ -24,10 +24,71 @@ func TestFirstPerson(t *testing.T) {
 		{"Mountains are calling.", "Mountains are calling."},
 		{"She, of all people, cooks.", "She, of all people, cooks."},
 		{"喜欢爬山。", "喜欢爬山。"},
+		// Every verb of the subject, not only the first (texts of infra/demo's personas).
+		{"Plays jazz piano professionally and thinks in chord changes.",
+			"I play jazz piano professionally and think in chord changes."},
+		{"Gigs three nights a week in a trio, transcribes Bill Evans solos at dawn, and teaches teenagers to improvise.",
+			"I gig three nights a week in a trio, transcribe Bill Evans solos at dawn, and teach teenagers to improvise."},
+		{"Finished three marathons, each slower than the last, and is fine with that; runs at 5 am before the heat.",
+			"I finished three marathons, each slower than the last, and am fine with that; run at 5 am before the heat."},
+		{"Wrote his master's thesis on free will; still reads Spinoza every evening and thinks chess is applied epistemology.",
+			"I wrote my master's thesis on free will; still read Spinoza every evening and think chess is applied epistemology."},
+		{"Still gets stage fright before solo concerts.", "I still get stage fright before solo concerts."},
+		{"Translates games and is learning Portuguese.", "I translate games and am learning Portuguese."},
+		// Third-person pronouns of the person; those of someone else stay.
+		{"Learned to cook from her grandmother in Lagos; keeps a notebook of family recipes and argues about the best jollof with anyone who will listen.",
+			"I learned to cook from my grandmother in Lagos; keep a notebook of family recipes and argue about the best jollof with anyone who will listen."},
+		{"Reads Lucille Clifton and Fernando Pessoa when she cannot sleep; sometimes sets short poems to music.",
+			"I read Lucille Clifton and Fernando Pessoa when I cannot sleep; sometimes set short poems to music."},
+		{"His wife Margaret died in 2021; the allotment is where he misses her least.",
+			"My wife Margaret died in 2021; the allotment is where I miss her least."},
+		{"Her grandmother died two years ago; most of her poems since are letters to her.",
+			"My grandmother died two years ago; most of my poems since are letters to her."},
+		{"Her twins are five; she and her partner split mornings and evenings on a shared calendar.",
+			"My twins are five; my partner and I split mornings and evenings on a shared calendar."},
+		{"Avoids playing tournaments himself because losing in front of his students would sting.",
+			"I avoid playing tournaments myself because losing in front of my students would sting."},
+		{"Experiments with fueling for long runs; makes her own energy bars.",
+			"I experiment with fueling for long runs; make my own energy bars."},
+		{"Doubts she belongs in academia.", "I doubt I belong in academia."},
+		{"Trained in Carnatic singing since age six.", "I trained in Carnatic singing since age six."},
+		{"Trained Carnatic singer, weekend climber.", "Trained Carnatic singer, weekend climber."},
+		{"Perfectionism makes her miss deadlines.", "Perfectionism makes her miss deadlines."},
+		{"Charles lent her his lathe.", "Charles lent her his lathe."},
+		{"She says he cooks.", "She says he cooks."},
+		// What is not a verb of the person stays.
+		{"Grows tomatoes, basil and peppers on a tiny balcony.", "I grow tomatoes, basil and peppers on a tiny balcony."},
+		{"Loves films, books, plays and walks.", "I love films, books, plays and walks."},
+		{"Still plays bass on Sundays; the band broke up but they meet and plays on.",
+			"I still play bass on Sundays; the band broke up but they meet and plays on."},
+		{"Has a daughter who loves chess and plays piano.", "I have a daughter who loves chess and plays piano."},
+		{"Head chef of a 30-seat restaurant; cooks seasonal Austrian food.", "Head chef of a 30-seat restaurant; cooks seasonal Austrian food."},
 	}
 	for _, tc := range cases {
 		if got := firstPerson(tc.in); got != tc.want {
 			t.Errorf("firstPerson(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestMidSentence(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ in, want string }{
+		{"Musician", "musician"},
+		{"Home cook", "home cook"},
+		{"Home Cook", "home cook"},
+		{"Bill Evans fan", "Bill Evans fan"},
+		{"West African cooking", "West African cooking"},
+		{"SecondMe power user", "SecondMe power user"},
+		{"AI ethics", "AI ethics"},
+		{"Life in NYC", "life in NYC"},
+		{"Ölmalerei", "ölmalerei"},
+		{"爬山", "爬山"},
+		{"poetry", "poetry"},
+	}
+	for _, tc := range cases {
+		if got := midSentence(tc.in); got != tc.want {
+			t.Errorf("midSentence(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }
