@@ -109,8 +109,8 @@ func TestUnderEmulator(t *testing.T) {
 		{"apigw_match_unknown.json", 404, nil},
 		{"apigw_matches_signed_out.json", 401, nil},
 		{"apigw_refresh.json", 202, func(t *testing.T, body map[string]any) {
-			if jobs := sqs.Jobs(); len(jobs) != 1 || jobs[0] != rematch.PairJob(me, other) {
-				t.Errorf("queued %+v, want the pair job", jobs)
+			if jobs := sqs.Jobs(); len(jobs) != 1 || jobs[0] != rematch.PairJobBy(me, other, me) {
+				t.Errorf("queued %+v, want the pair job, paid by the caller", jobs)
 			}
 		}},
 	}

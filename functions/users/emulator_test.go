@@ -138,8 +138,9 @@ func TestUnderEmulator(t *testing.T) {
 			if err := json.Unmarshal([]byte(body), &got); err != nil || len(got.Shades) != 2 || got.Shades[1].Public != nil {
 				t.Errorf("shades = %s", body)
 			}
-			if jobs := sqs.Jobs(); len(jobs) != 1 || jobs[0] != rematch.UserJob(maya) {
-				t.Errorf("queued %+v, want Maya's rematch", jobs)
+			// The edit opens Maya's coalescing window: her scores now, her model pass at its end.
+			if jobs := sqs.Jobs(); len(jobs) != 2 || jobs[0] != rematch.ScoreOnlyUserJob(maya) || jobs[1] != rematch.DirtyUserJob(maya) {
+				t.Errorf("queued %+v, want Maya's score-only rematch and the one at her window's end", jobs)
 			}
 			stored, err := st.GetUser(ctx, maya)
 			if err != nil || stored.ProfileVersion != 2 || stored.Shades[0].Name != "Jazz piano" {
