@@ -72,9 +72,14 @@ func TestGatewayEndToEnd(t *testing.T) {
 		}
 	})
 	t.Run("no route", func(t *testing.T) {
+		// Unknown GETs reach the web function (GET /{proxy+}): JSON under /api/, a page elsewhere.
 		resp, body := get(http.DefaultClient, "/api/no/such/route")
-		if resp.StatusCode != 404 || body != `{"message":"Not Found"}` {
-			t.Errorf("GET /api/no/such/route = %d %s, want HTTP API's 404", resp.StatusCode, body)
+		if resp.StatusCode != 404 || !strings.Contains(body, `"code":"not_found"`) {
+			t.Errorf("GET /api/no/such/route = %d %s, want our JSON 404", resp.StatusCode, body)
+		}
+		resp, body = get(http.DefaultClient, "/no/such/page")
+		if resp.StatusCode != 404 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") || !strings.Contains(body, "<html") {
+			t.Errorf("GET /no/such/page = %d %s %.80q, want the HTML 404 page", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 		}
 	})
 

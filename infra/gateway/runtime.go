@@ -285,6 +285,7 @@ func (p *pool) start(n int) (*instance, error) {
 	mux.HandleFunc("POST "+runtimeAPIPrefix+"/invocation/{id}/error", in.handleError)
 	mux.HandleFunc("POST "+runtimeAPIPrefix+"/init/error", in.handleInitError)
 	in.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	in.started = time.Now() // before Serve: handleNext reads it
 	go func() { _ = in.srv.Serve(ln) }()
 
 	in.cmd = exec.Command(p.bootstrap)
@@ -293,7 +294,6 @@ func (p *pool) start(n int) (*instance, error) {
 	in.cmd.Stdout = p.logs
 	in.cmd.Stderr = p.logs
 	in.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	in.started = time.Now()
 	if err := in.cmd.Start(); err != nil {
 		in.srv.Close()
 		return nil, fmt.Errorf("start %s: %w", p.bootstrap, err)

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/secondme/twin/functions/app"
@@ -61,8 +62,9 @@ type stack struct {
 	store  *sqlitestore.Store
 	queue  *memqueue.Queue
 	router *api.Router
-	// handle is what the queue's workers run: the compat worker's Handle.
-	handle queue.Handler
+	// handle is what the queue's workers run: the compat worker's Handle (a test may swap it while
+	// jobs run, hence atomic).
+	handle atomic.Pointer[queue.Handler]
 
 	bgCtx   context.Context
 	bgStop  context.CancelFunc
@@ -123,7 +125,7 @@ func newStack(ctx context.Context, lc config, baseURL string, getenv func(string
 
 	// The in-process queue's jobs are the compat worker's, and the worker sends its fan-out to the
 	// queue: the queue runs s.handle, set to the worker's Handle once the worker is built.
-	s.queue = memqueue.New(func(ctx context.Context, body []byte) error { return s.handle(ctx, body) }, memqueue.Config{})
+	s.queue = memqueue.New(func(ctx context.Context, body []byte) error { return (*s.handle.Load())(ctx, body) }, memqueue.Config{})
 	fanout := &fanoutSender{q: s.queue}
 	if cfg.Matching.Budget.Window == 0 {
 		// One person at a laptop: their edits reach the model part of their matches within seconds.
@@ -135,7 +137,9 @@ func newStack(ctx context.Context, lc config, baseURL string, getenv func(string
 	if err != nil {
 		return nil, err
 	}
-	s.handle, fanout.handle = worker.Handle, worker.Handle
+	handle := queue.Handler(worker.Handle)
+	s.handle.Store(&handle)
+	fanout.handle = worker.Handle
 
 	err = s.app.Register(ctx, s.router, app.UsersRoutes, app.AuthRoutes, app.ChatRoutes, app.ChatStreamRoutes, app.MatchesRoutes, app.WebRoutes)
 	if err != nil {
@@ -188,7 +192,7 @@ func (s *stack) nightlyEvery(interval time.Duration) error {
 
 // rematchOnce is make rematch: one nightly pass that computes every pair before it returns.
 func (s *stack) rematchOnce(ctx context.Context) error {
-	nightly, err := s.app.Nightly(inlineSender(s.handle))
+	nightly, err := s.app.Nightly(inlineSender(*s.handle.Load()))
 	if err != nil {
 		return err
 	}

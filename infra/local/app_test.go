@@ -16,6 +16,7 @@ import (
 	"github.com/secondme/twin/infra/demo"
 	"github.com/secondme/twin/pkg/api"
 	"github.com/secondme/twin/pkg/profile"
+	"github.com/secondme/twin/pkg/queue"
 	"github.com/secondme/twin/pkg/store/sqlitestore"
 )
 
@@ -226,13 +227,14 @@ type slowGroup struct {
 }
 
 func (g *slowGroup) wire(s *stack) {
-	s.handle = func(ctx context.Context, body []byte) error {
+	handle := queue.Handler(func(ctx context.Context, body []byte) error {
 		if strings.HasPrefix(string(body), "slow-") {
 			time.Sleep(100 * time.Millisecond)
 			g.jobs.Add(1)
 		}
 		return nil
-	}
+	})
+	s.handle.Store(&handle)
 	g.queue = s.queue.Send
 	s.router.HandleFunc("GET /test/slow", func(w http.ResponseWriter, r *http.Request) error {
 		close(g.started)

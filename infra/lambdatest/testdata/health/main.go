@@ -3,14 +3,18 @@
 package main
 
 import (
+	"log/slog"
 	"net/http"
 	"os"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/secondme/twin/pkg/api"
 	"github.com/secondme/twin/pkg/lambdahttp"
 )
 
 func main() {
+	slog.SetDefault(lambdacontext.NewLogger()) // as app.Main does: each line carries the request id
 	rt := api.NewRouter()
 	rt.HandleFunc("GET /api/health", api.Health)
 	rt.HandleFunc("GET /api/fixture/env", func(w http.ResponseWriter, r *http.Request) error {
