@@ -133,7 +133,7 @@ awk '
 		d = $0; sub(/.*missing test dependency: /, "", d)
 		if (!(cur in dep)) dep[cur] = d
 	}
-	/^--- (PASS|FAIL|SKIP): Test[^ ]* / { dur = $4; gsub(/[()]/, "", dur); res[++n] = $3 "\t" $2 "\t" dur; name[n] = $3 }
+	/^--- (PASS|FAIL|SKIP): Test[^ ]* / { r = $2; sub(/:$/, "", r); dur = $4; gsub(/[()]/, "", dur); res[++n] = $3 "\t" r "\t" dur; name[n] = $3 }
 	($1 == "ok" || $1 == "FAIL") && $2 ~ /\// {
 		for (i = 1; i <= n; i++) print $2 "\t" res[i] "\t" ((name[i] in dep) ? dep[name[i]] : "-")
 		n = 0; delete dep
