@@ -73,5 +73,5 @@ deploy: ## sam build && sam deploy --config-env ENV (ENV=dev|prod, default dev; 
 	sam build
 	sam deploy --config-env $(ENV)
 
-screenshots: ## the browser journey on make gateway and the first run on make run, saving every view at 390 and 1280 px into docs/screenshots
-	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run 'TestBrowser(JourneyGateway|FirstRunLocal)$$' ./infra/e2e/
+screenshots: ## the browser journey on make gateway, the first run and the Chinese client on make run, saving every view at 390 and 1280 px into docs/screenshots
+	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run 'TestBrowser(JourneyGateway|FirstRunLocal|ChineseLocal)$$' ./infra/e2e/
