@@ -414,8 +414,10 @@ func (s *Store) startTurn(ctx context.Context, m store.ChatMessage, claim string
 			return store.ChatMessage{}, fmt.Errorf("start turn %s: marker: %w", m.ID, err)
 		}
 	}
+	// No turn item yet, or this claim's own (a retried Put): a retry with the same clientMessageId
+	// that found the marker may have claimed the turn in between (claimStored), and then it is its.
 	t := turnItem{messageItem: messageItem{keys: keys{PK: it.PK, SK: turnSK(m.ID), Kind: "turn"}}, Claim: claim, ClaimUntil: until}
-	err := s.table.Put(t).If("attribute_not_exists($)", "ID").Run(ctx)
+	err := s.table.Put(t).If("attribute_not_exists($) OR $ = ?", "PK", "Claim", claim).Run(ctx)
 	if err = mapErr(err, store.ErrConflict); err != nil {
 		return store.ChatMessage{}, fmt.Errorf("start turn %s: claim: %w", m.ID, err)
 	}
