@@ -7,8 +7,7 @@ import (
 )
 
 // SendAfter enqueues the bodies to be handled once delay has passed, all or none, like Send (SQS's
-// DelaySeconds). They hold their slots while they wait; Close waits for them too, unless its context
-// ends first.
+// DelaySeconds). They hold their slots while they wait; Close runs them at once and waits for them.
 func (q *Queue) SendAfter(ctx context.Context, delay time.Duration, bodies ...[]byte) error {
 	if delay <= 0 {
 		return q.Send(ctx, bodies...)
@@ -41,6 +40,6 @@ func (q *Queue) SendAfter(ctx context.Context, delay time.Duration, bodies ...[]
 			q.jobs <- j // never blocks: each job holds its slot
 		}
 	})
-	q.timers[t] = struct{}{}
+	q.timers[t] = jobs
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -26,7 +27,15 @@ func TestSendAfterHandlesOnceTheDelayPassed(t *testing.T) {
 	if err := q.SendAfter(context.Background(), 0, []byte("now")); err != nil {
 		t.Fatalf("SendAfter 0: %v", err)
 	}
-	closeNow(t, q) // waits for the delayed job too
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		mu.Lock()
+		_, done := handled["later"]
+		mu.Unlock()
+		if done || time.Now().After(deadline) {
+			break
+		}
+	}
+	closeNow(t, q)
 	mu.Lock()
 	defer mu.Unlock()
 	if at, ok := handled["later"]; !ok || at.Sub(start) < delay {
@@ -37,19 +46,22 @@ func TestSendAfterHandlesOnceTheDelayPassed(t *testing.T) {
 	}
 }
 
-func TestSendAfterHoldsSlotsAndStopsOnClose(t *testing.T) {
+func TestSendAfterHoldsSlotsAndRunsOnClose(t *testing.T) {
 	t.Parallel()
-	q := New(func(ctx context.Context, body []byte) error { return nil }, Config{Workers: 1, Capacity: 2})
+	var handled atomic.Int32
+	q := New(func(ctx context.Context, body []byte) error { handled.Add(1); return nil }, Config{Workers: 1, Capacity: 2})
 	if err := q.SendAfter(context.Background(), time.Hour, []byte("a"), []byte("b")); err != nil {
 		t.Fatalf("SendAfter: %v", err)
 	}
 	if err := q.Send(context.Background(), []byte("c")); !errors.Is(err, ErrFull) {
 		t.Errorf("Send with every slot held by delayed jobs = %v, want ErrFull", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	// Closing waits for no delay: the jobs delayed an hour run now, before Close returns.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := q.Close(ctx); !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("Close with jobs delayed an hour = %v, want the context's deadline", err)
+	start := time.Now()
+	if err := q.Close(ctx); err != nil || handled.Load() != 2 {
+		t.Errorf("Close with jobs delayed an hour = %v after %v, %d handled; want nil and both", err, time.Since(start), handled.Load())
 	}
 	if err := q.SendAfter(context.Background(), time.Second, []byte("d")); !errors.Is(err, ErrClosed) {
 		t.Errorf("SendAfter after Close = %v, want ErrClosed", err)

@@ -92,7 +92,7 @@ type Queue struct {
 	pending int  // jobs accepted and not yet finished: queued, in flight, or waiting for a retry
 	closed  bool // no more Sends
 	idle    chan struct{}
-	timers  map[*time.Timer]struct{}
+	timers  map[*time.Timer][]*job // jobs waiting for a delay or a retry, by the timer that sends them
 	dead    []DeadLetter
 
 	workers sync.WaitGroup
@@ -110,7 +110,7 @@ func New(h queue.Handler, cfg Config) *Queue {
 		jobs:   make(chan *job, cfg.Capacity),
 		ctx:    ctx,
 		cancel: cancel,
-		timers: map[*time.Timer]struct{}{},
+		timers: map[*time.Timer][]*job{},
 	}
 	q.workers.Add(cfg.Workers)
 	for range cfg.Workers {
@@ -153,6 +153,15 @@ func (q *Queue) DeadLetters() []DeadLetter {
 func (q *Queue) Close(ctx context.Context) error {
 	q.mu.Lock()
 	q.closed = true
+	// Nothing more comes, so nothing waits for its time: delayed jobs and retries run now.
+	for t, jobs := range q.timers {
+		if t.Stop() {
+			for _, j := range jobs {
+				q.jobs <- j // never blocks: each job holds its slot
+			}
+		}
+		delete(q.timers, t)
+	}
 	if q.idle == nil {
 		q.idle = make(chan struct{})
 		if q.pending == 0 {
@@ -224,7 +233,7 @@ func (q *Queue) run(j *job) {
 		delete(q.timers, t)
 		q.jobs <- j // never blocks: the job still holds its slot
 	})
-	q.timers[t] = struct{}{}
+	q.timers[t] = []*job{j}
 }
 
 // call runs the handler, turning a panic into an error.
