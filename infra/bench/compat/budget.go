@@ -16,11 +16,6 @@ import (
 
 type budgetKey struct{ owner, name, day string }
 
-type window struct {
-	until time.Time
-	dirty bool
-}
-
 func (s *memStore) ConsumeBudget(ctx context.Context, owner, name, day string, n, limit int) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -72,8 +67,8 @@ func (s *memStore) OpenRematchWindow(ctx context.Context, userID string, now tim
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.windows == nil {
-		s.windows = map[string]window{}
+		s.windows = map[string]time.Time{}
 	}
-	s.windows[userID] = window{until: now.Add(w)}
+	s.windows[userID] = now.Add(w)
 	return nil
 }

@@ -26,7 +26,7 @@ type memStore struct {
 	// budgets, deferred and windows are the matching budget state (budget.go).
 	budgets  map[budgetKey]int
 	deferred map[[2]string]time.Time
-	windows  map[string]window
+	windows  map[string]time.Time // when each person's coalescing window ends
 }
 
 type storedMatch struct {
