@@ -67,3 +67,24 @@ func TestSendAfterHoldsSlotsAndRunsOnClose(t *testing.T) {
 		t.Errorf("SendAfter after Close = %v, want ErrClosed", err)
 	}
 }
+
+// TestCloseLosesNoDelayedJob closes queues while their delays run out: a timer that fires as Close
+// runs must still deliver its job, and Close must see every job finish.
+func TestCloseLosesNoDelayedJob(t *testing.T) {
+	t.Parallel()
+	for round := range 200 {
+		var handled atomic.Int32
+		q := New(func(ctx context.Context, body []byte) error { handled.Add(1); return nil }, Config{Workers: 2, Capacity: 16})
+		for i := range 8 {
+			if err := q.SendAfter(context.Background(), time.Duration(i)*100*time.Microsecond, []byte("job")); err != nil {
+				t.Fatalf("SendAfter: %v", err)
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := q.Close(ctx)
+		cancel()
+		if err != nil || handled.Load() != 8 {
+			t.Fatalf("round %d: Close = %v with %d of 8 jobs handled", round, err, handled.Load())
+		}
+	}
+}

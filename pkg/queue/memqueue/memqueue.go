@@ -154,13 +154,14 @@ func (q *Queue) Close(ctx context.Context) error {
 	q.mu.Lock()
 	q.closed = true
 	// Nothing more comes, so nothing waits for its time: delayed jobs and retries run now.
+	// A timer that has fired already is left to its function, which sends its jobs once it has the lock.
 	for t, jobs := range q.timers {
 		if t.Stop() {
 			for _, j := range jobs {
 				q.jobs <- j // never blocks: each job holds its slot
 			}
+			delete(q.timers, t)
 		}
-		delete(q.timers, t)
 	}
 	if q.idle == nil {
 		q.idle = make(chan struct{})
