@@ -76,7 +76,9 @@ async function render() {
   if (hash === "#/") {
     let done = true;
     try { done = await firstRunDone(session); } catch { /* the chats, then */ }
-    if (!stale()) location.replace(done ? "#/chats" : "#/start");
+    // Only if the person is still on #/: a link followed meanwhile wins over this redirect (its
+    // hashchange may not have rendered yet).
+    if (!stale() && (location.hash || "#/") === "#/") location.replace(done ? "#/chats" : "#/start");
     return;
   }
   const route = routes.find(([re]) => re.test(hash));
