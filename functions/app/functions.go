@@ -172,7 +172,7 @@ func (a *App) chatRoutes(ctx context.Context, rt *api.Router, register func(*cha
 }
 
 // Handler returns the HTTP handler of route groups behind the public origin: GET /api/health and
-// the groups' routes, wrapped with the middleware of every function (api.Wrap) and the edge.
+// the groups' routes, wrapped with the middleware of every function (Wrap) and the edge.
 func (a *App) Handler(ctx context.Context, groups ...Routes) (http.Handler, error) {
 	rt := api.NewRouter()
 	if err := a.Register(ctx, rt, groups...); err != nil {
@@ -182,7 +182,13 @@ func (a *App) Handler(ctx context.Context, groups ...Routes) (http.Handler, erro
 	if err != nil {
 		return nil, fmt.Errorf("edge: %w", err)
 	}
-	return api.Wrap(rt, edge, authapi.WebhookPath), nil
+	return a.Wrap(rt, edge), nil
+}
+
+// Wrap puts h behind the middleware of every function (access log through Deps.Logger, the edge
+// check, same origin for unsafe methods but on the signed webhook).
+func (a *App) Wrap(h http.Handler, edge api.Edge) http.Handler {
+	return api.Middleware{Edge: edge, Exempt: []string{authapi.WebhookPath}, Logger: a.deps.Logger}.Wrap(h)
 }
 
 // Register adds GET /api/health and the routes of groups to rt.

@@ -20,7 +20,6 @@ import (
 	"github.com/secondme/twin/infra/demo"
 	"github.com/secondme/twin/infra/devserver"
 	"github.com/secondme/twin/pkg/api"
-	"github.com/secondme/twin/pkg/api/authapi"
 	"github.com/secondme/twin/pkg/auth"
 	"github.com/secondme/twin/pkg/metrics"
 	"github.com/secondme/twin/pkg/queue"
@@ -240,7 +239,7 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 		if err := s.nightlyEvery(s.app.Config().NightlyInterval); err != nil {
 			return err
 		}
-		srv := newServer(api.Wrap(s.router, edge, authapi.WebhookPath), localTimeouts)
+		srv := newServer(s.app.Wrap(s.router, edge), localTimeouts)
 		serveErr := make(chan error, 1)
 		go func() { serveErr <- srv.Serve(ln) }()
 		fmt.Fprintf(stdout, "Second Me is running at %s\n", baseURL)
