@@ -24,7 +24,8 @@ import (
 // only place that reads the environment (besides infra/devserver's ADDR, PORT and DATA_DIR).
 type Config struct {
 	// AWS is where the store, the queue and the secrets are on AWS: TABLE_NAME, DYNAMO_ENDPOINT,
-	// COMPAT_QUEUE_URL, SQS_ENDPOINT, SECRETS_ARN and the per-secret *_SECRET_ARN variables.
+	// COMPAT_QUEUE_URL, SQS_ENDPOINT, SECRETS_ARN and the per-secret *_SECRET_ARN variables, and how
+	// long a secret is kept before it is read again (SECRETS_TTL, at least 1s, default 5m).
 	AWS awsapp.Config
 	// PublicURL is the origin browsers use, scheme://host[:port] (PUBLIC_URL); empty refuses every
 	// unsafe request.
@@ -152,6 +153,7 @@ func Load(getenv func(string) string, providers ...llm.Provider) (Config, error)
 	if w := c.Matching.Budget.Window; w > rematch.MaxWindow {
 		p.fail("MATCH_WINDOW", w.String(), "a duration of at most "+rematch.MaxWindow.String()+" (the longest SQS delay)")
 	}
+	c.AWS.Secrets.TTL = p.duration("SECRETS_TTL", time.Second)
 	for _, v := range slices.Sorted(maps.Keys(secretVars)) {
 		if arn := getenv(v); arn != "" {
 			c.AWS.SecretARNs[secretVars[v]] = arn

@@ -39,6 +39,7 @@ func TestLoad(t *testing.T) {
 		{map[string]string{"PUBLIC_URL": "https://twin.example"}, func(c app.Config) bool { return c.PublicURL == "https://twin.example" }},
 		{map[string]string{"PUBLIC_URL": "http://127.0.0.1:8080"}, func(c app.Config) bool { return c.PublicURL == "http://127.0.0.1:8080" }},
 		{map[string]string{"SESSION_TTL": "168h"}, func(c app.Config) bool { return c.SessionTTL == 168*time.Hour }},
+		{map[string]string{"SECRETS_TTL": "90s"}, func(c app.Config) bool { return c.AWS.Secrets.TTL == 90*time.Second }},
 		{map[string]string{"SECONDME_CLIENT_ID": "cid", "SECONDME_REDIRECT_URL": "https://t/cb", "SECONDME_CLIENT_SECRET": "cs"},
 			func(c app.Config) bool {
 				return c.SecondMe.ClientID == "cid" && c.SecondMe.RedirectURL == "https://t/cb" && c.Secrets[app.SecretSecondMeClient] == "cs"
@@ -104,6 +105,7 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"PUBLIC_URL", "https://twin example"},
 		{"SESSION_TTL", "5m"},
 		{"SESSION_TTL", "soon"},
+		{"SECRETS_TTL", "10ms"},
 		{"CHAT_DAILY_QUOTA", "-1"},
 		{"CHAT_PROMPT_BUDGET", "lots"},
 		{"CHAT_HISTORY", "0"},

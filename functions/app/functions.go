@@ -61,6 +61,7 @@ func Build(ctx context.Context, getenv func(string) string, logger *slog.Logger,
 	if err != nil {
 		return Served{}, err
 	}
+	cfg.AWS.Secrets.Logger = logger
 	aws, err := awsapp.New(ctx, cfg.AWS)
 	if err != nil {
 		return Served{}, err

@@ -5,11 +5,15 @@ package awsapp
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -38,6 +42,8 @@ type Config struct {
 	SecretsARN string
 	// SecretARNs are the secrets that have a secret of their own (a plain string), by name.
 	SecretARNs map[string]string
+	// Secrets tune how long secrets are kept (SECRETS_TTL) and the clock.
+	Secrets SecretsOptions
 }
 
 // Adapters are the AWS clients of one process. Store and Queue are nil when not configured.
@@ -55,7 +61,7 @@ func New(ctx context.Context, cfg Config) (Adapters, error) {
 	if err != nil {
 		return Adapters{}, fmt.Errorf("load AWS config: %w", err)
 	}
-	a := Adapters{Secrets: NewSecrets(secretsmanager.NewFromConfig(awsCfg), cfg.SecretsARN, cfg.SecretARNs)}
+	a := Adapters{Secrets: NewSecrets(secretsmanager.NewFromConfig(awsCfg), cfg.SecretsARN, cfg.SecretARNs, cfg.Secrets)}
 	if cfg.Table != "" {
 		var opts []func(*dynamodb.Options)
 		if cfg.DynamoEndpoint != "" {
@@ -78,22 +84,62 @@ type SecretGetter interface {
 	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
 }
 
-// Secrets reads secrets by name: from the secret of its own when it has one (a plain string), else
-// from the field of that name of the application secret (a JSON object). Each secret is read once in
-// the process, the reads of one call concurrently; values are kept, never logged.
-type Secrets struct {
-	sm  SecretGetter
-	app string
-	own map[string]string
+// DefaultSecretsTTL is how long a secret's value is used before it is read again (SECRETS_TTL).
+const DefaultSecretsTTL = 5 * time.Minute
 
-	mu   sync.Mutex
-	read map[string]string // ARN -> value
+// retryAfterError is how long a secret whose re-read failed keeps its old value before the next try.
+const retryAfterError = 30 * time.Second
+
+// SecretsOptions tune the cache of Secrets.
+type SecretsOptions struct {
+	// TTL is how long a value is used before it is read again (DefaultSecretsTTL when zero). Each
+	// entry's TTL is shortened by up to a tenth at random, so that instances started together do not
+	// re-read together.
+	TTL time.Duration
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+	// Logger receives a warning when a re-read fails and the old value stays (slog.Default() when nil).
+	Logger *slog.Logger
+}
+
+// Secrets reads secrets by name: from the secret of its own when it has one (a plain string), else
+// from the field of that name of the application secret (a JSON object). A secret's value is kept for
+// the TTL, then read again on the next call, so that a rotated secret reaches every instance within
+// the TTL. However many calls want a secret at once, one read is made and the others wait for it;
+// when a re-read fails, the old value is used (and logged) and the read is tried again later. Values
+// are never logged.
+type Secrets struct {
+	sm   SecretGetter
+	app  string
+	own  map[string]string
+	opts SecretsOptions
+
+	mu      sync.Mutex
+	entries map[string]*entry // ARN -> its value and state
+}
+
+// entry is one secret's cached value.
+type entry struct {
+	value   string
+	has     bool          // value was read at least once
+	expires time.Time     // when to read it again
+	reading chan struct{} // closed when the read in flight ends; nil when none is
+	err     error         // the last read's error, when it had no value to fall back on
 }
 
 // NewSecrets returns the secrets of sm: app is the application secret's ARN, own the ARNs of the
 // secrets that have their own, by name.
-func NewSecrets(sm SecretGetter, app string, own map[string]string) *Secrets {
-	return &Secrets{sm: sm, app: app, own: own}
+func NewSecrets(sm SecretGetter, app string, own map[string]string, opts SecretsOptions) *Secrets {
+	if opts.TTL <= 0 {
+		opts.TTL = DefaultSecretsTTL
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	return &Secrets{sm: sm, app: app, own: own, opts: opts, entries: map[string]*entry{}}
 }
 
 // Secrets returns the values of names that are set; a name neither of its own nor in the application
@@ -133,48 +179,90 @@ func (s *Secrets) Secrets(ctx context.Context, names ...string) (map[string]stri
 	return out, nil
 }
 
-// values returns the values of the secrets arns, reading concurrently those not read before.
+// values returns the values of the secrets arns, reading concurrently those not read yet or past
+// their TTL.
 func (s *Secrets) values(ctx context.Context, arns []string) (map[string]string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock() // one caller at a time: a secret is never read twice
-	if s.read == nil {
-		s.read = map[string]string{}
-	}
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		errs  = map[string]error{}
-		fresh = map[string]string{}
-	)
-	for _, arn := range arns {
-		if _, ok := s.read[arn]; ok {
-			continue
-		}
+	vals, errs := make([]string, len(arns)), make([]error, len(arns))
+	var wg sync.WaitGroup
+	for i, arn := range arns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			v, err := ReadSecret(ctx, s.sm, arn)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs[arn] = err
-			} else {
-				fresh[arn] = v
-			}
+			vals[i], errs[i] = s.value(ctx, arn)
 		}()
 	}
 	wg.Wait()
-	for _, arn := range arns {
-		if err := errs[arn]; err != nil {
-			return nil, err
-		}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
-	maps.Copy(s.read, fresh)
-	out := map[string]string{}
-	for _, arn := range arns {
-		out[arn] = s.read[arn]
+	out := make(map[string]string, len(arns))
+	for i, arn := range arns {
+		out[arn] = vals[i]
 	}
 	return out, nil
+}
+
+// value returns the value of the secret arn: the kept one while it is fresh, else a new read, which
+// only one caller makes while the others wait (the old value, when there is one, is the answer of a
+// failed read).
+func (s *Secrets) value(ctx context.Context, arn string) (string, error) {
+	for {
+		s.mu.Lock()
+		e := s.entries[arn]
+		if e == nil {
+			e = &entry{}
+			s.entries[arn] = e
+		}
+		if e.has && s.opts.Now().Before(e.expires) {
+			v := e.value
+			s.mu.Unlock()
+			return v, nil
+		}
+		if wait := e.reading; wait != nil { // another caller reads it: wait for its answer
+			s.mu.Unlock()
+			select {
+			case <-wait:
+				s.mu.Lock()
+				v, has, err := e.value, e.has, e.err
+				s.mu.Unlock()
+				if has {
+					return v, nil
+				}
+				if err != nil {
+					return "", err
+				}
+				continue
+			case <-ctx.Done():
+				return "", fmt.Errorf("read secret %s: %w", arn, ctx.Err())
+			}
+		}
+		done := make(chan struct{})
+		e.reading = done
+		s.mu.Unlock()
+
+		v, err := ReadSecret(ctx, s.sm, arn)
+
+		s.mu.Lock()
+		now := s.opts.Now()
+		switch {
+		case err == nil:
+			e.value, e.has, e.err = v, true, nil
+			e.expires = now.Add(s.opts.TTL - time.Duration(rand.Int64N(int64(s.opts.TTL)/10+1)))
+		case e.has:
+			e.expires = now.Add(min(retryAfterError, s.opts.TTL))
+			s.opts.Logger.WarnContext(ctx, "a secret could not be read again: its previous value stays in use", "secret", arn, "err", err)
+		default:
+			e.err = err
+		}
+		v, has := e.value, e.has
+		e.reading = nil
+		close(done)
+		s.mu.Unlock()
+		if !has {
+			return "", err
+		}
+		return v, nil
+	}
 }
 
 // ReadSecret reads a secret's current string value by ARN (or name).
