@@ -4,16 +4,19 @@ import (
 	"time"
 
 	"github.com/secondme/twin/pkg/id"
+	"github.com/secondme/twin/pkg/lang"
 	"github.com/secondme/twin/pkg/store"
 )
 
-// Patch is a partial update of a person's own profile (PATCH /api/user/info). A nil field stays as it is.
+// Patch is a partial update of a person's own profile (PATCH /api/user/info). A nil field stays as it
+// is. Language is "zh-CN" or "en" (package lang).
 type Patch struct {
 	Nickname      *string `json:"nickname"`
 	Avatar        *string `json:"avatar"`
 	Bio           *string `json:"bio"`
 	Discoverable  *bool   `json:"discoverable"`
 	AllowTwinChat *bool   `json:"allowTwinChat"`
+	Language      *string `json:"language"`
 }
 
 // Validate trims and checks the fields p sets, and returns the normalized patch or an invalid_argument
@@ -31,6 +34,9 @@ func (p Patch) Validate() (Patch, error) {
 	if p.Bio != nil {
 		s := c.text("bio", *p.Bio, 0, MaxBio, true)
 		p.Bio = &s
+	}
+	if p.Language != nil && !lang.Valid(*p.Language) {
+		c.add("language", "must be zh-CN or en")
 	}
 	if err := c.err(); err != nil {
 		return Patch{}, err
@@ -63,6 +69,9 @@ func (p Patch) Apply(u *store.User, now time.Time) (rematch bool, err error) {
 	}
 	if p.AllowTwinChat != nil {
 		u.AllowTwinChat = *p.AllowTwinChat
+	}
+	if p.Language != nil {
+		u.Language = *p.Language
 	}
 	u.UpdatedAt = now
 	return rematch, nil

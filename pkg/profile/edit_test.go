@@ -65,6 +65,14 @@ func TestPatchApply(t *testing.T) {
 		},
 		{name: "already shown", patch: Patch{Discoverable: &yes}, wantVersion: 3},
 		{
+			name: "language", patch: Patch{Language: str("zh-CN")}, wantVersion: 3,
+			check: func(t *testing.T, u store.User) {
+				if u.Language != "zh-CN" {
+					t.Errorf("Language = %q, want zh-CN", u.Language)
+				}
+			},
+		},
+		{
 			name: "avatar", patch: Patch{Avatar: str("https://example.com/a.png")}, wantVersion: 3,
 			check: func(t *testing.T, u store.User) {
 				if u.Avatar != "https://example.com/a.png" {

@@ -9,7 +9,8 @@ import (
 	"github.com/secondme/twin/pkg/store"
 )
 
-// Info is a person's own profile, as GET /api/user/info shows it to them.
+// Info is a person's own profile, as GET /api/user/info shows it to them. Language is the language
+// they read Second Me in, "zh-CN" or "en", and "" until they choose one.
 type Info struct {
 	ID            string    `json:"id"`
 	Nickname      string    `json:"nickname"`
@@ -18,6 +19,7 @@ type Info struct {
 	Provider      string    `json:"provider"`
 	Discoverable  bool      `json:"discoverable"`
 	AllowTwinChat bool      `json:"allowTwinChat"`
+	Language      string    `json:"language"`
 	CreatedAt     time.Time `json:"createdAt"`
 }
 
@@ -31,6 +33,7 @@ func InfoOf(u store.User) Info {
 		Provider:      u.Provider,
 		Discoverable:  u.Discoverable,
 		AllowTwinChat: u.AllowTwinChat,
+		Language:      u.Language,
 		CreatedAt:     u.CreatedAt.UTC(),
 	}
 }

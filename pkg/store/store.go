@@ -53,8 +53,11 @@ type User struct {
 	Provider      string
 	Discoverable  bool
 	AllowTwinChat bool
-	Shades        []Shade
-	Memories      []Memory
+	// Language is the language the person reads Second Me in: "zh-CN" or "en" (package lang), "" until
+	// they choose one.
+	Language string
+	Shades   []Shade
+	Memories []Memory
 	// ProfileVersion increases whenever the shades, memories or bio change; compatibility results
 	// record the versions they were computed from.
 	ProfileVersion int64

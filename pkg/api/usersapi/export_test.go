@@ -81,7 +81,7 @@ func TestExport(t *testing.T) {
 	if err := dec.Decode(&doc); err != nil {
 		t.Fatalf("decode export: %v", err)
 	}
-	if doc.Profile.ID != e.ana || len(doc.Shades) != 2 || len(doc.Memories) != 1 || doc.Shades[0].Content != "PRIVATE-content" {
+	if doc.Profile.ID != e.ana || doc.Profile.Language != "en" || len(doc.Shades) != 2 || len(doc.Memories) != 1 || doc.Shades[0].Content != "PRIVATE-content" {
 		t.Errorf("profile part: %+v %+v %+v", doc.Profile, doc.Shades, doc.Memories)
 	}
 	if len(doc.Identities) != 1 || doc.Identities[0] != (profile.IdentityExport{Provider: "secondme", Subject: "sm-ana", CreatedAt: now}) {

@@ -31,7 +31,7 @@ func keepsRule(t *testing.T, s string, k text.Kind) {
 // FuzzPatchInfo feeds arbitrary PATCH /api/user/info bodies to the decoder and the validation: they
 // never panic, refuse with a 4xx, and a patch they accept is already normal.
 func FuzzPatchInfo(f *testing.F) {
-	f.Add([]byte(`{"nickname":"Ana","bio":"b","avatar":"https://e.com/a.png","discoverable":true,"allowTwinChat":false}`))
+	f.Add([]byte(`{"nickname":"Ana","bio":"b","avatar":"https://e.com/a.png","discoverable":true,"allowTwinChat":false,"language":"zh-CN"}`))
 	f.Add([]byte(`{"nickname":"  \u00e9  "}`))
 	f.Add([]byte(`{"avatar":"javascript:x"}`))
 	f.Add([]byte(`{"discoverable":"yes"}`))

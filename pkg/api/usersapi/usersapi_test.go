@@ -102,7 +102,7 @@ func newEnvOn(tb testing.TB, st testStore) *env {
 	users := []store.User{
 		{
 			ID: e.ana, Nickname: "Ana", Bio: "Climbs and cooks.", Provider: store.ProviderOIDC, Discoverable: true,
-			AllowTwinChat: true, ProfileVersion: 1, CreatedAt: now, UpdatedAt: now,
+			AllowTwinChat: true, Language: "en", ProfileVersion: 1, CreatedAt: now, UpdatedAt: now,
 			Shades: []store.Shade{
 				{ID: id.New(), Name: "PRIVATE-Granite addict", Confidence: store.ConfidenceHigh,
 					Description: "PRIVATE-desc", Content: "PRIVATE-content", Topics: []string{"PRIVATE-topic"},
@@ -220,7 +220,7 @@ func TestRoutes(t *testing.T) {
 		// Own profile.
 		{name: "info", method: "GET", path: "/api/user/info", user: "{ana}", want: 200, check: func(t *testing.T, e *env, w *httptest.ResponseRecorder) {
 			got := decode[profile.Info](t, w)
-			want := profile.Info{ID: e.ana, Nickname: "Ana", Bio: "Climbs and cooks.", Provider: "oidc", Discoverable: true, AllowTwinChat: true, CreatedAt: now}
+			want := profile.Info{ID: e.ana, Nickname: "Ana", Bio: "Climbs and cooks.", Provider: "oidc", Discoverable: true, AllowTwinChat: true, Language: "en", CreatedAt: now}
 			if got != want {
 				t.Errorf("info = %+v, want %+v", got, want)
 			}
@@ -261,6 +261,23 @@ func TestRoutes(t *testing.T) {
 					t.Errorf("rematch calls = %v, want [cleo]", got)
 				}
 			}},
+		{name: "patch language", method: "PATCH", path: "/api/user/info", user: "{ana}", body: `{"language":"zh-CN"}`, want: 200,
+			check: func(t *testing.T, e *env, w *httptest.ResponseRecorder) {
+				if got := decode[profile.Info](t, w).Language; got != "zh-CN" {
+					t.Errorf("language = %q, want zh-CN", got)
+				}
+				if u := e.user(t, e.ana); u.Language != "zh-CN" || u.ProfileVersion != 1 || u.Nickname != "Ana" {
+					t.Errorf("stored language %q version %d nickname %q", u.Language, u.ProfileVersion, u.Nickname)
+				}
+				if got := e.rematch.called(); len(got) != 0 {
+					t.Errorf("rematch calls = %v, want none", got)
+				}
+			}},
+		{name: "patch language lower case", method: "PATCH", path: "/api/user/info", user: "{ana}", body: `{"language":"zh-cn"}`, want: 400, check: wantField("language")},
+		{name: "patch language other", method: "PATCH", path: "/api/user/info", user: "{ana}", body: `{"language":"fr"}`, want: 400, check: wantField("language")},
+		{name: "patch language empty", method: "PATCH", path: "/api/user/info", user: "{ana}", body: `{"language":""}`, want: 400, check: wantField("language")},
+		{name: "patch language bare zh", method: "PATCH", path: "/api/user/info", user: "{ana}", body: `{"language":"zh"}`, want: 400, check: wantField("language")},
+		{name: "patch language not a string", method: "PATCH", path: "/api/user/info", user: "{ana}", body: `{"language":1}`, want: 400, check: wantField("language")},
 		{name: "patch empty object", method: "PATCH", path: "/api/user/info", user: "{ana}", body: `{}`, want: 200},
 		{name: "patch null leaves the field", method: "PATCH", path: "/api/user/info", user: "{ana}", body: `{"nickname":null}`, want: 200,
 			check: func(t *testing.T, e *env, w *httptest.ResponseRecorder) {

@@ -29,6 +29,7 @@ type userItem struct {
 	Provider         string
 	Discoverable     bool
 	AllowTwinChat    bool
+	Language         string `dynamo:",omitempty"`
 	Shades           string // JSON
 	Memories         string // JSON
 	ProfileVersion   int64
@@ -94,6 +95,7 @@ func toUserItem(u store.User) (userItem, error) {
 		Provider:         u.Provider,
 		Discoverable:     u.Discoverable,
 		AllowTwinChat:    u.AllowTwinChat,
+		Language:         u.Language,
 		Shades:           shades,
 		Memories:         mems,
 		ProfileVersion:   u.ProfileVersion,
@@ -113,6 +115,7 @@ func (it userItem) user() (store.User, error) {
 		Provider:         it.Provider,
 		Discoverable:     it.Discoverable,
 		AllowTwinChat:    it.AllowTwinChat,
+		Language:         it.Language,
 		ProfileVersion:   it.ProfileVersion,
 		ProfileChangedAt: storedTime(it.ProfileChangedAt),
 		Rev:              it.Rev,

@@ -14,7 +14,7 @@ import (
 )
 
 const userCols = `id, nickname, avatar, bio, provider, discoverable, allow_twin_chat, shades, memories,
-	profile_version, profile_changed_at, rev, created_at, updated_at`
+	profile_version, profile_changed_at, rev, created_at, updated_at, language`
 
 // userArgs are the values of userCols for u, in order.
 func userArgs(u store.User) ([]any, error) {
@@ -32,7 +32,7 @@ func userArgs(u store.User) ([]any, error) {
 		return nil, fmt.Errorf("encode memories: %w", err)
 	}
 	return []any{u.ID, u.Nickname, u.Avatar, u.Bio, u.Provider, boolInt(u.Discoverable), boolInt(u.AllowTwinChat),
-		shades, memories, u.ProfileVersion, ms(u.ProfileChangedAt), u.Rev, ms(u.CreatedAt), ms(u.UpdatedAt)}, nil
+		shades, memories, u.ProfileVersion, ms(u.ProfileChangedAt), u.Rev, ms(u.CreatedAt), ms(u.UpdatedAt), u.Language}, nil
 }
 
 type scanner interface{ Scan(dest ...any) error }
@@ -42,7 +42,7 @@ func scanUser(sc scanner) (store.User, error) {
 	var shades, memories string
 	var changed, created, updated int64
 	if err := sc.Scan(&u.ID, &u.Nickname, &u.Avatar, &u.Bio, &u.Provider, &u.Discoverable, &u.AllowTwinChat,
-		&shades, &memories, &u.ProfileVersion, &changed, &u.Rev, &created, &updated); err != nil {
+		&shades, &memories, &u.ProfileVersion, &changed, &u.Rev, &created, &updated, &u.Language); err != nil {
 		return store.User{}, err
 	}
 	if err := json.Unmarshal([]byte(shades), &u.Shades); err != nil {
@@ -80,7 +80,7 @@ func (s *Store) CreateUser(ctx context.Context, u store.User) error {
 	if err != nil {
 		return fmt.Errorf("create user %s: %w", u.ID, err)
 	}
-	res, err := s.w.exec(ctx, `INSERT INTO users (`+userCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+	res, err := s.w.exec(ctx, `INSERT INTO users (`+userCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 		ON CONFLICT DO NOTHING`, args...)
 	if err != nil {
 		return fmt.Errorf("create user %s: %w", u.ID, err)
@@ -161,7 +161,7 @@ func (s *Store) UpdateUser(ctx context.Context, u store.User) (store.User, error
 		return store.User{}, fmt.Errorf("update user %s: %w", u.ID, err)
 	}
 	err = s.w.tx(ctx, func(t *txn) error {
-		res, err := t.exec(`UPDATE users SET (`+userCols+`) = (?,?,?,?,?,?,?,?,?,?,?,?,?,?) WHERE id = ? AND rev = ?`,
+		res, err := t.exec(`UPDATE users SET (`+userCols+`) = (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) WHERE id = ? AND rev = ?`,
 			append(args, u.ID, u.Rev)...)
 		if err != nil {
 			return err

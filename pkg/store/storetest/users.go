@@ -20,6 +20,7 @@ func newUser(nickname string) store.User {
 		Provider:      store.ProviderOIDC,
 		Discoverable:  true,
 		AllowTwinChat: true,
+		Language:      "zh-CN",
 		Shades: []store.Shade{
 			{
 				ID: "s1", Name: "Hiker", Icon: "⛰", Confidence: store.ConfidenceHigh,
@@ -75,7 +76,7 @@ func testUsers(t *testing.T, s store.Store) {
 	t.Run("update", func(t *testing.T) {
 		u := createUser(t, s, "Ada")
 		v1 := u
-		v1.Bio, v1.Shades, v1.ProfileVersion, v1.UpdatedAt = "Changed", u.Shades[:1], 4, at(100)
+		v1.Bio, v1.Shades, v1.ProfileVersion, v1.UpdatedAt, v1.Language = "Changed", u.Shades[:1], 4, at(100), "en"
 		got, err := s.UpdateUser(ctx, v1)
 		check(t, err, "UpdateUser")
 		want := v1
