@@ -23,6 +23,9 @@ const (
 	ModelTokensOut = "ModelTokensOut"
 	// ModelErrors counts model calls that failed, by Purpose.
 	ModelErrors = "ModelErrors"
+	// ModelCostMicroUSD adds up what a provider said it charged for the calls, in millionths of a US
+	// dollar, by Purpose (Runware's includeCost: the avatar purpose).
+	ModelCostMicroUSD = "ModelCostMicroUSD"
 	// MatchingDeferred counts pairs whose model part waited because a budget was spent, by Budget
 	// ("nightly", or "person" for a person's daily matching budget).
 	MatchingDeferred = "MatchingDeferred"
@@ -42,6 +45,7 @@ const (
 	PurposeSummary            = "summary"
 	PurposeCompatConversation = "compat_conversation"
 	PurposeCompatJudge        = "compat_judge"
+	PurposeAvatar             = "avatar"
 	PurposeOther              = "other"
 )
 
