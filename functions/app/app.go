@@ -10,7 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -76,6 +79,8 @@ type App struct {
 	model   lazy[llm.Model]
 	chat    lazy[*chat.Service]
 	worker  lazy[*rematch.CompatWorker]
+
+	rotations rotations
 }
 
 // New returns the App of cfg over deps. It builds nothing yet.
@@ -182,14 +187,21 @@ func (a *App) Auth(ctx context.Context) (*auth.Service, error) {
 		if err != nil {
 			return nil, err
 		}
-		key, err := auth.ParseKey(sec[SecretSealingKey])
+		keys, err := auth.ParseKeys(sec[SecretSealingKey])
 		if err != nil {
 			return nil, fmt.Errorf("the sealing key (SEALING_KEY_SECRET_ARN, or sealingKey in SECRETS_ARN): %w", err)
 		}
-		sealer, err := auth.NewSealer(key)
+		sealer, err := auth.NewSealerRing(keys)
 		if err != nil {
 			return nil, err
 		}
+		a.follow([]string{SecretSealingKey}, sec, func(sec map[string]string) error {
+			keys, err := auth.ParseKeys(sec[SecretSealingKey])
+			if err != nil {
+				return err
+			}
+			return sealer.SetKeys(keys)
+		})
 		st, err := a.Store()
 		if err != nil {
 			return nil, err
@@ -226,13 +238,22 @@ func (a *App) Webhook(ctx context.Context) (*auth.Webhook, error) {
 		if err != nil {
 			return nil, err
 		}
-		sec, err := a.secrets(ctx, []string{SecretWebhook})
+		names := []string{SecretWebhook, SecretWebhookPrevious}
+		sec, err := a.secrets(ctx, names)
 		if err != nil {
 			return nil, err
 		}
 		wc := a.cfg.Webhook
-		wc.Secret = []byte(sec[SecretWebhook])
-		return auth.NewWebhook(st, wc)
+		wc.Secret, wc.PreviousSecret = []byte(sec[SecretWebhook]), []byte(sec[SecretWebhookPrevious])
+		wh, err := auth.NewWebhook(st, wc)
+		if err != nil {
+			return nil, err
+		}
+		a.follow(names, sec, func(sec map[string]string) error {
+			wh.SetSecrets([]byte(sec[SecretWebhook]), []byte(sec[SecretWebhookPrevious]))
+			return nil
+		})
+		return wh, nil
 	})
 }
 
@@ -340,6 +361,65 @@ func (a *App) Nightly(sender rematch.Sender) (*rematch.Nightly, error) {
 		return nil, err
 	}
 	return rematch.NewNightly(st, sender, a.cfg.Matching), nil
+}
+
+// rotations are the services that follow their secrets' rotation: the sealing-key ring, the webhook
+// secrets. Refresh runs them.
+type rotations struct {
+	mu     sync.Mutex
+	follow []func(ctx context.Context) error
+}
+
+// follow makes Refresh read the secrets names again and call apply with them when one changed since
+// the values built (the secrets adapter keeps values for SECRETS_TTL, so most Refreshes read nothing).
+// A value apply refuses is logged once and the service keeps what it had.
+func (a *App) follow(names []string, built map[string]string, apply func(map[string]string) error) {
+	var mu sync.Mutex
+	last := pick(built, names)
+	a.rotations.mu.Lock()
+	defer a.rotations.mu.Unlock()
+	a.rotations.follow = append(a.rotations.follow, func(ctx context.Context) error {
+		got, err := a.deps.Secrets.Secrets(ctx, names...)
+		if err != nil {
+			return err
+		}
+		got = pick(got, names)
+		mu.Lock()
+		defer mu.Unlock()
+		if maps.Equal(got, last) {
+			return nil
+		}
+		last = got
+		if err := apply(got); err != nil {
+			return fmt.Errorf("a rotated secret (%s) was refused, the previous value stays in use: %w", strings.Join(names, ", "), err)
+		}
+		a.deps.Logger.InfoContext(ctx, "rotated secrets applied", "secrets", names)
+		return nil
+	})
+}
+
+// pick returns the values of names in m.
+func pick(m map[string]string, names []string) map[string]string {
+	out := map[string]string{}
+	for _, n := range names {
+		if v, ok := m[n]; ok {
+			out[n] = v
+		}
+	}
+	return out
+}
+
+// Refresh hands secrets rotated since they were read to the services built from them. Every HTTP
+// function runs it before each request (Wrap). A failure is logged: the services keep their secrets.
+func (a *App) Refresh(ctx context.Context) {
+	a.rotations.mu.Lock()
+	follow := slices.Clone(a.rotations.follow)
+	a.rotations.mu.Unlock()
+	for _, f := range follow {
+		if err := f(ctx); err != nil {
+			a.deps.Logger.ErrorContext(ctx, "secret refresh failed", "err", err)
+		}
+	}
 }
 
 // Config returns the configuration the App was built with.

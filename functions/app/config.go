@@ -43,7 +43,8 @@ type Config struct {
 	// SECONDME_WEBHOOK_TIMESTAMP_HEADER, SECONDME_WEBHOOK_ALGORITHM); its secret comes from the secrets.
 	Webhook auth.WebhookConfig
 	// Secrets are the secrets given as plain variables, by name (the local stack's
-	// SECONDME_CLIENT_SECRET, OIDC_CLIENT_SECRET and SECONDME_WEBHOOK_SECRET); on AWS they come from
+	// SECONDME_CLIENT_SECRET, OIDC_CLIENT_SECRET, SECONDME_WEBHOOK_SECRET and
+	// SECONDME_WEBHOOK_PREVIOUS_SECRET); on AWS they come from
 	// Secrets Manager instead.
 	Secrets map[string]string
 	// Chat are the chat settings (CHAT_DAILY_QUOTA, CHAT_PROMPT_BUDGET, CHAT_HISTORY,
@@ -89,17 +90,20 @@ const (
 	SecretSecondMeClient = "secondmeClientSecret"
 	SecretOIDCClient     = "oidcClientSecret"
 	SecretWebhook        = "secondmeWebhookSecret"
-	SecretOriginVerify   = "originVerify"
+	// SecretWebhookPrevious is the webhook secret before a rotation, accepted until it is removed.
+	SecretWebhookPrevious = "secondmeWebhookPreviousSecret"
+	SecretOriginVerify    = "originVerify"
 )
 
 // secretVars name, for each variable holding the ARN of a secret of its own, the secret it gives
 // (which is otherwise the field of that name in SECRETS_ARN).
 var secretVars = map[string]string{
-	"SEALING_KEY_SECRET_ARN":      SecretSealingKey,
-	"SECONDME_CLIENT_SECRET_ARN":  SecretSecondMeClient,
-	"OIDC_CLIENT_SECRET_ARN":      SecretOIDCClient,
-	"SECONDME_WEBHOOK_SECRET_ARN": SecretWebhook,
-	"ORIGIN_VERIFY_SECRET_ARN":    SecretOriginVerify,
+	"SEALING_KEY_SECRET_ARN":               SecretSealingKey,
+	"SECONDME_CLIENT_SECRET_ARN":           SecretSecondMeClient,
+	"OIDC_CLIENT_SECRET_ARN":               SecretOIDCClient,
+	"SECONDME_WEBHOOK_SECRET_ARN":          SecretWebhook,
+	"SECONDME_WEBHOOK_PREVIOUS_SECRET_ARN": SecretWebhookPrevious,
+	"ORIGIN_VERIFY_SECRET_ARN":             SecretOriginVerify,
 }
 
 // Load parses the configuration from getenv (os.Getenv in Main). providers are the model providers
@@ -129,9 +133,10 @@ func Load(getenv func(string) string, providers ...llm.Provider) (Config, error)
 			Algorithm:       getenv("SECONDME_WEBHOOK_ALGORITHM"),
 		},
 		Secrets: map[string]string{
-			SecretSecondMeClient: getenv("SECONDME_CLIENT_SECRET"),
-			SecretOIDCClient:     getenv("OIDC_CLIENT_SECRET"),
-			SecretWebhook:        getenv("SECONDME_WEBHOOK_SECRET"),
+			SecretSecondMeClient:  getenv("SECONDME_CLIENT_SECRET"),
+			SecretOIDCClient:      getenv("OIDC_CLIENT_SECRET"),
+			SecretWebhook:         getenv("SECONDME_WEBHOOK_SECRET"),
+			SecretWebhookPrevious: getenv("SECONDME_WEBHOOK_PREVIOUS_SECRET"),
 		},
 		Chat: chat.Options{
 			DailyQuota: p.int("CHAT_DAILY_QUOTA", 1, 1<<30), History: p.int("CHAT_HISTORY", 1, 1<<30),

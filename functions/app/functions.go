@@ -187,9 +187,14 @@ func (a *App) Handler(ctx context.Context, groups ...Routes) (http.Handler, erro
 }
 
 // Wrap puts h behind the middleware of every function (access log through Deps.Logger, the edge
-// check, same origin for unsafe methods but on the signed webhook).
+// check, same origin for unsafe methods but on the signed webhook) and, before each request, Refresh
+// (rotated secrets reach the services).
 func (a *App) Wrap(h http.Handler, edge api.Edge) http.Handler {
-	return api.Middleware{Edge: edge, Exempt: []string{authapi.WebhookPath}, Logger: a.deps.Logger}.Wrap(h)
+	refreshed := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.Refresh(r.Context())
+		h.ServeHTTP(w, r)
+	})
+	return api.Middleware{Edge: edge, Exempt: []string{authapi.WebhookPath}, Logger: a.deps.Logger}.Wrap(refreshed)
 }
 
 // Register adds GET /api/health and the routes of groups to rt.

@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -52,6 +53,9 @@ const (
 type WebhookConfig struct {
 	// Secret is the per-app webhook secret; without one every delivery is refused (503).
 	Secret []byte
+	// PreviousSecret, when set, is the secret before a rotation: deliveries signed with either are
+	// accepted until it is removed.
+	PreviousSecret []byte
 	// SignatureHeader carries the signature (DefaultSignatureHeader when empty).
 	SignatureHeader string
 	// Algorithm is AlgHMACSHA256Hex (default) or AlgHMACSHA256Base64.
@@ -67,12 +71,13 @@ type WebhookConfig struct {
 // Webhook receives SecondMe's signed revocation webhook (POST /api/webhooks/secondme). It is
 // authenticated by its signature alone.
 type Webhook struct {
-	cfg    WebhookConfig
-	st     IdentityStore
-	mac    func() hash.Hash
-	enc    func([]byte) string
-	hexSig bool
-	log    *slog.Logger
+	cfg     WebhookConfig
+	secrets atomic.Pointer[webhookSecrets]
+	st      IdentityStore
+	mac     func() hash.Hash
+	enc     func([]byte) string
+	hexSig  bool
+	log     *slog.Logger
 }
 
 // NewWebhook returns the webhook receiver; an unknown algorithm is an error.
@@ -87,6 +92,7 @@ func NewWebhook(st IdentityStore, cfg WebhookConfig) (*Webhook, error) {
 		cfg.Now = time.Now
 	}
 	h := &Webhook{cfg: cfg, st: st, mac: sha256.New, log: loggerOr(cfg.Logger)}
+	h.SetSecrets(cfg.Secret, cfg.PreviousSecret)
 	switch strings.ToLower(cfg.Algorithm) {
 	case "", AlgHMACSHA256Hex:
 		h.enc, h.hexSig = hex.EncodeToString, true
@@ -98,9 +104,23 @@ func NewWebhook(st IdentityStore, cfg WebhookConfig) (*Webhook, error) {
 	return h, nil
 }
 
-// Sign returns the signature of body as SecondMe sends it (for tests and tools).
+// webhookSecrets are the secrets a signature is checked against.
+type webhookSecrets struct{ current, previous []byte }
+
+// SetSecrets replaces the webhook secrets while the Webhook is in use: current signs (Sign) and is
+// accepted; previous, when not empty, is accepted too, for the time SecondMe may still sign with it.
+func (h *Webhook) SetSecrets(current, previous []byte) {
+	h.secrets.Store(&webhookSecrets{current: current, previous: previous})
+}
+
+// Sign returns the signature of body with the current secret, as SecondMe sends it (for tests and tools).
 func (h *Webhook) Sign(body []byte) string {
-	m := hmac.New(h.mac, h.cfg.Secret)
+	return h.sign(h.secrets.Load().current, body)
+}
+
+// sign returns the signature of body with secret.
+func (h *Webhook) sign(secret, body []byte) string {
+	m := hmac.New(h.mac, secret)
 	m.Write(body)
 	return h.enc(m.Sum(nil))
 }
@@ -177,7 +197,7 @@ func DecodeEvent(body []byte) (Event, error) {
 // record refuses it for eventRetention; after that, the identity's record of the revocations applied
 // to it does (409 as well), so that a replay never revokes the grant the person made since.
 func (h *Webhook) Receive(ctx context.Context, header http.Header, body []byte) (string, error) {
-	if len(h.cfg.Secret) == 0 {
+	if len(h.secrets.Load().current) == 0 {
 		h.log.ErrorContext(ctx, "secondme webhook received but no webhook secret is configured")
 		return "", fault.Unavailable("webhook not configured")
 	}
@@ -248,14 +268,20 @@ func (h *Webhook) revoke(ctx context.Context, ev Event, now time.Time) (string, 
 	return ident.UserID, nil
 }
 
-// validSignature compares the header (optionally prefixed "sha256=") with the body's signature in
-// constant time (hex case-insensitively).
+// validSignature compares the header (optionally prefixed "sha256=") with the body's signature by the
+// current secret and, when there is one, the previous one, each in constant time (hex
+// case-insensitively).
 func (h *Webhook) validSignature(header string, body []byte) bool {
 	got := strings.TrimPrefix(strings.TrimSpace(header), "sha256=")
 	if h.hexSig {
 		got = strings.ToLower(got)
 	}
-	return got != "" && hmac.Equal([]byte(got), []byte(h.Sign(body)))
+	sec := h.secrets.Load()
+	ok := hmac.Equal([]byte(got), []byte(h.sign(sec.current, body)))
+	if len(sec.previous) > 0 {
+		ok = hmac.Equal([]byte(got), []byte(h.sign(sec.previous, body))) || ok
+	}
+	return got != "" && ok
 }
 
 // parseTimestamp reads epoch seconds, or epoch milliseconds (values past the year 33658).

@@ -184,3 +184,72 @@ func TestReplayAfterTheEventRecordIsGone(t *testing.T) {
 		t.Errorf("the replay ended the person's login session: %v", err)
 	}
 }
+
+// TestWebhookSecretRotation: while SecondMe rotates the webhook secret, deliveries signed with the new
+// or the previous secret are accepted, a forged one is not, a replay is still refused whichever secret
+// signed it, and once the previous secret is removed its signatures are refused.
+func TestWebhookSecretRotation(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, err := sqlitestore.Open(ctx, filepath.Join(t.TempDir(), "twin.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	now := time.Now()
+	h, err := NewWebhook(st, WebhookConfig{Secret: []byte("new"), PreviousSecret: []byte("old"), Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer := func(secret string) *Webhook {
+		s, _ := NewWebhook(nil, WebhookConfig{Secret: []byte(secret)})
+		return s
+	}
+	deliver := func(secret, eventID, subject string) error {
+		body := []byte(`{"event":"authorization.revoked","eventId":"` + eventID + `","appScopedUserId":"` + subject + `","reason":"user_revoked"}`)
+		hdr := http.Header{}
+		hdr.Set(DefaultSignatureHeader, signer(secret).Sign(body))
+		hdr.Set(DefaultTimestampHeader, strconv.FormatInt(now.Unix(), 10))
+		_, err := h.Receive(ctx, hdr, body)
+		return err
+	}
+	code := func(err error) string {
+		var e *fault.Error
+		if errors.As(err, &e) {
+			return e.Code
+		}
+		return ""
+	}
+	for _, subject := range []string{"asu_old", "asu_new"} {
+		ident := store.Identity{Provider: store.ProviderSecondMe, Subject: subject, UserID: id.New(), SealedTokens: []byte("grant"),
+			TokenExpiresAt: now.Add(time.Hour), CreatedAt: now, UpdatedAt: now}
+		if err := st.CreateIdentity(ctx, ident); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := deliver("old", "evt-old", "asu_old"); err != nil {
+		t.Errorf("signed with the previous secret: %v, want it accepted", err)
+	}
+	if err := deliver("new", "evt-new", "asu_new"); err != nil {
+		t.Errorf("signed with the current secret: %v, want it accepted", err)
+	}
+	for _, subject := range []string{"asu_old", "asu_new"} {
+		if got, _ := st.GetIdentity(ctx, store.ProviderSecondMe, subject); !got.Revoked {
+			t.Errorf("%s not revoked", subject)
+		}
+	}
+	if err := deliver("forged", "evt-forged", "asu_new"); code(err) != fault.CodeUnauthenticated {
+		t.Errorf("forged signature: %v, want unauthenticated", err)
+	}
+	if err := deliver("new", "evt-old", "asu_old"); code(err) != fault.CodeConflict {
+		t.Errorf("replay signed with the other secret: %v, want conflict", err)
+	}
+	h.SetSecrets([]byte("new"), nil)
+	if err := deliver("old", "evt-late", "asu_old"); code(err) != fault.CodeUnauthenticated {
+		t.Errorf("previous secret after the rotation ended: %v, want unauthenticated", err)
+	}
+	h.SetSecrets(nil, []byte("old"))
+	if err := deliver("old", "evt-none", "asu_old"); code(err) != fault.CodeUpstreamUnavailable {
+		t.Errorf("only a previous secret: %v, want unavailable (not configured)", err)
+	}
+}
