@@ -108,7 +108,8 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	}
 }
 
-// WriteError writes err as the JSON error of docs/api.md. Internal causes go to the log, not the client.
+// WriteError writes err as the JSON error of docs/api.md, its message in the request's Language. Internal
+// causes go to the log, not the client.
 // When the client went away (the request's context is canceled), a failure is a cancel, not a fault:
 // it is logged at INFO and answered 499, which nobody reads.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
@@ -125,7 +126,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", retryAfterHeader(e.RetryAfter))
 	}
-	WriteJSON(w, status, map[string]errorJSON{"error": {Code: e.Code, Message: e.Message, Fields: e.Fields}})
+	WriteJSON(w, status, map[string]errorJSON{"error": {Code: e.Code, Message: Message(e, Language(r)), Fields: e.Fields}})
 }
 
 // errorJSON is the body of an error answer.

@@ -70,14 +70,14 @@ type Middleware struct {
 }
 
 // Wrap returns h inside the middleware, outermost first: the request id and the request's logger,
-// the access log, the edge check (see Edge.Secret), panic recovery, and the same-origin check for
+// the slot of the person's language (SetLanguage), the access log, the edge check (see Edge.Secret), panic recovery, and the same-origin check for
 // unsafe methods against Edge.PublicURL (except the Exempt paths).
 func (m Middleware) Wrap(h http.Handler) http.Handler {
 	logger := m.Logger
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return withRequestID(logger, accessLog(FromEdge(m.Edge.Secret, recoverPanics(SameOrigin(h, m.Edge.PublicURL, m.Exempt...)))))
+	return withRequestID(logger, withLanguageSlot(accessLog(FromEdge(m.Edge.Secret, recoverPanics(SameOrigin(h, m.Edge.PublicURL, m.Exempt...))))))
 }
 
 // withRequestID gives the request its id (the gateway's, else a new one) in its context and in the

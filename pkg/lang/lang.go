@@ -3,6 +3,7 @@
 package lang
 
 import (
+	"net/http"
 	"strconv"
 	"strings"
 	"unicode"
@@ -106,4 +107,21 @@ func Of(text string) string {
 		return Chinese
 	}
 	return English
+}
+
+// Cookie is the cookie the browser client keeps the person's choice of language in (the profile's
+// language once they sign in), so that pages and errors the server writes follow it.
+const Cookie = "sm_lang"
+
+// FromRequest returns the language of a request from what the browser says: the Cookie when it
+// names one of the languages, else Accept-Language, else Default. (The signed-in person's own
+// language, when a handler knows it, comes first: see pkg/api's Language.)
+func FromRequest(r *http.Request) string {
+	if c, err := r.Cookie(Cookie); err == nil && Valid(c.Value) {
+		return c.Value
+	}
+	if l := FromAcceptLanguage(strings.Join(r.Header.Values("Accept-Language"), ",")); l != "" {
+		return l
+	}
+	return Default
 }

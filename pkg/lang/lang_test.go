@@ -1,6 +1,10 @@
 package lang
 
-import "testing"
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
 
 func TestFromAcceptLanguage(t *testing.T) {
 	t.Parallel()
@@ -72,5 +76,32 @@ func TestValid(t *testing.T) {
 		if Valid(tag) != want {
 			t.Errorf("Valid(%q) = %v, want %v", tag, !want, want)
 		}
+	}
+}
+
+func TestFromRequest(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, cookie, accept, want string
+	}{
+		{"nothing", "", "", Default},
+		{"header", "", "zh-CN,zh;q=0.9", Chinese},
+		{"cookie over header", "en", "zh-CN", English},
+		{"cookie chinese", "zh-CN", "en-US", Chinese},
+		{"cookie not a language", "klingon", "zh", Chinese},
+		{"header we do not speak", "", "fr-FR", Default},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/", nil)
+			if tc.cookie != "" {
+				r.AddCookie(&http.Cookie{Name: Cookie, Value: tc.cookie})
+			}
+			if tc.accept != "" {
+				r.Header.Set("Accept-Language", tc.accept)
+			}
+			if got := FromRequest(r); got != tc.want {
+				t.Errorf("FromRequest = %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

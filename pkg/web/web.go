@@ -15,6 +15,8 @@ import (
 	"net/http"
 	"path"
 	"strings"
+
+	"github.com/secondme/twin/pkg/lang"
 )
 
 //go:embed static
@@ -30,7 +32,7 @@ const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 type Handler struct {
 	version  string
 	index    []byte
-	notFound []byte
+	notFound map[string][]byte // the 404 page in each language
 	assets   fs.FS
 }
 
@@ -45,14 +47,18 @@ func New() *Handler {
 	if err != nil {
 		panic(err)
 	}
-	missing, err := fs.ReadFile(assets, "404.html")
-	if err != nil {
-		panic(err)
-	}
 	versioned := func(b []byte) []byte {
 		return bytes.ReplaceAll(b, []byte("/assets/VERSION/"), []byte("/assets/"+version+"/"))
 	}
-	return &Handler{version: version, index: versioned(page), notFound: versioned(missing), assets: assets}
+	notFound := make(map[string][]byte)
+	for l, file := range notFoundPages {
+		missing, err := fs.ReadFile(assets, file)
+		if err != nil {
+			panic(err)
+		}
+		notFound[l] = versioned(missing)
+	}
+	return &Handler{version: version, index: versioned(page), notFound: notFound, assets: assets}
 }
 
 // Version returns the fingerprint of the embedded assets.
@@ -68,13 +74,19 @@ func (h *Handler) Register(mux interface{ Handle(string, http.Handler) }) {
 	}
 }
 
-// ServeNotFound answers 404 with an HTML page that leads back to the client.
+// notFoundPages are the files of the 404 page in each language.
+var notFoundPages = map[string]string{lang.English: "404.html", lang.Chinese: "404.zh-CN.html"}
+
+// ServeNotFound answers 404 with an HTML page that leads back to the client, in the language the
+// browser asks for (lang.FromRequest: the client's language cookie, else Accept-Language).
 func (h *Handler) ServeNotFound(w http.ResponseWriter, r *http.Request) {
 	securityHeaders(w)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("Vary", "Accept-Language, Cookie")
+	w.Header().Set("Content-Language", lang.FromRequest(r))
 	w.WriteHeader(http.StatusNotFound)
-	_, _ = w.Write(h.notFound)
+	_, _ = w.Write(h.notFound[lang.FromRequest(r)])
 }
 
 func securityHeaders(w http.ResponseWriter) {
@@ -93,7 +105,7 @@ func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) serveAsset(w http.ResponseWriter, r *http.Request) {
 	file := r.PathValue("file")
-	if r.PathValue("version") != h.version || file == "index.html" || file == "404.html" || strings.HasPrefix(file, ".") {
+	if r.PathValue("version") != h.version || file == "index.html" || strings.HasPrefix(file, "404.") || strings.HasPrefix(file, ".") {
 		http.NotFound(w, r)
 		return
 	}

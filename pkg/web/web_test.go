@@ -38,6 +38,7 @@ func TestServe(t *testing.T) {
 		{"old version", "/assets/000000000000/app.js", 404, "", ""},
 		{"unknown file", "/assets/" + v + "/nope.js", 404, "", ""},
 		{"page through assets", "/assets/" + v + "/index.html", 404, "", ""},
+		{"404 page through assets", "/assets/" + v + "/404.zh-CN.html", 404, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -111,16 +112,22 @@ func TestNotFoundPage(t *testing.T) {
 	rt := api.NewRouter()
 	h.Register(rt)
 	tests := []struct {
-		path, typ string
+		path, typ, accept, heading string
 	}{
-		{"/nope", "text/html"},
-		{"/some/deep/page", "text/html"},
-		{"/api/nope", "application/json"},
+		{"/nope", "text/html", "", "<h1>This page does not exist</h1>"},
+		{"/some/deep/page", "text/html", "en-GB,en;q=0.9", "<h1>This page does not exist</h1>"},
+		{"/zh/page", "text/html", "zh-CN,zh;q=0.9,en;q=0.8", "<h1>页面不存在</h1>"},
+		{"/zh/by-quality", "text/html", "en;q=0.5, zh-TW;q=0.8", "<h1>页面不存在</h1>"},
+		{"/api/nope", "application/json", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
 			w := httptest.NewRecorder()
-			rt.ServeHTTP(w, httptest.NewRequest(http.MethodGet, tt.path, nil))
+			r := httptest.NewRequest(http.MethodGet, tt.path, nil)
+			if tt.accept != "" {
+				r.Header.Set("Accept-Language", tt.accept)
+			}
+			rt.ServeHTTP(w, r)
 			if w.Code != http.StatusNotFound {
 				t.Fatalf("status = %d, want 404", w.Code)
 			}
@@ -134,7 +141,7 @@ func TestNotFoundPage(t *testing.T) {
 				t.Errorf("CSP = %q", got)
 			}
 			body := w.Body.String()
-			if !strings.Contains(body, "<h1>This page does not exist</h1>") || strings.Contains(body, "/assets/VERSION/") {
+			if !strings.Contains(body, tt.heading) || strings.Contains(body, "/assets/VERSION/") {
 				t.Errorf("page = %s, want the 404 page with versioned assets", body)
 			}
 			for _, ref := range regexp.MustCompile(`/assets/[^"]+`).FindAllString(body, -1) {

@@ -98,7 +98,7 @@ func (h *Handler) postStream(w http.ResponseWriter, r *http.Request) error {
 		if api.Status(e) >= 500 {
 			api.Logger(r.Context()).ErrorContext(r.Context(), "chat stream failed", "err", err, "session_id", res.SessionID)
 		}
-		_ = sse.send(EventError, map[string]string{"code": e.Code, "message": e.Message})
+		_ = sse.send(EventError, map[string]string{"code": e.Code, "message": api.Message(e, api.Language(r))})
 		return nil
 	}
 	_ = sse.send(EventDone, doneJSON{MessageID: res.Message.ID, ReplyID: res.Reply.ID,

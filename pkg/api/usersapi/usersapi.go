@@ -85,7 +85,7 @@ func (h *Handler) Register(rt *api.Router) {
 	rt.HandleFunc("DELETE /api/users/{id}/block", signedIn(h.deleteBlock))
 }
 
-// me loads the signed-in person.
+// me loads the signed-in person, whose language the request's answers then take (api.SetLanguage).
 func (h *Handler) me(ctx context.Context) (store.User, error) {
 	uid := api.UserID(ctx)
 	u, err := h.st.GetUser(ctx, uid)
@@ -95,6 +95,7 @@ func (h *Handler) me(ctx context.Context) (store.User, error) {
 	if err != nil {
 		return store.User{}, fmt.Errorf("get user %s: %w", uid, err)
 	}
+	api.SetLanguage(ctx, u.Language)
 	return u, nil
 }
 

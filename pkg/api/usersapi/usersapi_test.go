@@ -273,6 +273,21 @@ func TestRoutes(t *testing.T) {
 					t.Errorf("rematch calls = %v, want none", got)
 				}
 			}},
+		{name: "error in the person's language", method: "PATCH", path: "/api/user/info", user: "{ana}", body: `{"nickname":"  "}`,
+			header: map[string]string{"Accept-Language": "zh-CN"}, want: 400,
+			check: func(t *testing.T, e *env, w *httptest.ResponseRecorder) {
+				// Ana reads English (her profile's language), whatever her browser asks for.
+				if got := errorOf(t, w); got.Message != "invalid fields: nickname (required)" || got.Fields["nickname"] != "required" {
+					t.Errorf("error = %+v, want the English message", got)
+				}
+			}},
+		{name: "error in the browser's language", method: "PATCH", path: "/api/user/info", user: "{cleo}", body: `{"nickname":"  "}`,
+			header: map[string]string{"Accept-Language": "zh-CN,en;q=0.5"}, want: 400,
+			check: func(t *testing.T, e *env, w *httptest.ResponseRecorder) {
+				if got := errorOf(t, w); got.Message != "请求有误：nickname（必填）。" || got.Code != fault.CodeInvalidArgument {
+					t.Errorf("error = %+v, want the Chinese message", got)
+				}
+			}},
 		{name: "patch language lower case", method: "PATCH", path: "/api/user/info", user: "{ana}", body: `{"language":"zh-cn"}`, want: 400, check: wantField("language")},
 		{name: "patch language other", method: "PATCH", path: "/api/user/info", user: "{ana}", body: `{"language":"fr"}`, want: 400, check: wantField("language")},
 		{name: "patch language empty", method: "PATCH", path: "/api/user/info", user: "{ana}", body: `{"language":""}`, want: 400, check: wantField("language")},
