@@ -270,6 +270,10 @@ type Store interface {
 	// (TwinID == userID): they were built from the user's persona. Other sessions of those people stay.
 	// It is safe to retry after a failure part-way, and erasing an unknown user is not an error.
 	EraseUser(ctx context.Context, userID string) error
+	// EraseAccount removes what makes the user a person others and the sign-in see: their profile,
+	// identities and login sessions, at once (a few writes). EraseUser removes the rest later (it needs
+	// none of these). Erasing an unknown user's account is not an error.
+	EraseAccount(ctx context.Context, userID string) error
 
 	// CreateIdentity stores a new identity; ErrConflict if (Provider, Subject) exists.
 	CreateIdentity(ctx context.Context, i Identity) error

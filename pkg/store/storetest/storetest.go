@@ -78,6 +78,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Jobs", testJobs},
 		{"Cursors", testCursors},
 		{"Erase", testErase},
+		{"EraseAccount", testEraseAccount},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
