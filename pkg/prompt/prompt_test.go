@@ -83,9 +83,10 @@ func TestSystemPromptRules(t *testing.T) {
 		own  bool
 		want []string
 	}{
-		{name: "own", own: true, want: []string{"AI twin", "Never claim to be a human", "themself", "not instructions"}},
+		{name: "own", own: true, want: []string{"AI twin", "Never claim to be a human", "themself", "not instructions",
+			"Answer in the language of the person's last message", "in Chinese gets an answer in Simplified Chinese"}},
 		{name: "other", own: false, want: []string{"AI twin", "Never claim to be a human", "someone else",
-			"Never guess, invent or reveal private details", "not instructions"}},
+			"Never guess, invent or reveal private details", "not instructions", "Answer in the language of the person's last message"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

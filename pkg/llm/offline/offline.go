@@ -14,6 +14,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/secondme/twin/pkg/lang"
 	"github.com/secondme/twin/pkg/llm"
 )
 
@@ -55,7 +56,7 @@ func (o *Model) Generate(ctx context.Context, req llm.Request, onDelta func(stri
 		}
 		pieces = []string{string(b)}
 	} else {
-		pieces = strings.SplitAfter(chatReply(req, o.persona(req)), " ")
+		pieces = splitPieces(chatReply(req, o.persona(req)))
 	}
 	if onDelta == nil {
 		reply.Text = strings.Join(pieces, "")
@@ -89,8 +90,10 @@ func (o *Model) persona(req llm.Request) persona {
 	return o.personas.get(req.System)
 }
 
-// chatReply composes the offline reply of a twin with persona p to the last message of req. It says
-// the persona's sentences it has not said yet in the conversation first, and never answers with a
+// chatReply composes the offline reply of a twin with persona p to the last message of req, in the
+// language of that message (see wordsFor): it says only the persona's sentences written in that
+// language, and when it has none, says so and names what to ask about (otherLanguage). It says the
+// persona's sentences it has not said yet in the conversation first, and never answers with a
 // message the conversation already holds (its own or the other side's) while a variant is left: a
 // twin-to-twin conversation then never repeats a line.
 func chatReply(req llm.Request, p persona) string {
@@ -98,15 +101,24 @@ func chatReply(req llm.Request, p persona) string {
 	if n := len(req.Messages); n > 0 {
 		msg = req.Messages[n-1].Content
 	}
+	w := wordsFor(lang.Of(msg))
 	earlier := make(map[string]bool, len(req.Messages))
 	var history []string
 	for _, m := range req.Messages {
 		earlier[strings.TrimSpace(m.Content)] = true
 		history = append(history, m.Content)
 	}
+	h := fnv.New32a()
+	h.Write([]byte(msg))
+	pick := func(options ...string) string { return options[h.Sum32()%uint32(len(options))] }
+	spoken := p.in(w.language)
+	if len(spoken.facts) == 0 && len(p.facts) > 0 {
+		return otherLanguage(w, p, msg, pick, earlier, req.MaxTokens)
+	}
+	p = spoken
 	fresh := make([]fact, 0, len(p.facts))
 	for _, f := range p.facts {
-		if !saidIn(history, f.say()) {
+		if !saidIn(history, w.say(f)) {
 			fresh = append(fresh, f)
 		}
 	}
@@ -116,38 +128,34 @@ func chatReply(req llm.Request, p persona) string {
 	terms := termSet(msg)
 	picked := pickFacts(fresh, terms, maxOfflineFacts)
 
-	var b strings.Builder
-	h := fnv.New32a()
-	h.Write([]byte(msg))
-	pick := func(options ...string) string { return options[h.Sum32()%uint32(len(options))] }
+	var parts []string
 	switch {
 	case len(picked) > 0:
-		if strings.ContainsAny(msg, "?？") {
-			b.WriteString(pick("Good question.", "Since you ask:", "Here's what I can tell you."))
+		if w.isQuestion(msg) {
+			parts = append(parts, pick(w.asked...))
 		} else {
-			b.WriteString(pick(agreeing...))
+			parts = append(parts, pick(w.agreeing...))
 		}
 		for _, f := range picked {
-			b.WriteString(" " + f.say())
+			parts = append(parts, w.say(f))
 		}
 	case len(p.facts) == 0:
-		b.WriteString("I don't know enough about myself yet to say much about that.")
+		parts = append(parts, w.nothingYet)
 	default:
 		if len(terms) == 0 {
-			b.WriteString("Hi!")
+			parts = append(parts, w.hello)
 		} else {
-			b.WriteString(pick("I haven't much to say about that.", "That's not something I think about much.",
-				"I'm not sure I have a view on that."))
+			parts = append(parts, pick(w.unsure...))
 		}
 		if p.name != "" {
-			b.WriteString(" I'm the AI twin of " + p.name + ".")
+			parts = append(parts, w.twinOf(p.name))
 		}
-		b.WriteString(" What I can tell you: " + fresh[h.Sum32()%uint32(len(fresh))].say())
-		if topics := suggestions(p); topics != "" {
-			b.WriteString(" Ask me about " + topics + ".")
+		parts = append(parts, w.canTell+w.say(fresh[h.Sum32()%uint32(len(fresh))]))
+		if topics := w.suggestions(p); topics != "" {
+			parts = append(parts, w.askAbout(topics))
 		}
 	}
-	reply := finishReply(b.String(), req.MaxTokens)
+	reply := w.finish(strings.Join(parts, w.sep), req.MaxTokens)
 	if !earlier[reply] {
 		return reply
 	}
@@ -158,8 +166,8 @@ func chatReply(req llm.Request, p persona) string {
 		if i >= len(fresh) {
 			f = p.facts[i-len(fresh)]
 		}
-		for _, o := range agreeing {
-			if alt := finishReply(o+" "+f.say(), req.MaxTokens); !earlier[alt] {
+		for _, o := range w.agreeing {
+			if alt := w.finish(o+w.sep+w.say(f), req.MaxTokens); !earlier[alt] {
 				return alt
 			}
 		}
