@@ -19,12 +19,15 @@ import (
 
 	"github.com/secondme/twin/pkg/api"
 	"github.com/secondme/twin/pkg/auth"
+	"github.com/secondme/twin/pkg/avatar"
+	"github.com/secondme/twin/pkg/blob"
 	"github.com/secondme/twin/pkg/chat"
 	"github.com/secondme/twin/pkg/compat"
 	"github.com/secondme/twin/pkg/llm"
 	"github.com/secondme/twin/pkg/metrics"
 	"github.com/secondme/twin/pkg/queue"
 	"github.com/secondme/twin/pkg/rematch"
+	"github.com/secondme/twin/pkg/runware"
 	"github.com/secondme/twin/pkg/secondme"
 	"github.com/secondme/twin/pkg/store"
 )
@@ -46,6 +49,9 @@ type Deps struct {
 	// Metrics records model calls and matching budgets (pkg/metrics): EMF lines on stdout on AWS, a
 	// Counter in the local stack (GET /local/metrics); nil records nothing.
 	Metrics metrics.Recorder
+	// Blob is the media storage (the S3 bucket, or files under a directory); nil when none is
+	// configured.
+	Blob blob.Store
 }
 
 // Secrets gives secrets by name (SecretSealingKey, ..., or a model provider's secret setting).
@@ -79,6 +85,8 @@ type App struct {
 	model   lazy[llm.Model]
 	chat    lazy[*chat.Service]
 	worker  lazy[*rematch.CompatWorker]
+	avatars lazy[*avatar.Service]
+	drawer  lazy[*avatar.Service]
 
 	rotations rotations
 }
@@ -211,6 +219,9 @@ func (a *App) Auth(ctx context.Context) (*auth.Service, error) {
 			return nil, err
 		}
 		opts := auth.Options{Now: a.deps.Now}
+		if av, err := a.Avatars(ctx); err == nil {
+			opts.Avatars = av
+		}
 		if rm, err := a.Rematcher(); err == nil {
 			opts.Rematcher = rm
 		} else {
@@ -420,6 +431,81 @@ func (a *App) Refresh(ctx context.Context) {
 			a.deps.Logger.ErrorContext(ctx, "secret refresh failed", "err", err)
 		}
 	}
+}
+
+// Blob returns the media storage, or an error when none is configured.
+func (a *App) Blob() (blob.Store, error) {
+	if a.deps.Blob == nil {
+		return nil, errors.New("MEDIA_BUCKET is not set")
+	}
+	return a.deps.Blob, nil
+}
+
+// Avatars returns the portrait service of the routes (docs/avatars.md): it queues jobs, reports
+// them, copies profile pictures and erases a person's images. It draws nothing, so it needs no
+// Runware key.
+func (a *App) Avatars(ctx context.Context) (*avatar.Service, error) {
+	return a.avatars.get(func() (*avatar.Service, error) { return a.avatarService(ctx, nil) })
+}
+
+// AvatarWorker returns the portrait service that runs the jobs: with Runware when its key is set
+// (RUNWARE_API_KEY, or runwareApiKey in the secrets), else drawing offline.
+func (a *App) AvatarWorker(ctx context.Context) (*avatar.Service, error) {
+	return a.drawer.get(func() (*avatar.Service, error) {
+		sec, err := a.secrets(ctx, []string{SecretRunware})
+		if err != nil {
+			return nil, err
+		}
+		var gen avatar.Generator
+		if key := sec[SecretRunware]; key != "" {
+			if gen, err = runware.New(runware.Config{APIKey: key, HTTPClient: a.deps.HTTPClient}); err != nil {
+				return nil, err
+			}
+		} else {
+			a.deps.Logger.WarnContext(ctx, "no Runware key (RUNWARE_API_KEY): portraits are drawn offline")
+		}
+		return a.avatarService(ctx, gen)
+	})
+}
+
+func (a *App) avatarService(ctx context.Context, gen avatar.Generator) (*avatar.Service, error) {
+	st, err := a.Store()
+	if err != nil {
+		return nil, err
+	}
+	blobs, err := a.Blob()
+	if err != nil {
+		return nil, err
+	}
+	var sender avatar.Sender
+	if a.deps.Queue != nil {
+		sender = a.deps.Queue
+	}
+	return avatar.NewService(st, blobs, sender, gen, avatar.Config{Daily: a.cfg.Avatar.Daily, Now: a.deps.Now,
+		Metrics: a.deps.Metrics, Logger: a.deps.Logger}), nil
+}
+
+// Jobs returns the handler of the job queue's messages: avatar jobs go to the avatar worker, all
+// others to the compat worker. Without media storage, avatar jobs fail (and reach the dead-letter
+// queue) while compat jobs run.
+func (a *App) Jobs(ctx context.Context) (func(ctx context.Context, body []byte) error, error) {
+	w, err := a.Worker(ctx)
+	if err != nil {
+		return nil, err
+	}
+	av, avErr := a.AvatarWorker(ctx)
+	if avErr != nil {
+		a.deps.Logger.WarnContext(ctx, "avatar jobs cannot run", "err", avErr)
+	}
+	return func(ctx context.Context, body []byte) error {
+		if avatar.IsJob(body) {
+			if avErr != nil {
+				return fmt.Errorf("avatar job: %w", avErr)
+			}
+			return av.Handle(ctx, body)
+		}
+		return w.Handle(ctx, body)
+	}, nil
 }
 
 // Config returns the configuration the App was built with.

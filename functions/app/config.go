@@ -60,6 +60,17 @@ type Config struct {
 	// NightlyInterval is how often the local stack runs the nightly rematch (NIGHTLY_INTERVAL,
 	// default 24h; on AWS the schedule decides).
 	NightlyInterval time.Duration
+	// Avatar is the portraits' daily budget per person (AVATAR_DAILY) and where media is kept:
+	// MEDIA_DIR (files: the gateway's) when set, else the S3 bucket AWS.MediaBucket (MEDIA_BUCKET).
+	Avatar AvatarConfig
+}
+
+// AvatarConfig tunes portraits (docs/avatars.md). The Runware key is a secret (SecretRunware).
+type AvatarConfig struct {
+	// Daily is how many portraits one person may ask for per UTC day; 0 takes pkg/avatar's default.
+	Daily int
+	// MediaDir, when set, keeps media in files under it instead of the bucket.
+	MediaDir string
 }
 
 // ModelConfig is the model of the functions that ask one (docs/llm.md).
@@ -93,6 +104,8 @@ const (
 	// SecretWebhookPrevious is the webhook secret before a rotation, accepted until it is removed.
 	SecretWebhookPrevious = "secondmeWebhookPreviousSecret"
 	SecretOriginVerify    = "originVerify"
+	// SecretRunware is the Runware API key; without it portraits are drawn offline.
+	SecretRunware = "runwareApiKey"
 )
 
 // secretVars name, for each variable holding the ARN of a secret of its own, the secret it gives
@@ -104,6 +117,7 @@ var secretVars = map[string]string{
 	"SECONDME_WEBHOOK_SECRET_ARN":          SecretWebhook,
 	"SECONDME_WEBHOOK_PREVIOUS_SECRET_ARN": SecretWebhookPrevious,
 	"ORIGIN_VERIFY_SECRET_ARN":             SecretOriginVerify,
+	"RUNWARE_API_KEY_SECRET_ARN":           SecretRunware,
 }
 
 // Load parses the configuration from getenv (os.Getenv in Main). providers are the model providers
@@ -116,6 +130,7 @@ func Load(getenv func(string) string, providers ...llm.Provider) (Config, error)
 			Table: getenv("TABLE_NAME"), DynamoEndpoint: getenv("DYNAMO_ENDPOINT"),
 			QueueURL: getenv("COMPAT_QUEUE_URL"), SQSEndpoint: getenv("SQS_ENDPOINT"),
 			SecretsARN: getenv("SECRETS_ARN"), SecretARNs: map[string]string{},
+			MediaBucket: getenv("MEDIA_BUCKET"),
 		},
 		PublicURL:  p.publicURL("PUBLIC_URL"),
 		SessionTTL: p.duration("SESSION_TTL", time.Hour),
@@ -137,6 +152,7 @@ func Load(getenv func(string) string, providers ...llm.Provider) (Config, error)
 			SecretOIDCClient:      getenv("OIDC_CLIENT_SECRET"),
 			SecretWebhook:         getenv("SECONDME_WEBHOOK_SECRET"),
 			SecretWebhookPrevious: getenv("SECONDME_WEBHOOK_PREVIOUS_SECRET"),
+			SecretRunware:         getenv("RUNWARE_API_KEY"),
 		},
 		Chat: chat.Options{
 			DailyQuota: p.int("CHAT_DAILY_QUOTA", 1, 1<<30), History: p.int("CHAT_HISTORY", 1, 1<<30),
@@ -149,6 +165,7 @@ func Load(getenv func(string) string, providers ...llm.Provider) (Config, error)
 			SecondMe: llm.SecondMeConfig{BaseURL: getenv("SECONDME_BASE_URL"), Model: getenv("SECONDME_MODEL")},
 		},
 		NightlyInterval: cmp.Or(p.duration("NIGHTLY_INTERVAL", time.Nanosecond), DefaultNightlyInterval),
+		Avatar:          AvatarConfig{Daily: p.int("AVATAR_DAILY", 1, 1000), MediaDir: getenv("MEDIA_DIR")},
 	}
 	c.Chat.Prompt.Budget = p.int("CHAT_PROMPT_BUDGET", 1, 1<<30)
 	c.Matching.Budget = rematch.BudgetConfig{

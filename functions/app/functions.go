@@ -18,7 +18,9 @@ import (
 	"github.com/secondme/twin/pkg/api/authapi"
 	"github.com/secondme/twin/pkg/api/chatapi"
 	"github.com/secondme/twin/pkg/api/matchesapi"
+	"github.com/secondme/twin/pkg/api/mediaapi"
 	"github.com/secondme/twin/pkg/api/usersapi"
+	"github.com/secondme/twin/pkg/blob"
 	"github.com/secondme/twin/pkg/lambdahttp"
 	"github.com/secondme/twin/pkg/llm"
 	"github.com/secondme/twin/pkg/metrics"
@@ -67,6 +69,14 @@ func Build(ctx context.Context, getenv func(string) string, logger *slog.Logger,
 		return Served{}, err
 	}
 	deps := Deps{Store: aws.Store, Queue: aws.Queue, Secrets: aws.Secrets, Logger: logger, Metrics: metrics.NewEMF(os.Stdout)}
+	if aws.Blob != nil {
+		deps.Blob = aws.Blob
+	}
+	if dir := cfg.Avatar.MediaDir; dir != "" {
+		if deps.Blob, err = blob.NewDir(dir); err != nil {
+			return Served{}, err
+		}
+	}
 	return fn(ctx, New(cfg, deps))
 }
 
@@ -103,7 +113,13 @@ func UsersRoutes(ctx context.Context, a *App, rt *api.Router) error {
 	if err != nil {
 		return fmt.Errorf("auth: %w", err)
 	}
-	usersapi.New(st, svc, rm, svc).Register(rt)
+	var opts []usersapi.Option
+	if av, err := a.Avatars(ctx); err == nil {
+		opts = append(opts, usersapi.WithAvatars(av))
+	} else {
+		a.deps.Logger.WarnContext(ctx, "portraits are off", "err", err)
+	}
+	usersapi.New(st, svc, rm, svc, opts...).Register(rt)
 	return nil
 }
 
@@ -152,9 +168,14 @@ func MatchesRoutes(ctx context.Context, a *App, rt *api.Router) error {
 	return nil
 }
 
-// WebRoutes adds the browser client at / and /assets/*.
+// WebRoutes adds the browser client at / and /assets/*, and the stored media at /media/*.
 func WebRoutes(ctx context.Context, a *App, rt *api.Router) error {
 	web.New().Register(rt)
+	if blobs, err := a.Blob(); err == nil {
+		mediaapi.New(blobs).Register(rt)
+	} else {
+		a.deps.Logger.WarnContext(ctx, "media are not served", "err", err)
+	}
 	return nil
 }
 
@@ -239,11 +260,11 @@ func ChatStream(ctx context.Context, a *App) (Served, error) {
 
 // CompatWorker runs the compat queue's jobs from SQS batches, reporting the messages that failed.
 func CompatWorker(ctx context.Context, a *App) (Served, error) {
-	w, err := a.Worker(ctx)
+	jobs, err := a.Jobs(ctx)
 	if err != nil {
 		return Served{}, err
 	}
-	return Served{Event: BatchHandler{Handle: w.Handle, Workers: rematch.BatchSize, Logger: a.deps.Logger}.HandleBatch}, nil
+	return Served{Event: BatchHandler{Handle: jobs, Workers: rematch.BatchSize, Logger: a.deps.Logger}.HandleBatch}, nil
 }
 
 // Rematch runs the nightly rematch on each scheduled event.

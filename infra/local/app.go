@@ -21,6 +21,7 @@ import (
 	"github.com/secondme/twin/infra/devserver"
 	"github.com/secondme/twin/pkg/api"
 	"github.com/secondme/twin/pkg/auth"
+	"github.com/secondme/twin/pkg/blob"
 	"github.com/secondme/twin/pkg/metrics"
 	"github.com/secondme/twin/pkg/queue"
 	"github.com/secondme/twin/pkg/queue/memqueue"
@@ -61,8 +62,8 @@ type stack struct {
 	store  *sqlitestore.Store
 	queue  *memqueue.Queue
 	router *api.Router
-	// handle is what the queue's workers run: the compat worker's Handle (a test may swap it while
-	// jobs run, hence atomic).
+	// handle is what the queue's workers run: the job handler of the App, avatar jobs and the compat
+	// worker's (a test may swap it while jobs run, hence atomic).
 	handle atomic.Pointer[queue.Handler]
 
 	bgCtx   context.Context
@@ -131,14 +132,19 @@ func newStack(ctx context.Context, lc config, baseURL string, getenv func(string
 		cfg.Matching.Budget.Window = localMatchWindow
 	}
 	counters := metrics.NewCounter()
-	s.app = app.New(cfg, app.Deps{Store: s.store, Queue: fanout, Secrets: secrets, Logger: slog.Default(), Metrics: counters})
-	worker, err := s.app.Worker(ctx)
+	// Media (avatars) are files under dataDir/media, served at /media/ as the bucket is on AWS.
+	media, err := blob.NewDir(filepath.Join(lc.dataDir, "media"))
 	if err != nil {
 		return nil, err
 	}
-	handle := queue.Handler(worker.Handle)
+	s.app = app.New(cfg, app.Deps{Store: s.store, Queue: fanout, Secrets: secrets, Logger: slog.Default(), Metrics: counters, Blob: media})
+	jobs, err := s.app.Jobs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	handle := queue.Handler(jobs)
 	s.handle.Store(&handle)
-	fanout.handle = worker.Handle
+	fanout.handle = jobs
 
 	err = s.app.Register(ctx, s.router, app.UsersRoutes, app.AuthRoutes, app.ChatRoutes, app.ChatStreamRoutes, app.MatchesRoutes, app.WebRoutes)
 	if err != nil {

@@ -39,6 +39,16 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives the service's log lines (slog.Default() when nil).
 	Logger *slog.Logger
+	// Avatars copies the profile picture of a new person and of a sync into our own media storage
+	// (avatar.Service); nil keeps the picture's URL as the provider gave it.
+	Avatars AvatarImporter
+}
+
+// AvatarImporter copies a profile picture into our own media storage.
+type AvatarImporter interface {
+	// Import returns the avatar a person keeps for the picture at src, given their current one: a copy
+	// on our origin, or current (a portrait they made here). On an error the caller keeps current.
+	Import(ctx context.Context, userID, current, src string) (string, error)
 }
 
 // Service runs the sign-in flows, keeps SecondMe tokens fresh and re-imports SecondMe profiles.
@@ -52,6 +62,7 @@ type Service struct {
 	now      func() time.Time
 	log      *slog.Logger
 	flight   singleflight.Group
+	avatars  AvatarImporter
 }
 
 // New returns a Service.
@@ -61,7 +72,21 @@ func New(st Store, sealer *Sealer, sessions *Sessions, opts Options) *Service {
 		now = time.Now
 	}
 	return &Service{st: st, sealer: sealer, sessions: sessions, sm: opts.SecondMe, oidc: opts.OIDC,
-		rematch: opts.Rematcher, now: now, log: loggerOr(opts.Logger)}
+		rematch: opts.Rematcher, now: now, log: loggerOr(opts.Logger), avatars: opts.Avatars}
+}
+
+// importAvatar returns the avatar to keep for the provider's picture src: its copy in our storage,
+// or current when the copy fails (logged; the picture is never hot-linked then).
+func (s *Service) importAvatar(ctx context.Context, userID, current, src string) string {
+	if s.avatars == nil {
+		return src
+	}
+	got, err := s.avatars.Import(ctx, userID, current, src)
+	if err != nil {
+		s.log.WarnContext(ctx, "profile picture not copied; the avatar stays as it was", "user_id", userID, "err", err)
+		return current
+	}
+	return got
 }
 
 // Authenticate finds the signed-in person through the service's login sessions (Sessions.Authenticate),
@@ -247,6 +272,7 @@ func (s *Service) newSecondMeUser(ctx context.Context, userID, accessToken strin
 	if err != nil {
 		return store.User{}, err
 	}
+	imp.Avatar = s.importAvatar(ctx, userID, "", imp.Avatar)
 	return newUser(userID, store.ProviderSecondMe, imp, now), nil
 }
 
@@ -267,7 +293,8 @@ func (s *Service) oidcSignIn(ctx context.Context, code string, st loginState) (s
 			if nick == "" {
 				nick = "New person"
 			}
-			return newUser(userID, store.ProviderOIDC, imported{Nickname: nick, Avatar: p.Picture}, now), nil
+			pic := s.importAvatar(ctx, userID, "", p.Picture)
+			return newUser(userID, store.ProviderOIDC, imported{Nickname: nick, Avatar: pic}, now), nil
 		}
 	}
 	ident, err := s.st.GetIdentity(ctx, store.ProviderOIDC, p.Subject)

@@ -215,6 +215,7 @@ func (s *Service) Sync(ctx context.Context, userID string) error {
 	if err != nil {
 		return err
 	}
+	imp.Avatar = s.importAvatar(ctx, userID, u.Avatar, imp.Avatar)
 	for range 3 {
 		now := s.now().UTC()
 		changed := u.Bio != imp.Bio || !reflect.DeepEqual(u.Shades, imp.Shades) ||

@@ -18,10 +18,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/guregu/dynamo/v2"
 
+	"github.com/secondme/twin/pkg/blob"
 	"github.com/secondme/twin/pkg/queue"
 	"github.com/secondme/twin/pkg/queue/sqsqueue"
 	"github.com/secondme/twin/pkg/store"
@@ -44,6 +46,8 @@ type Config struct {
 	SecretARNs map[string]string
 	// Secrets tune how long secrets are kept (SECRETS_TTL) and the clock.
 	Secrets SecretsOptions
+	// MediaBucket is the S3 bucket of stored media (avatars); empty: no media storage.
+	MediaBucket string
 }
 
 // Adapters are the AWS clients of one process. Store and Queue are nil when not configured.
@@ -51,6 +55,8 @@ type Adapters struct {
 	Store   store.Store
 	Queue   queue.Sender
 	Secrets *Secrets
+	// Blob is the media bucket; nil when not configured.
+	Blob blob.Store
 }
 
 // New loads the AWS SDK configuration once (the Lambda environment supplies region and credentials;
@@ -75,6 +81,9 @@ func New(ctx context.Context, cfg Config) (Adapters, error) {
 			opts = append(opts, func(o *sqs.Options) { o.BaseEndpoint = aws.String(cfg.SQSEndpoint) })
 		}
 		a.Queue = sqsqueue.New(sqs.NewFromConfig(awsCfg, opts...), cfg.QueueURL)
+	}
+	if cfg.MediaBucket != "" {
+		a.Blob = blob.NewS3(s3.NewFromConfig(awsCfg), cfg.MediaBucket)
 	}
 	return a, nil
 }

@@ -111,6 +111,12 @@ func (h *Handler) getExport(w http.ResponseWriter, r *http.Request) error {
 func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	uid := api.UserID(ctx)
+	if h.avatars != nil {
+		// The images first: a failure leaves the account whole, and erasing again retries.
+		if err := h.avatars.Erase(ctx, uid); err != nil {
+			return err
+		}
+	}
 	if err := h.st.EraseUser(ctx, uid); err != nil {
 		return fmt.Errorf("erase user %s: %w", uid, err)
 	}

@@ -51,6 +51,7 @@ type Handler struct {
 	auth    api.Authenticator
 	rematch Rematcher
 	sync    Syncer
+	avatars Avatars
 	now     func() time.Time
 }
 
@@ -79,6 +80,8 @@ func (h *Handler) Register(rt *api.Router) {
 	rt.HandleFunc("PUT /api/user/shades", signedIn(h.putShades))
 	rt.HandleFunc("POST /api/user/sync", signedIn(h.postSync))
 	rt.HandleFunc("GET /api/user/export", signedIn(h.getExport))
+	rt.HandleFunc("POST /api/user/avatar", signedIn(h.postAvatar))
+	rt.HandleFunc("GET /api/user/avatar", signedIn(h.getAvatar))
 	rt.HandleFunc("DELETE /api/user", signedIn(h.deleteUser))
 	rt.HandleFunc("GET /api/users/{id}", h.getPublic)
 	rt.HandleFunc("POST /api/users/{id}/block", signedIn(h.postBlock))
