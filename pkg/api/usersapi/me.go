@@ -1,6 +1,7 @@
 package usersapi
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -103,14 +104,30 @@ func (h *Handler) getExport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return fmt.Errorf("encode export: %w", err)
+	}
+	if len(b) > MaxInlineExport {
+		return fault.Errorf(fault.CodePayloadTooLarge, "your data is too large to download at once: start an export (POST /api/user/export)")
+	}
 	w.Header().Set("Content-Disposition", `attachment; filename="secondme-export.json"`)
-	api.WriteJSON(w, http.StatusOK, doc)
+	api.WriteJSON(w, http.StatusOK, json.RawMessage(b))
 	return nil
 }
 
 func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	uid := api.UserID(ctx)
+	if h.account != nil {
+		// The profile, identities and sessions now; chats, matches and media in a job.
+		if err := h.account.Erase(ctx, uid); err != nil {
+			return err
+		}
+		clearSessionCookie(w, r)
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
 	if h.avatars != nil {
 		// The images first: a failure leaves the account whole, and erasing again retries.
 		if err := h.avatars.Erase(ctx, uid); err != nil {

@@ -52,6 +52,7 @@ type Handler struct {
 	rematch Rematcher
 	sync    Syncer
 	avatars Avatars
+	account Account
 	now     func() time.Time
 }
 
@@ -80,6 +81,9 @@ func (h *Handler) Register(rt *api.Router) {
 	rt.HandleFunc("PUT /api/user/shades", signedIn(h.putShades))
 	rt.HandleFunc("POST /api/user/sync", signedIn(h.postSync))
 	rt.HandleFunc("GET /api/user/export", signedIn(h.getExport))
+	rt.HandleFunc("POST /api/user/export", signedIn(h.postExport))
+	rt.HandleFunc("GET /api/user/export/{jobId}", signedIn(h.getExportJob))
+	rt.HandleFunc("GET /api/user/export/{jobId}/archive", h.getArchive)
 	rt.HandleFunc("POST /api/user/avatar", signedIn(h.postAvatar))
 	rt.HandleFunc("GET /api/user/avatar", signedIn(h.getAvatar))
 	rt.HandleFunc("DELETE /api/user", signedIn(h.deleteUser))
