@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/secondme/twin/pkg/account"
 	"github.com/secondme/twin/pkg/api"
 	"github.com/secondme/twin/pkg/auth"
 	"github.com/secondme/twin/pkg/avatar"
@@ -86,6 +87,7 @@ type App struct {
 	chat    lazy[*chat.Service]
 	worker  lazy[*rematch.CompatWorker]
 	avatars lazy[*avatar.Service]
+	account lazy[*account.Service]
 	drawer  lazy[*avatar.Service]
 
 	rotations rotations
@@ -497,7 +499,17 @@ func (a *App) Jobs(ctx context.Context) (func(ctx context.Context, body []byte) 
 	if avErr != nil {
 		a.deps.Logger.WarnContext(ctx, "avatar jobs cannot run", "err", avErr)
 	}
+	acc, accErr := a.Account(ctx)
+	if accErr != nil {
+		a.deps.Logger.WarnContext(ctx, "export and erase jobs cannot run", "err", accErr)
+	}
 	return func(ctx context.Context, body []byte) error {
+		if account.IsJob(body) {
+			if accErr != nil {
+				return fmt.Errorf("account job: %w", accErr)
+			}
+			return acc.Handle(ctx, body)
+		}
 		if avatar.IsJob(body) {
 			if avErr != nil {
 				return fmt.Errorf("avatar job: %w", avErr)

@@ -83,7 +83,7 @@ func New(ctx context.Context, cfg Config) (Adapters, error) {
 		a.Queue = sqsqueue.New(sqs.NewFromConfig(awsCfg, opts...), cfg.QueueURL)
 	}
 	if cfg.MediaBucket != "" {
-		a.Blob = blob.NewS3(s3.NewFromConfig(awsCfg), cfg.MediaBucket)
+		a.Blob = NewLinkedBucket(s3.NewFromConfig(awsCfg), cfg.MediaBucket)
 	}
 	return a, nil
 }
