@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // The languages, as BCP 47 tags: the values of a profile's language.
@@ -124,4 +125,31 @@ func FromRequest(r *http.Request) string {
 		return l
 	}
 	return Default
+}
+
+// Typeset spaces Chinese text as Chinese typesetting does: one space between a Han character and a
+// Latin letter or digit next to it, none before or after Chinese punctuation, none doubled.
+func Typeset(text string) string {
+	latin := func(r rune) bool { return r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)) }
+	han := func(r rune) bool { return unicode.Is(unicode.Han, r) }
+	punct := func(r rune) bool { return strings.ContainsRune("。！？，、：；（）《》“”", r) }
+	var b strings.Builder
+	prev := rune(0)
+	rs := []rune(strings.TrimSpace(text))
+	for i, r := range rs {
+		if r == ' ' {
+			next := rune(0)
+			if i+1 < len(rs) {
+				next = rs[i+1]
+			}
+			if prev == ' ' || punct(prev) || punct(next) || next == ' ' {
+				continue
+			}
+		} else if han(prev) && latin(r) || latin(prev) && han(r) {
+			b.WriteRune(' ')
+		}
+		b.WriteRune(r)
+		prev = r
+	}
+	return b.String()
 }

@@ -105,3 +105,10 @@ func TestFromRequest(t *testing.T) {
 		})
 	}
 }
+
+func TestTypeset(t *testing.T) {
+	t.Parallel()
+	if got := Typeset("我是Maya Okafor的 AI 分身 。问问 Jazz或Sunday  cook ！"); got != "我是 Maya Okafor 的 AI 分身。问问 Jazz 或 Sunday cook！" {
+		t.Errorf("Typeset = %q", got)
+	}
+}

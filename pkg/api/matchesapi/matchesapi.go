@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/secondme/twin/pkg/api"
+	"github.com/secondme/twin/pkg/compat"
 	"github.com/secondme/twin/pkg/fault"
 	"github.com/secondme/twin/pkg/id"
 	"github.com/secondme/twin/pkg/store"
@@ -85,12 +86,28 @@ type lineJSON struct {
 	Text    string `json:"text"`
 }
 
-func toJSON(m store.Match, other store.User) matchJSON {
+// toJSON is the match m of me and other as me reads it, in language (compat.Read).
+func toJSON(m store.Match, me, other store.User, language string) matchJSON {
+	words := compat.Read(m, me, other, language)
 	return matchJSON{
 		Person: personJSON{ID: other.ID, Nickname: other.Nickname, Avatar: other.Avatar},
-		Score:  m.Score, Reasoning: m.Reasoning, Highlights: nonNil(m.Highlights), Challenges: nonNil(m.Challenges),
+		Score:  m.Score, Reasoning: words.Reasoning, Highlights: nonNil(words.Highlights), Challenges: nonNil(words.Challenges),
 		Parts: nonNil(m.Parts), ComputedAt: m.ComputedAt.UTC(),
 	}
+}
+
+// reader loads the signed-in person, whose language the answer (errors included) is written in: their
+// profile's, else the browser's (api.Language).
+func (h *Handler) reader(r *http.Request, me string) (store.User, string, error) {
+	u, err := h.st.GetUser(r.Context(), me)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.User{}, "", fault.NotFound("user")
+	}
+	if err != nil {
+		return store.User{}, "", fmt.Errorf("get user %s: %w", me, err)
+	}
+	api.SetLanguage(r.Context(), u.Language)
+	return u, api.Language(r), nil
 }
 
 func nonNil(s []string) []string {
@@ -121,6 +138,10 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	reader, language, err := h.reader(r, me)
+	if err != nil {
+		return err
+	}
 	out := struct {
 		Matches []matchJSON `json:"matches"`
 		Next    string      `json:"next"`
@@ -130,7 +151,7 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 		if !ok || !u.Discoverable || blocks[other] || matches[i].A == "" {
 			continue
 		}
-		out.Matches = append(out.Matches, toJSON(matches[i], u))
+		out.Matches = append(out.Matches, toJSON(matches[i], reader, u, language))
 	}
 	api.WriteJSON(w, http.StatusOK, out)
 	return nil
@@ -201,7 +222,11 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("get match %s/%s: %w", me, other.ID, err)
 	}
-	out := toJSON(m, other)
+	reader, language, err := h.reader(r, me)
+	if err != nil {
+		return err
+	}
+	out := toJSON(m, reader, other, language)
 	out.Transcript = make([]lineJSON, 0, len(m.Transcript))
 	for _, l := range m.Transcript {
 		out.Transcript = append(out.Transcript, lineJSON{Speaker: l.Speaker, Text: l.Text})

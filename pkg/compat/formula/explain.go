@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
+	"github.com/secondme/twin/pkg/lang"
 	"github.com/secondme/twin/pkg/terms"
 )
 
@@ -25,6 +27,9 @@ type Reason struct {
 	// ShadeA and ShadeB are the public shade names of A and of B the reason comes from, as the
 	// person wrote them ("" when the reason comes from one side only).
 	ShadeA, ShadeB string
+	// kind and words are what Text is written from, so that In can write it in another language.
+	kind  reasonKind
+	words []string
 }
 
 // Result is a deterministic score with the reasons for it.
@@ -63,19 +68,18 @@ func Explain(a, b *Features) Result {
 		quoted[0][sa], quoted[1][sb] = true, true
 		r.Reasons = append(r.Reasons, c)
 	}
-	shared := func(x, y []term, verb string) []func() {
+	shared := func(x, y []term, kind reasonKind) []func() {
 		var out []func()
 		for _, st := range sharedTerms(x, y) {
 			out = append(out, func() {
 				n := a.names[st.id]
 				sa, sb := a.shadeNames[st.shadeA], b.shadeNames[st.shadeB]
-				add(Reason{Text: fmt.Sprintf("Both %s %s: %s's %s and %s's %s", verb, n.word, a.Nickname, quote(sa), b.Nickname, quote(sb)),
-					Stems: []string{n.stem}, ShadeA: sa, ShadeB: sb}, st.shadeA, st.shadeB)
+				add(newReason(kind, []string{n.stem}, sa, sb, n.word, a.Nickname, sa, b.Nickname, sb), st.shadeA, st.shadeB)
 			})
 		}
 		return out
 	}
-	common := append(shared(a.topics, b.topics, "into"), shared(a.facets, b.facets, "mention")...)
+	common := append(shared(a.topics, b.topics, sharedTopic), shared(a.facets, b.facets, sharedFacet)...)
 	// Shared interests first (the heaviest part of the score), then traits that complete each other.
 	// The words both use in their shade texts count in the score but make no reason: shared words
 	// are mostly common ones ("plays", "small") and say little.
@@ -86,7 +90,7 @@ func Explain(a, b *Features) Result {
 
 	for _, f := range []*Features{b, a} {
 		if f.publicCount == 0 && len(r.Challenges) < MaxChallenges {
-			r.Challenges = append(r.Challenges, Reason{Text: fmt.Sprintf("%s shares no public shades yet", f.Nickname)})
+			r.Challenges = append(r.Challenges, newReason(noPublicShades, nil, "", "", f.Nickname))
 		}
 	}
 	if a.publicCount > 0 && b.publicCount > 0 {
@@ -97,9 +101,19 @@ func Explain(a, b *Features) Result {
 			}
 		}
 	}
-	r.Summary = fmt.Sprintf("Profile score %d/100 from public shades; its parts: shared topics %d%%, shade names %d%%, wording %d%%, complementary traits %d%%.",
-		r.Score, pct(p.Topics), pct(p.Facets), pct(p.Text), pct(p.Complement))
+	r.Summary = r.SummaryIn(lang.English)
 	return r
+}
+
+// SummaryIn returns the Summary of r in a language (package lang).
+func (r Result) SummaryIn(language string) string {
+	p := r.Points
+	if language == lang.Chinese {
+		return fmt.Sprintf("个人资料得分 %d/100，来自公开的侧面；其中：共同话题 %d%%，侧面名称 %d%%，用词 %d%%，互补特质 %d%%。",
+			r.Score, pct(p.Topics), pct(p.Facets), pct(p.Text), pct(p.Complement))
+	}
+	return fmt.Sprintf("Profile score %d/100 from public shades; its parts: shared topics %d%%, shade names %d%%, wording %d%%, complementary traits %d%%.",
+		r.Score, pct(p.Topics), pct(p.Facets), pct(p.Text), pct(p.Complement))
 }
 
 // difference is a challenge: the heaviest topic of x that y never mentions in
@@ -133,8 +147,7 @@ func difference(x, y *Features, used stemSet, quoted map[int32]bool, isA bool) (
 			continue
 		}
 		shade := x.shadeNames[t.shade]
-		c := Reason{Text: fmt.Sprintf("%s is into %s (%s), which %s has not mentioned", x.Nickname, n.word,
-			quote(shade), y.Nickname), Stems: []string{n.stem}}
+		c := newReason(notMentioned, []string{n.stem}, "", "", x.Nickname, n.word, shade, y.Nickname)
 		if isA {
 			c.ShadeA = shade
 		} else {
@@ -169,9 +182,8 @@ func traitReasons(a, b *Features, add func(Reason, int32, int32)) []func() {
 		}
 		out = append(out, func() {
 			sa, sb := a.traitShade[bit], b.traitShade[other]
-			c := Reason{Stems: traitStems(bit), ShadeA: a.shadeNames[sa], ShadeB: b.shadeNames[sb]}
-			c.Text = fmt.Sprintf("A %s and a %s: %s's %s and %s's %s", traitWord(bit), traitWord(other),
-				a.Nickname, quote(c.ShadeA), b.Nickname, quote(c.ShadeB))
+			na, nb := a.shadeNames[sa], b.shadeNames[sb]
+			c := newReason(traitPair, traitStems(bit), na, nb, strconv.Itoa(bit), strconv.Itoa(other), a.Nickname, na, b.Nickname, nb)
 			add(c, sa, sb)
 		})
 	}

@@ -203,11 +203,11 @@ func chineseList(items []string) string {
 	return strings.Join(items[:len(items)-1], "、") + "或" + items[len(items)-1]
 }
 
-// finishChinese typesets a Chinese reply (typeset) and cuts it to maxTokens characters (when set; a
+// finishChinese typesets a Chinese reply (lang.Typeset) and cuts it to maxTokens characters (when set; a
 // Han character is about a token), at the end of its last whole sentence when one fits, else with an
 // ellipsis.
 func finishChinese(text string, maxTokens int) string {
-	text = typeset(text)
+	text = lang.Typeset(text)
 	r := []rune(text)
 	if maxTokens <= 0 || len(r) <= maxTokens {
 		return text
@@ -218,33 +218,6 @@ func finishChinese(text string, maxTokens int) string {
 		return cut[:i+size]
 	}
 	return string(r[:max(maxTokens-1, 1)]) + "…"
-}
-
-// typeset spaces Chinese text as Chinese typesetting does: one space between a Han character and a
-// Latin letter or digit next to it, none before or after Chinese punctuation, none doubled.
-func typeset(text string) string {
-	latin := func(r rune) bool { return r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)) }
-	han := func(r rune) bool { return unicode.Is(unicode.Han, r) }
-	punct := func(r rune) bool { return strings.ContainsRune("。！？，、：；（）《》“”", r) }
-	var b strings.Builder
-	prev := rune(0)
-	rs := []rune(strings.TrimSpace(text))
-	for i, r := range rs {
-		if r == ' ' {
-			next := rune(0)
-			if i+1 < len(rs) {
-				next = rs[i+1]
-			}
-			if prev == ' ' || punct(prev) || punct(next) || next == ' ' {
-				continue
-			}
-		} else if han(prev) && latin(r) || latin(prev) && han(r) {
-			b.WriteRune(' ')
-		}
-		b.WriteRune(r)
-		prev = r
-	}
-	return b.String()
 }
 
 // splitPieces splits a reply into the pieces it streams: after each space, and after each Chinese
