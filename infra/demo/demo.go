@@ -34,6 +34,7 @@ type persona struct {
 	ID            string          `json:"id"`
 	Nickname      string          `json:"nickname"`
 	Bio           string          `json:"bio"`
+	Language      string          `json:"language"`
 	Discoverable  bool            `json:"discoverable"`
 	AllowTwinChat bool            `json:"allowTwinChat"`
 	Shades        []profile.Shade `json:"shades"`
@@ -67,7 +68,11 @@ func Personas() ([]store.User, error) {
 		}
 		seen[p.ID] = true
 		nickname, bio := p.Nickname, p.Bio
-		if _, err := (profile.Patch{Nickname: &nickname, Bio: &bio}).Validate(); err != nil {
+		patch := profile.Patch{Nickname: &nickname, Bio: &bio}
+		if p.Language != "" {
+			patch.Language = &p.Language
+		}
+		if _, err := patch.Validate(); err != nil {
 			return nil, fmt.Errorf("personas.json: %s: %w", p.Nickname, err)
 		}
 		shades, err := profile.ValidateShades(p.Shades)
@@ -76,7 +81,7 @@ func Personas() ([]store.User, error) {
 		}
 		created := ulid.Time(ulid.MustParseStrict(p.ID).Time()).UTC()
 		u := store.User{
-			ID: p.ID, Nickname: p.Nickname, Bio: p.Bio, Provider: store.ProviderOIDC,
+			ID: p.ID, Nickname: p.Nickname, Bio: p.Bio, Provider: store.ProviderOIDC, Language: p.Language,
 			Discoverable: p.Discoverable, AllowTwinChat: p.AllowTwinChat, Shades: profile.Records(shades),
 			ProfileVersion: 1, ProfileChangedAt: created, CreatedAt: created, UpdatedAt: created,
 		}

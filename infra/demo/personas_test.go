@@ -1,7 +1,10 @@
 package demo
 
 import (
+	"strings"
 	"testing"
+
+	"github.com/secondme/twin/pkg/lang"
 )
 
 // TestPersonasAreVaried checks the demo data keeps what makes the demo useful: at least 12 people,
@@ -70,5 +73,39 @@ func TestPersonasAreVaried(t *testing.T) {
 		if !shared {
 			t.Errorf("%s shares no public topic with anyone", u.Nickname)
 		}
+	}
+}
+
+// TestChinesePersonas checks the demo has the mixed population SecondMe has: at least 4 people who
+// write in Chinese (name, bio, every shade and memory) and read Second Me in Chinese.
+func TestChinesePersonas(t *testing.T) {
+	ps, err := Personas()
+	if err != nil {
+		t.Fatal(err)
+	}
+	chinese := 0
+	for _, u := range ps {
+		if u.Language != lang.Chinese {
+			continue
+		}
+		chinese++
+		texts := []string{u.Nickname, u.Bio}
+		for _, s := range u.Shades {
+			texts = append(texts, s.Name, s.Description, s.Content, strings.Join(s.Topics, "，"))
+			if s.Public != nil {
+				texts = append(texts, s.Public.Name, s.Public.Description, s.Public.Content)
+			}
+		}
+		for _, m := range u.Memories {
+			texts = append(texts, m.Subject, m.Content)
+		}
+		for _, text := range texts {
+			if text != "" && lang.Of(text) != lang.Chinese {
+				t.Errorf("%s: %q is not written in Chinese", u.Nickname, text)
+			}
+		}
+	}
+	if chinese < 4 {
+		t.Errorf("%d personas write in Chinese, want at least 4", chinese)
 	}
 }
