@@ -1,7 +1,7 @@
 // app.js is the shell of the client: it finds out who is signed in and shows the view of the
 // location hash (#/start, #/chats, #/chats/<id>, #/chats/new[/<twin id>], #/matches, #/matches/<id>,
 // #/twin, #/account); "#/" goes to the first-run guide until it is done, then to the chats.
-import { get, ApiError } from "./api.js";
+import { get, patch, ApiError } from "./api.js";
 import { h, replace, skeleton, problem } from "./dom.js";
 import { explain } from "./errors.js";
 import { startView, firstRunDone } from "./start.js";
@@ -11,27 +11,42 @@ import { chatsView, conversationView, newConversationView } from "./chats.js";
 import { matchesView, matchView } from "./matches.js";
 import { accountView } from "./account.js";
 import { session } from "./state.js";
-import { t, setLanguage, translatePage } from "./i18n.js";
+import { t, language, setLanguage, translatePage } from "./i18n.js";
 
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
 const picker = document.getElementById("language");
 
-// The header's language switch redraws the page in the chosen language at once.
+// The header's language switch redraws the page in the chosen language at once, and a signed-in
+// person's choice is saved in their profile.
 translatePage();
 picker.addEventListener("change", () => {
   setLanguage(picker.value);
   render();
+  saveLanguage();
 });
 
+/** saveLanguage saves the language in use in the signed-in person's profile, when it differs. */
+async function saveLanguage() {
+  if (!session.me || session.me.language === language()) return;
+  try {
+    session.me = await patch("/api/user/info", { language: language() });
+  } catch { /* kept on this browser; saved with the next choice */ }
+}
 
+
+// whoAmI finds out who is signed in. A signed-in person reads the client in their profile's language;
+// one who has none yet gets the language in use saved as theirs.
 async function whoAmI() {
   try {
     session.me = await get("/api/user/info");
   } catch (err) {
     if (!(err instanceof ApiError) || err.status !== 401) throw err;
     session.me = null;
+    return;
   }
+  if (session.me.language) setLanguage(session.me.language);
+  else saveLanguage();
 }
 
 const routes = [

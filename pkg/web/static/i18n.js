@@ -1,8 +1,10 @@
 // i18n.js chooses the language of the client and turns message keys into text. Every string a person
 // reads comes from one catalogue per language (messages-en.js, messages-zh-CN.js); views call t() with
 // a key, tn() with a key and a count, and format dates and numbers through the browser's Intl APIs.
-// The language is the one the person chose in the header (remembered in localStorage), else the first
-// of the browser's languages we speak, else English.
+// The language is the one the person chose in the header (remembered in localStorage, and in their
+// profile once signed in: app.js), else the first of the browser's languages we speak, else English.
+// It is also kept in the sm_lang cookie, so that what the server writes (error messages, the 404
+// page) is in it too.
 import en from "./messages-en.js";
 import zh from "./messages-zh-CN.js";
 
@@ -27,6 +29,13 @@ function saved() {
 }
 
 let current = catalogues[saved()] ? saved() : fromBrowser();
+tellServer();
+
+/** tellServer keeps the language in the cookie the server reads (pkg/lang's Cookie). */
+function tellServer() {
+  const secure = location.protocol === "https:" ? "; Secure" : "";
+  document.cookie = `sm_lang=${current}; Path=/; Max-Age=31536000; SameSite=Lax${secure}`;
+}
 
 /** language returns the tag of the language in use. */
 export function language() {
@@ -38,6 +47,7 @@ export function setLanguage(tag) {
   if (!catalogues[tag]) return;
   current = tag;
   try { localStorage.setItem(STORAGE_KEY, tag); } catch { /* remembered for this page only */ }
+  tellServer();
   translatePage();
 }
 
