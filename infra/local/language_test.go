@@ -110,7 +110,9 @@ func TestLanguagesThroughTheLocalStack(t *testing.T) {
 		if code, body := c.do("GET", "/api/user/info", "", &info); code != 200 || info.Language != lang.Chinese {
 			t.Fatalf("GET /api/user/info as %s: %d %s, want language zh-CN", lin.Nickname, code, body)
 		}
-		var e struct{ Error struct{ Code, Message string } }
+		var e struct {
+			Error struct{ Code, Message string }
+		}
 		code, body := c.withLanguage("PATCH", "/api/user/info", `{"language":"fr"}`, "en-US")
 		if err := json.Unmarshal(body, &e); err != nil || code != 400 || e.Error.Code != "invalid_argument" || !strings.Contains(e.Error.Message, "language") || lang.Of(e.Error.Message) != lang.Chinese {
 			t.Errorf("a bad language from a zh-CN person with an English browser: %d %s, want a Chinese message naming language", code, body)
