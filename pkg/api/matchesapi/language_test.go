@@ -64,7 +64,9 @@ func TestMatchesInTheReadersLanguage(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	han := func(s string) bool { return strings.ContainsFunc(s, func(r rune) bool { return unicode.Is(unicode.Han, r) }) }
+	han := func(s string) bool {
+		return strings.ContainsFunc(s, func(r rune) bool { return unicode.Is(unicode.Han, r) })
+	}
 	type matchBody struct {
 		Person     struct{ ID string }
 		Reasoning  string
