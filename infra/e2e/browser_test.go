@@ -369,7 +369,12 @@ func browserJourney(t *testing.T, stack string) {
 	b.shot("account")
 	audit(b, "account")
 	b.do("export", chromedp.Click(chromedp.CSS(".account .card button")))
-	b.waitTrue("the export is ready", `document.getElementById("export-link") && document.getElementById("export-link").href.startsWith("blob:")`, 15*time.Second)
+	b.waitTrue("the export is ready", `document.getElementById("export-link") && document.getElementById("export-link").href.includes("/api/user/export/")`, 15*time.Second)
+	var archiveType string
+	b.eval(`fetch(document.getElementById("export-link").href).then(r => r.headers.get("Content-Type"))`, &archiveType)
+	if archiveType != "application/zip" {
+		t.Errorf("the export link answers %q, want the archive (application/zip)", archiveType)
+	}
 	var exported string
 	b.eval(`fetch("/api/user/export").then(r => r.text())`, &exported)
 	if !strings.Contains(exported, persona.ID) {

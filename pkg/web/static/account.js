@@ -5,24 +5,49 @@ import { explain, inlineError } from "./errors.js";
 import { t } from "./i18n.js";
 
 export async function accountView(session) {
+  // The export is a job (docs/api-users.md): start it, ask until its archive is written, then offer
+  // its link, which works for a few minutes; a click after that asks for a fresh one.
   const exportBtn = h("button", {
     type: "button",
     onclick: async () => {
       exportBtn.disabled = true;
+      replace(exportError);
       try {
-        const data = await get("/api/user/export");
-        const blob = new Blob([JSON.stringify(data, null, 2)], { type: "application/json" });
-        const a = h("a", { href: URL.createObjectURL(blob), download: "second-me-export.json", id: "export-link" }, t("account.download"));
+        const job = await post("/api/user/export");
+        replace(exportStatus, t("account.exportPreparing"));
+        let done = await exportDone(job.jobId);
+        replace(exportStatus);
+        if (!done) {
+          replace(exportError, t("account.exportFailed"));
+          exportBtn.disabled = false;
+          return;
+        }
+        const a = h("a", {
+          href: done.url, download: "secondme-export.zip", id: "export-link",
+          onclick: async (e) => {
+            if (Date.parse(done.expiresAt) - Date.now() > 10000) return;
+            e.preventDefault();
+            try {
+              done = await get("/api/user/export/" + job.jobId);
+              a.href = done.url;
+              location.assign(done.url);
+            } catch (err) {
+              replace(exportError, explain(err, t("act.export")));
+            }
+          },
+        }, t("account.download"));
         exportBtn.replaceWith(a);
         a.focus();
         toast(t("account.exportReady"));
       } catch (err) {
+        replace(exportStatus);
         replace(exportError, explain(err, t("act.export")));
         exportBtn.disabled = false;
       }
     },
   }, t("account.export"));
 
+  const exportStatus = h("p", { role: "status" });
   const exportError = inlineError();
   // The word to type is the current language's (DELETE in English), so the check reads what the page asks for.
   const word = t("account.delete.word");
@@ -65,8 +90,18 @@ export async function accountView(session) {
 
   return h("section", { class: "account" },
     h("h1", {}, t("nav.account")),
-    h("div", { class: "card" }, h("h2", {}, t("account.data.title")), h("p", {}, t("account.data.text")), exportBtn, exportError),
+    h("div", { class: "card" }, h("h2", {}, t("account.data.title")), h("p", {}, t("account.data.text")), exportBtn, exportStatus, exportError),
     h("div", { class: "card" }, h("div", { class: "profile-head" }, avatar(session.me, "lg"),
       h("div", {}, h("h2", {}, session.me ? session.me.nickname : ""), h("small", {}, t("account.signedIn")))), logout),
     h("div", { class: "card" }, deleteForm));
+}
+
+/** exportDone asks for an export job every second until it is done (its answer) or failed (null). */
+async function exportDone(jobId) {
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const job = await get("/api/user/export/" + jobId);
+    if (job.status === "done") return job;
+    if (job.status === "failed") return null;
+  }
 }

@@ -252,10 +252,12 @@ export default {
   "twin.sync.text": "Import your profile, shades and key memories from SecondMe again.",
 
   "account.data.title": "Your data",
-  "account.data.text": "Everything Second Me holds about you, as one JSON file.",
+  "account.data.text": "Everything Second Me holds about you, as a ZIP archive: one JSON file and your pictures.",
   "account.export": "Export my data",
   "account.download": "Download your export",
   "account.exportReady": "Your export is ready.",
+  "account.exportPreparing": "Preparing your export…",
+  "account.exportFailed": "Your export could not be prepared. Try again in a few minutes.",
   "account.signedIn": "Signed in",
   "account.signOut": "Sign out",
   "account.delete.title": "Delete account",

@@ -252,10 +252,12 @@ export default {
   "twin.sync.text": "再次从 SecondMe 导入你的资料、侧面和重要记忆。",
 
   "account.data.title": "你的数据",
-  "account.data.text": "Second Me 保存的关于你的一切，打包成一个 JSON 文件。",
+  "account.data.text": "Second Me 保存的关于你的一切，打包成一个 ZIP 压缩包：一个 JSON 文件和你的图片。",
   "account.export": "导出我的数据",
   "account.download": "下载导出文件",
   "account.exportReady": "导出文件已准备好。",
+  "account.exportPreparing": "正在准备导出文件…",
+  "account.exportFailed": "导出文件未能准备好。请过几分钟再试。",
   "account.signedIn": "已登录",
   "account.signOut": "退出登录",
   "account.delete.title": "删除账户",
