@@ -460,7 +460,9 @@ func (a *App) AvatarWorker(ctx context.Context) (*avatar.Service, error) {
 		}
 		var gen avatar.Generator
 		if key := sec[SecretRunware]; key != "" {
-			if gen, err = runware.New(runware.Config{APIKey: key, HTTPClient: a.deps.HTTPClient}); err != nil {
+			// 45 s for the call, its retry and the image fetch: inside the compat worker's 60 s.
+			cfg := runware.Config{APIKey: key, HTTPClient: a.deps.HTTPClient, Timeout: runwareTimeout}
+			if gen, err = runware.New(cfg); err != nil {
 				return nil, err
 			}
 		} else {
@@ -469,6 +471,9 @@ func (a *App) AvatarWorker(ctx context.Context) (*avatar.Service, error) {
 		return a.avatarService(ctx, gen)
 	})
 }
+
+// runwareTimeout bounds one portrait's Runware call.
+const runwareTimeout = 45 * time.Second
 
 func (a *App) avatarService(ctx context.Context, gen avatar.Generator) (*avatar.Service, error) {
 	st, err := a.Store()
