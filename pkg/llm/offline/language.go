@@ -107,6 +107,21 @@ func (p persona) in(language string) persona {
 	return out
 }
 
+// language returns the language most of the persona's sentences are written in (English for a tie or
+// none): the language a conversation between two twins of that language is best held in.
+func (p persona) language() string {
+	zh := 0
+	for _, f := range p.facts {
+		if lang.Of(f.text) == lang.Chinese {
+			zh++
+		}
+	}
+	if 2*zh > len(p.facts) {
+		return lang.Chinese
+	}
+	return lang.English
+}
+
 // otherLanguage is the reply of a twin none of whose sentences is in the language of the message: it
 // greets or says it has not much to say, says whose twin it is, that its profile is in the other language, and what to ask about in that
 // one. Its openers give the variants a conversation needs not to repeat a line.

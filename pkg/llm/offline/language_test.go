@@ -171,3 +171,16 @@ func TestFinishChinese(t *testing.T) {
 		t.Errorf("splitPieces = %q", got)
 	}
 }
+
+func TestPersonaLanguage(t *testing.T) {
+	t.Parallel()
+	if got := personaFromData(chinesePersona).language(); got != lang.Chinese {
+		t.Errorf("the Chinese persona's language = %q", got)
+	}
+	if got := personaFromData(englishPersona).language(); got != lang.English {
+		t.Errorf("the English persona's language = %q", got)
+	}
+	if got := (persona{}).language(); got != lang.English {
+		t.Errorf("an empty persona's language = %q", got)
+	}
+}
