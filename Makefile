@@ -18,10 +18,10 @@ FUNCTIONS := $(patsubst functions/%/main.go,%,$(wildcard functions/*/main.go))
 LAMBDA_ENV   := CGO_ENABLED=0 GOOS=linux GOARCH=arm64
 LAMBDA_FLAGS := -tags lambda.norpc,grpcnotrace -trimpath -ldflags "-s -w"
 
-.PHONY: help run gateway test build lint bench soak fuzz rematch screenshots clean deploy
+.PHONY: help run gateway test build lint bench soak fuzz rematch screenshots clean deploy deploy-check
 
 help: ## list the targets
-	@awk -F':.*## ' '/^[a-z%-]+:.*## / { printf "  make %-10s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@awk -F':.*## ' '/^[a-z%-]+:.*## / { printf "  make %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 run: ## the local stack on http://127.0.0.1:8080 (PORT to change), data in ./.data; the offline model writes a word every 25 ms (OFFLINE_PACE to change)
 	OFFLINE_PACE="$${OFFLINE_PACE:-25ms}" $(GO) run ./infra/local
@@ -40,10 +40,10 @@ build: ## every function's bootstrap for linux/arm64 into bin/<name>/bootstrap
 
 # SAM's makefile build method runs `make build-<LogicalId> ARTIFACTS_DIR=<dir>` for each function:
 # <Name>Function is built from functions/<name> (UsersFunction -> functions/users), so a new
-# function needs no edit here.
+# function needs no edit here. Portable to bash 3.2 (macOS): tr, not $${name,,}.
 build-%:
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set (sam build sets it)" >&2; exit 1; }
-	@name='$*'; name="$${name%Function}"; dir="functions/$${name,,}"; \
+	@name='$*'; name="$${name%Function}"; dir="functions/$$(printf '%s' "$$name" | tr '[:upper:]' '[:lower:]')"; \
 	[ "$$name" != '$*' ] && [ -f "$$dir/main.go" ] || { echo "build-$*: no $$dir/main.go for $*" >&2; exit 1; }; \
 	echo "build $$dir -> $(ARTIFACTS_DIR)/bootstrap"; \
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o "$(ARTIFACTS_DIR)/bootstrap" "./$$dir"
@@ -69,7 +69,10 @@ rematch: ## the nightly rematch, once, on the local stack's store
 clean: ## remove build outputs
 	rm -rf bin .aws-sam coverage.out
 
-deploy: ## sam build && sam deploy --config-env ENV (ENV=dev|prod, default dev; needs AWS credentials)
+deploy-check: ## samconfig.toml's ENV parameters against template.yaml, offline (ENV=dev|prod|all)
+	$(GO) run ./infra/deploycheck -env $(ENV)
+
+deploy: deploy-check ## deploy-check, sam build, sam deploy --config-env ENV (ENV=dev|prod, default dev; needs AWS credentials)
 	sam build
 	sam deploy --config-env $(ENV)
 

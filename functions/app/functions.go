@@ -119,6 +119,11 @@ func UsersRoutes(ctx context.Context, a *App, rt *api.Router) error {
 	} else {
 		a.deps.Logger.WarnContext(ctx, "portraits are off", "err", err)
 	}
+	acc, err := a.Account(ctx)
+	if err != nil {
+		return fmt.Errorf("account jobs: %w", err)
+	}
+	opts = append(opts, usersapi.WithAccount(acc))
 	usersapi.New(st, svc, rm, svc, opts...).Register(rt)
 	return nil
 }
@@ -276,7 +281,7 @@ func Rematch(ctx context.Context, a *App) (Served, error) {
 	if err != nil {
 		return Served{}, err
 	}
-	return Served{Event: NightlyHandler(n, a.deps.Logger)}, nil
+	return Served{Event: NightlyHandler(n, a.deps.Logger, a.deps.Metrics)}, nil
 }
 
 // withEventCookies puts the cookies of a Lambda Function URL event (payload 2.0 carries them in
@@ -304,12 +309,18 @@ type NightlyResult struct {
 	Resumed  bool `json:"resumed"`
 }
 
-// NightlyHandler runs the nightly rematch for a scheduled event. A failure fails the invocation, so
-// that EventBridge retries it; the retry continues where the run stopped.
-func NightlyHandler(n *rematch.Nightly, logger *slog.Logger) func(ctx context.Context, ev events.EventBridgeEvent) (NightlyResult, error) {
+// NightlyHandler runs the nightly rematch for a scheduled event and counts the run in rec
+// (NightlyRuns, by Result). A failure fails the invocation, so that Lambda retries it (the template's
+// EventInvokeConfig); the retry continues where the run stopped.
+func NightlyHandler(n *rematch.Nightly, logger *slog.Logger, rec metrics.Recorder) func(ctx context.Context, ev events.EventBridgeEvent) (NightlyResult, error) {
 	return func(ctx context.Context, ev events.EventBridgeEvent) (NightlyResult, error) {
 		logger.InfoContext(ctx, "scheduled rematch", "event_id", ev.ID, "time", ev.Time, "rule", ev.Resources)
 		st, err := n.Run(ctx)
+		result := metrics.ResultOK
+		if err != nil {
+			result = metrics.ResultFailed
+		}
+		rec.Record(metrics.Sample{Dimension: metrics.DimResult, Value: result, Counts: []metrics.Count{{Name: metrics.NightlyRuns, Value: 1}}})
 		if err != nil {
 			return NightlyResult{}, fmt.Errorf("nightly rematch: %w", err)
 		}

@@ -199,11 +199,13 @@ func start(ctx context.Context, cfg config, stdout io.Writer) (_ *gateway, err e
 	if err != nil {
 		return nil, err
 	}
+	params := map[string]string{"PublicUrl": g.url, "OidcIssuer": provider.Issuer(), "OidcClientId": provider.ClientID}
+	for p, field := range secretParams {
+		params[p] = fieldARN(field)
+	}
 	tm, err := loadTemplate(src, templateInputs{
-		Params: map[string]string{
-			"PublicUrl": g.url, "SecretsArn": secretARN, "OidcIssuer": provider.Issuer(), "OidcClientId": provider.ClientID,
-		},
-		SQSEndpoint: sqsEndpoint, PublicHost: host, SecretARN: secretARN, Secret: secret,
+		Params:      params,
+		SQSEndpoint: sqsEndpoint, PublicHost: host, SecretARN: secretARN, Secret: secret, Secrets: ownSecrets(secret),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("template.yaml: %w", err)
@@ -239,13 +241,17 @@ func start(ctx context.Context, cfg config, stdout io.Writer) (_ *gateway, err e
 		return nil, err
 	}
 	serveLocal(g, sqsLn, queues)
-	serveLocal(g, secretsLn, awstest.NewSecrets(map[string]string{secretARN: mustJSON(secret)}))
+	held := ownSecrets(secret)
+	held[secretARN] = mustJSON(secret)
+	serveLocal(g, secretsLn, awstest.NewSecrets(held))
 	sqsClient := sqs.NewFromConfig(awsCfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(sqsEndpoint) })
 
 	env := runtimeEnv{DynamoEndpoint: dynamoEndpoint, SQSEndpoint: sqsEndpoint, SecretsEndpoint: secretsEndpoint, Logs: cfg.logs}
 	if cfg.offlinePace != "" {
 		env.Local = append(env.Local, "OFFLINE_PACE="+cfg.offlinePace)
 	}
+	// Media (avatars) are files here instead of the bucket; the web function serves them at /media/.
+	env.Local = append(env.Local, "MEDIA_DIR="+filepath.Join(state, "media"))
 	invokers := map[string]invoker{}
 	for _, f := range tm.Functions {
 		p := newPool(f, bins[f.Name], env)

@@ -10,8 +10,31 @@ import (
 	"path/filepath"
 )
 
-// secretARN is the ARN of the gateway's application secret (the SecretsArn parameter).
+// secretARN is the ARN of the gateway's application secret, one JSON object of every field.
 const secretARN = "arn:aws:secretsmanager:" + region + ":" + accountID + ":secret:secondme-gateway-AbCdEf"
+
+// secretParams maps the secret parameters of template.yaml, which name one Secrets Manager secret per
+// key, to the field of the local secret that holds each one's value.
+var secretParams = map[string]string{
+	"SealingKeySecretArn":      "sealingKey",
+	"OriginVerifySecretArn":    "originVerify",
+	"OidcClientSecretArn":      "oidcClientSecret",
+	"SecondMeWebhookSecretArn": "secondmeWebhookSecret",
+}
+
+// fieldARN is the ARN of the local secret of its own that holds one field of the local secret.
+func fieldARN(field string) string {
+	return "arn:aws:secretsmanager:" + region + ":" + accountID + ":secret:secondme-gateway/" + field + "-AbCdEf"
+}
+
+// ownSecrets returns a secret of its own (ARN -> plain string) for each field of secret.
+func ownSecrets(secret map[string]string) map[string]string {
+	out := map[string]string{}
+	for field, v := range secret {
+		out[fieldARN(field)] = v
+	}
+	return out
+}
 
 // loadSecret returns the application secret kept in path (a JSON object of strings, mode 0600): the
 // sealing key (64 hex characters), the edge secret (originVerify) and the SecondMe webhook's signing

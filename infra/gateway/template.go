@@ -167,6 +167,8 @@ type templateInputs struct {
 	// SecretARN names the local application secret; Secret holds its fields.
 	SecretARN string
 	Secret    map[string]string
+	// Secrets are the secrets of their own, one plain string each, by ARN.
+	Secrets map[string]string
 }
 
 // Lambda's reserved environment variables and the ones the gateway sets: a template may not set them.
@@ -295,6 +297,16 @@ func (l *loader) load(doc map[string]any) (*Template, error) {
 			l.note("CloudWatch alarms")
 		case "AWS::CloudWatch::Dashboard":
 			l.note("CloudWatch dashboards")
+		case "AWS::SNS::Topic":
+			l.note("SNS topics (alarm notifications)")
+		case "AWS::Logs::MetricFilter":
+			l.note("log metric filters")
+		case "AWS::SQS::QueuePolicy":
+			l.note("queue policies (not enforced)")
+		case "AWS::S3::Bucket":
+			l.note("S3 buckets (media are files under DATA_DIR/gateway/media: MEDIA_DIR)")
+		case "AWS::S3::BucketPolicy":
+			l.note("bucket policies (not enforced)")
 		default:
 			l.fail("resource %s: type %s is not something the gateway can run", id, typ)
 		}
@@ -469,9 +481,12 @@ var functionProps = map[string]string{
 	"CodeUri": "", "Handler": "", "Runtime": "", "Timeout": "", "MemorySize": "", "Environment": "",
 	"LoggingConfig": "", "ReservedConcurrentExecutions": "",
 	"FunctionName": "", "Description": "",
-	"Architectures": "Architectures (bootstraps are built for this machine)",
-	"Policies":      "IAM policies (not enforced)",
-	"Tracing":       "X-Ray tracing",
+	"Architectures":        "Architectures (bootstraps are built for this machine)",
+	"Policies":             "IAM policies (not enforced)",
+	"Tracing":              "X-Ray tracing",
+	"AutoPublishAlias":     "versions and aliases (the latest code always runs)",
+	"DeploymentPreference": "gradual deployments (CodeDeploy)",
+	"EventInvokeConfig":    "asynchronous invocation retries and destinations (a failed scheduled run is logged)",
 }
 
 // function reads one AWS::Serverless::Function.
@@ -690,7 +705,7 @@ func (l *loader) event(f *Function, name string, v any) {
 		f.SQS = append(f.SQS, e)
 	case "Schedule", "ScheduleV2":
 		known := map[string]string{"Schedule": "", "ScheduleExpression": "", "Description": "", "RetryPolicy": "",
-			"Enabled": "", "State": "", "Name": "", "Input": ""}
+			"Enabled": "", "State": "", "Name": "", "Input": "", "DeadLetterConfig": "schedule dead-letter queues (every event is delivered)"}
 		p := l.props(what, raw, known)
 		s := ScheduleEvent{Event: name, Expression: str(p["Schedule"]), Enabled: true, Retries: 2}
 		if typ == "ScheduleV2" {
@@ -1108,6 +1123,10 @@ func (l *loader) getAtt(id, attr string) (any, error) {
 		if attr == "Arn" {
 			return arn("logs", "log-group:/aws/gateway/"+id+":*"), nil
 		}
+	case "AWS::S3::Bucket":
+		if attr == "Arn" {
+			return "arn:aws:s3:::" + strings.ToLower(id), nil
+		}
 	case "AWS::CloudFront::Distribution":
 		switch attr {
 		case "DomainName":
@@ -1124,6 +1143,9 @@ func (l *loader) dynamic(ref string) (string, error) {
 	rest, ok := strings.CutPrefix(ref, "secretsmanager:")
 	if !ok {
 		return "", fmt.Errorf("dynamic reference {{resolve:%s}}: the gateway resolves secretsmanager references only", ref)
+	}
+	if v, own := l.in.Secrets[rest]; own {
+		return v, nil // {{resolve:secretsmanager:<arn>}}: a secret's whole string
 	}
 	id, field, ok := strings.Cut(rest, ":SecretString:")
 	if !ok || field == "" || strings.Contains(field, ":") {

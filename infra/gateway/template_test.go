@@ -153,7 +153,7 @@ func TestTemplateErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name, old, new, want string
 	}{
-		{"unknown resource type", "Type: AWS::SQS::Queue", "Type: AWS::SNS::Topic", "Q: type AWS::SNS::Topic"},
+		{"unknown resource type", "Type: AWS::SQS::Queue", "Type: AWS::Kinesis::Stream", "Q: type AWS::Kinesis::Stream"},
 		{"unknown function property", "CodeUri: .", "CodeUri: .\n      Layers: [x]", "property Layers"},
 		{"unknown event type", "Type: HttpApi", "Type: S3", "event type S3"},
 		{"unknown event property", "Path: /one }", "Path: /one, Auth: {} }", "property Auth"},
@@ -223,9 +223,21 @@ func TestProjectTemplate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tm, err := loadTemplate(src, testInputs())
+	// template.yaml names one secret per key: the gateway gives each a local secret of its own.
+	in := testInputs()
+	delete(in.Params, "SecretsArn")
+	for p, field := range secretParams {
+		in.Params[p] = fieldARN(field)
+	}
+	in.Secrets = ownSecrets(in.Secret)
+	tm, err := loadTemplate(src, in)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for id, o := range tm.Distribution.Origins {
+		if got := o.Headers["X-Origin-Verify"]; got != in.Secret["originVerify"] {
+			t.Errorf("origin %s: X-Origin-Verify %q, want the local edge secret %q", id, got, in.Secret["originVerify"])
+		}
 	}
 	if len(tm.Functions) < 8 || len(tm.Tables) != 1 || len(tm.Queues) < 2 || len(tm.APIs) != 1 {
 		t.Errorf("template: %d functions, %d tables, %d queues, %d APIs", len(tm.Functions), len(tm.Tables), len(tm.Queues), len(tm.APIs))

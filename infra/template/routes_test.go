@@ -16,6 +16,7 @@ import (
 	"github.com/secondme/twin/pkg/api/authapi"
 	"github.com/secondme/twin/pkg/api/chatapi"
 	"github.com/secondme/twin/pkg/api/matchesapi"
+	"github.com/secondme/twin/pkg/api/mediaapi"
 	"github.com/secondme/twin/pkg/api/usersapi"
 	"github.com/secondme/twin/pkg/web"
 )
@@ -47,6 +48,7 @@ func routeGroups() []routeGroup {
 		{"chatapi stream", "ChatStreamFunction", chatapi.New(nil, nil).RegisterStream},
 		{"matchesapi", "MatchesFunction", matchesapi.New(nil, nil, nil).Register},
 		{"web", "WebFunction", func(rt *api.Router) { web.New().Register(rt) }},
+		{"mediaapi", "WebFunction", mediaapi.New(nil).Register},
 	}
 }
 
@@ -241,7 +243,7 @@ func readPublicOrigin(c cfn) (publicOrigin, []string) {
 	var problems []string
 	o := publicOrigin{origins: map[string]edgeOrigin{}, urls: map[string]string{}}
 	for _, id := range c.of("AWS::Lambda::Url") {
-		o.urls[id] = refTarget(c.Resources[id].Properties["TargetFunctionArn"])
+		o.urls[id] = c.functionOf(refTarget(c.Resources[id].Properties["TargetFunctionArn"]))
 	}
 	for _, id := range c.of("AWS::ApiGatewayV2::Api") {
 		paths, _ := dig(c.Resources[id].Properties, "Body", "paths").(map[string]any)
@@ -256,8 +258,9 @@ func readPublicOrigin(c cfn) (publicOrigin, []string) {
 				}
 				uri := fmt.Sprint(dig(op, "x-amazon-apigateway-integration", "uri"))
 				fn := ""
-				if m := regexp.MustCompile(`\$\{([A-Za-z0-9]+)\.Arn\}`).FindStringSubmatch(uri); m != nil {
-					fn = m[1]
+				// The function's ARN, or its alias's (AutoPublishAlias): ${Fn.Arn} or ${FnAliaslive}.
+				if m := regexp.MustCompile(`\$\{([A-Za-z0-9]+)(\.Arn)?\}`).FindStringSubmatch(uri); m != nil {
+					fn = c.functionOf(m[1])
 				}
 				if fn == "" {
 					problems = append(problems, fmt.Sprintf("%s route %s %s: no Lambda integration", id, strings.ToUpper(method), path))

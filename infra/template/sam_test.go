@@ -154,11 +154,11 @@ func TestSAMEvents(t *testing.T) {
 func hasTrigger(c cfn, fn, typ string) bool {
 	for _, id := range c.of(typ) {
 		p := c.Resources[id].Properties
-		if refTarget(p["FunctionName"]) == fn {
+		if c.functionOf(refTarget(p["FunctionName"])) == fn {
 			return true
 		}
 		for _, tg := range list(p["Targets"]) {
-			if getAttTarget(dig(tg, "Arn")) == fn {
+			if getAttTarget(dig(tg, "Arn")) == fn || c.functionOf(refTarget(dig(tg, "Arn"))) == fn {
 				return true
 			}
 		}

@@ -2,6 +2,7 @@ package template
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -22,14 +23,17 @@ const root = "../.."
 func TestCfnLint(t *testing.T) {
 	bin, err := exec.LookPath("cfn-lint")
 	testenv.Need(t, err == nil, "cfn-lint (pip install cfn-lint)")
-	cmd := exec.Command(bin, "--format", "parseable", "template.yaml")
+	// --include-checks I: the informational checks too (such as I3011, an explicit DeletionPolicy on
+	// every stateful resource).
+	cmd := exec.Command(bin, "--format", "parseable", "--include-checks", "I", "--", "template.yaml")
 	cmd.Dir = root
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		// Any finding fails, warnings included: cfn-lint's exit code is non-zero for those too.
+		// Any finding fails, warnings and informational ones included: cfn-lint's exit code is
+		// non-zero for those too.
 		t.Fatalf("cfn-lint template.yaml: %v\n%s", err, out)
 	}
-	t.Log("cfn-lint template.yaml: no errors, no warnings")
+	t.Log("cfn-lint template.yaml: no errors, no warnings, no informational findings")
 }
 
 // cfn is the part of a CloudFormation template the checks read.
@@ -75,15 +79,20 @@ func TestSAMTranslator(t *testing.T) {
 	}
 	t.Logf("SAM translator: %d resources, %d functions", len(c.Resources), len(fns))
 
-	t.Run("every function is a Go bootstrap on arm64 with JSON logs and tracing", func(t *testing.T) {
+	t.Run("every function is a Go bootstrap on arm64 with JSON logs, Lambda's REPORT line and no tracing", func(t *testing.T) {
 		for _, name := range fns {
 			p := c.Resources[name].Properties
+			// SystemLogLevel INFO (or unset, INFO by default) keeps the REPORT line: duration, memory
+			// used and init, what memory sizes are read from. Nothing is instrumented with X-Ray spans,
+			// so active tracing would only cost (docs/operations.md, "Tracing").
 			checks := []struct{ what, got, want string }{
 				{"Runtime", str(p["Runtime"]), "provided.al2023"},
 				{"Handler", str(p["Handler"]), "bootstrap"},
 				{"Architectures", fmt.Sprint(p["Architectures"]), "[arm64]"},
-				{"TracingConfig.Mode", str(dig(p, "TracingConfig", "Mode")), "Active"},
+				{"TracingConfig.Mode", cmp.Or(str(dig(p, "TracingConfig", "Mode")), "PassThrough"), "PassThrough"},
 				{"LoggingConfig.LogFormat", str(dig(p, "LoggingConfig", "LogFormat")), "JSON"},
+				{"LoggingConfig.SystemLogLevel", cmp.Or(str(dig(p, "LoggingConfig", "SystemLogLevel")), "INFO"), "INFO"},
+				{"LoggingConfig.ApplicationLogLevel", str(dig(p, "LoggingConfig", "ApplicationLogLevel")), "INFO"},
 			}
 			for _, ck := range checks {
 				if ck.got != ck.want {
@@ -144,7 +153,7 @@ func TestSAMTranslator(t *testing.T) {
 		}
 	})
 
-	t.Run("queues redrive to a DLQ after 5 receives and outlast their consumers 6 times", func(t *testing.T) {
+	t.Run("queues redrive to a DLQ after 5 receives and outlast their consumers 6 times plus the batching window", func(t *testing.T) {
 		for _, q := range c.of("AWS::SQS::Queue") {
 			p := c.Resources[q].Properties
 			if p["RedrivePolicy"] == nil {
@@ -157,32 +166,22 @@ func TestSAMTranslator(t *testing.T) {
 		for _, m := range c.of("AWS::Lambda::EventSourceMapping") {
 			p := c.Resources[m].Properties
 			q := getAttTarget(p["EventSourceArn"])
-			fn := refTarget(p["FunctionName"])
+			fn := c.functionOf(refTarget(p["FunctionName"]))
 			if c.Resources[q].Type != "AWS::SQS::Queue" {
 				continue
 			}
 			vis := num(c.Resources[q].Properties["VisibilityTimeout"])
 			timeout := num(c.Resources[fn].Properties["Timeout"])
-			if vis < 6*timeout {
-				t.Errorf("%s VisibilityTimeout %v < 6 x %s Timeout %v", q, vis, fn, timeout)
+			window := num(p["MaximumBatchingWindowInSeconds"])
+			if timeout == 0 || vis < 6*timeout+window {
+				t.Errorf("%s VisibilityTimeout %v < 6 x %s Timeout %v + batching window %v", q, vis, fn, timeout, window)
 			}
 		}
 	})
 
-	t.Run("least privilege: no wildcard actions, no Scan outside the nightly rematch", func(t *testing.T) {
-		for _, role := range c.of("AWS::IAM::Role") {
-			for _, pol := range list(c.Resources[role].Properties["Policies"]) {
-				for _, st := range list(dig(pol, "PolicyDocument", "Statement")) {
-					for _, action := range strs(dig(st, "Action")) {
-						if action == "*" || strings.HasSuffix(action, ":*") {
-							t.Errorf("%s allows %s", role, action)
-						}
-						if action == "dynamodb:Scan" && !strings.HasPrefix(role, "Rematch") {
-							t.Errorf("%s allows dynamodb:Scan; only the nightly rematch may scan", role)
-						}
-					}
-				}
-			}
+	t.Run("least privilege: table items, named indexes, one key family, each function its own secrets", func(t *testing.T) {
+		for _, p := range privilegeProblems(c) {
+			t.Error(p)
 		}
 	})
 
@@ -199,44 +198,20 @@ func TestSAMTranslator(t *testing.T) {
 		}
 	})
 
-	t.Run("every HTTP function knows the public origin and reads the application secret, and no other", func(t *testing.T) {
+	t.Run("every HTTP function knows the public origin and reads the edge secret", func(t *testing.T) {
 		httpFns := httpFunctions(c)
 		if len(httpFns) == 0 {
 			t.Fatal("no HTTP function (none invoked by API Gateway or through a Function URL)")
 		}
 		for _, fn := range httpFns {
 			vars, _ := dig(c.Resources[fn].Properties, "Environment", "Variables").(map[string]any)
-			for _, v := range []struct{ name, param string }{{"PUBLIC_URL", "PublicUrl"}, {"SECRETS_ARN", "SecretsArn"}} {
+			for _, v := range []struct{ name, param string }{{"PUBLIC_URL", "PublicUrl"}, {"ORIGIN_VERIFY_SECRET_ARN", "OriginVerifySecretArn"}} {
 				if got := refTarget(vars[v.name]); got != v.param {
 					t.Errorf("%s: %s = %v, want !Ref %s", fn, v.name, vars[v.name], v.param)
 				}
 			}
-			readsApp := false
-			role := getAttTarget(c.Resources[fn].Properties["Role"])
-			for _, pol := range list(c.Resources[role].Properties["Policies"]) {
-				for _, st := range list(dig(pol, "PolicyDocument", "Statement")) {
-					if !slices.Contains(strs(dig(st, "Action")), "secretsmanager:GetSecretValue") {
-						continue
-					}
-					res := dig(st, "Resource")
-					if l := list(res); l != nil {
-						if len(l) != 1 {
-							t.Errorf("%s may read the secrets %v; one secret a statement", role, l)
-							continue
-						}
-						res = l[0]
-					}
-					switch refTarget(res) {
-					case "SecretsArn":
-						readsApp = true
-					case "ModelKeySecretArn":
-					default:
-						t.Errorf("%s may read the secret %v; only SecretsArn and ModelKeySecretArn are named", role, res)
-					}
-				}
-			}
-			if !readsApp {
-				t.Errorf("%s (role %s) may not read SecretsArn, where the edge secret is", fn, role)
+			if !slices.Contains(secretsGranted(c, fn), "OriginVerifySecretArn") {
+				t.Errorf("%s may not read OriginVerifySecretArn, the edge secret", fn)
 			}
 		}
 	})
@@ -254,8 +229,7 @@ func TestSAMTranslator(t *testing.T) {
 				t.Errorf("origin %s: OriginProtocolPolicy %q, want https-only", str(dig(o, "Id")), got)
 			}
 			if !hasEdgeSecret(o) {
-				t.Errorf("origin %s does not send X-Origin-Verify from {{resolve:secretsmanager:${SecretsArn}:SecretString:originVerify}}",
-					str(dig(o, "Id")))
+				t.Errorf("origin %s does not send X-Origin-Verify from %s", str(dig(o, "Id")), edgeSecretRef)
 			}
 		}
 		// originOf returns the type of the resource an origin's domain names: the HTTP API or a Function URL.
@@ -325,17 +299,20 @@ func httpFunctions(c cfn) []string {
 	for _, id := range c.of("AWS::Lambda::Permission") {
 		p := c.Resources[id].Properties
 		if str(p["Principal"]) == "apigateway.amazonaws.com" {
-			set[refTarget(p["FunctionName"])] = true
+			set[c.functionOf(refTarget(p["FunctionName"]))] = true
 		}
 	}
 	for _, id := range c.of("AWS::Lambda::Url") {
-		set[refTarget(c.Resources[id].Properties["TargetFunctionArn"])] = true
+		set[c.functionOf(refTarget(c.Resources[id].Properties["TargetFunctionArn"]))] = true
 	}
 	return slices.Sorted(maps.Keys(set))
 }
 
-// hasEdgeSecret reports whether a distribution origin sends X-Origin-Verify with the originVerify
-// field of the application secret.
+// edgeSecretRef is the edge secret as the distribution's origins send it: the whole string of the
+// secret OriginVerifySecretArn, resolved at deploy time.
+const edgeSecretRef = "{{resolve:secretsmanager:${OriginVerifySecretArn}}}"
+
+// hasEdgeSecret reports whether a distribution origin sends X-Origin-Verify with the edge secret.
 func hasEdgeSecret(origin any) bool {
 	for _, h := range list(dig(origin, "OriginCustomHeaders")) {
 		if !strings.EqualFold(str(dig(h, "HeaderName")), "X-Origin-Verify") {
@@ -345,7 +322,7 @@ func hasEdgeSecret(origin any) bool {
 		if sub := dig(v, "Fn::Sub"); sub != nil {
 			v = sub
 		}
-		if str(v) == "{{resolve:secretsmanager:${SecretsArn}:SecretString:originVerify}}" {
+		if str(v) == edgeSecretRef {
 			return true
 		}
 	}
@@ -379,6 +356,15 @@ func TestFunctionDir(t *testing.T) {
 			t.Errorf("functionDir(%q) = %q, %v; want %q, %v", tt.id, got, ok, tt.want, tt.ok)
 		}
 	}
+}
+
+// functionOf returns the function a logical id names: the function itself, or the function of an
+// alias (AutoPublishAlias makes every trigger invoke the alias "live").
+func (c cfn) functionOf(id string) string {
+	if r := c.Resources[id]; r.Type == "AWS::Lambda::Alias" {
+		return refTarget(r.Properties["FunctionName"])
+	}
+	return id
 }
 
 // of returns the logical ids of the resources of a type, sorted.

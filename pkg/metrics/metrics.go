@@ -29,6 +29,9 @@ const (
 	// MatchingDeferred counts pairs whose model part waited because a budget was spent, by Budget
 	// ("nightly", or "person" for a person's daily matching budget).
 	MatchingDeferred = "MatchingDeferred"
+	// NightlyRuns counts nightly rematch runs by Result ("ok" when the run finished, "failed"): the
+	// template's NightlyMissingAlarm fires when no run finished for 26 hours.
+	NightlyRuns = "NightlyRuns"
 )
 
 // Dimension names.
@@ -37,6 +40,14 @@ const (
 	DimPurpose = "Purpose"
 	// DimBudget names a matching budget: "nightly" or "person".
 	DimBudget = "Budget"
+	// DimResult is how a run ended: ResultOK or ResultFailed.
+	DimResult = "Result"
+)
+
+// Results of a run.
+const (
+	ResultOK     = "ok"
+	ResultFailed = "failed"
 )
 
 // Purposes of a model call.
