@@ -44,8 +44,9 @@ const (
 	// LinkTTL is how long an archive's link works.
 	LinkTTL = 5 * time.Minute
 	// ExportTimeout is how long an export may take before it is reported failed: its job has by then
-	// been retried and, still failing, set aside in the dead-letter queue.
-	ExportTimeout = 15 * time.Minute
+	// been tried as often as the queue tries a job (5 receives, 7 minutes apart: infra/template checks
+	// it) and, still failing, set aside in the dead-letter queue.
+	ExportTimeout = 40 * time.Minute
 	// DefaultDaily is how many exports one person may start in a UTC day.
 	DefaultDaily = 10
 	// keepArchives is how long an archive is kept (the bucket's lifecycle rule expires them too).

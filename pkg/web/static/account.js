@@ -96,10 +96,13 @@ export async function accountView(session) {
     h("div", { class: "card" }, deleteForm));
 }
 
-/** exportDone asks for an export job every second until it is done (its answer) or failed (null). */
+/**
+ * exportDone asks for an export job until it is done (its answer) or failed (null): every second for
+ * half a minute (an export takes seconds), then every ten.
+ */
 async function exportDone(jobId) {
-  for (;;) {
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+  for (let i = 0; ; i++) {
+    await new Promise((resolve) => setTimeout(resolve, i < 30 ? 1000 : 10000));
     const job = await get("/api/user/export/" + jobId);
     if (job.status === "done") return job;
     if (job.status === "failed") return null;
