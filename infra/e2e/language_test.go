@@ -1,11 +1,14 @@
 package e2e_test
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/secondme/twin/infra/demo"
 )
 
 // leftEnglish is a page script that returns the English catalogue's messages (the longest fixed part
@@ -93,6 +96,47 @@ func TestBrowserChineseLocal(t *testing.T) {
 
 	b.eval(`(() => { const s = document.getElementById("language"); s.value = "en"; s.dispatchEvent(new Event("change")); })()`, nil)
 	b.waitTrue("back in English", `document.documentElement.lang === "en" && document.getElementById("nav").innerText.includes("Chats")`, 15*time.Second)
+	b.waitTrue("the choice saved in the profile", `fetch("/api/user/info").then(r => r.json()).then(p => p.language === "en")`, 10*time.Second)
+
+	// A persona who reads Second Me in Chinese signs in on this English browser: the client takes the
+	// profile's language, her twin answers a Chinese message in Chinese, and her matches with
+	// English profiles give their reasons in Chinese.
+	if status := b.fetchStatus("POST", "/api/auth/logout"); status != 204 {
+		t.Fatalf("sign out: %d", status)
+	}
+	personas, err := demo.Personas()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lin string
+	for _, p := range personas {
+		if p.Nickname == "林晓雨" {
+			lin = p.ID
+		}
+	}
+	b.do("open the client signed out", chromedp.Navigate(base+"/"))
+	b.waitTrue("the sign-in view in English", `document.documentElement.lang === "en" && document.querySelector("a.persona[data-persona='`+lin+`']")`, 15*time.Second)
+	b.do("sign in as 林晓雨", chromedp.Click(chromedp.CSS("a.persona[data-persona='"+lin+"']")))
+	b.waitTrue("the client in her language", `document.documentElement.lang === "zh-CN" && document.getElementById("nav").innerText.includes("对话")`, 20*time.Second)
+	b.open("#/chats/new", `document.getElementById("composer")`)
+	seen := b.send("你平时喜欢喝茶吗？")
+	if reply := seen[len(seen)-1]; !regexp.MustCompile(`\p{Han}{6}`).MatchString(reply) || strings.Contains(reply, "AI twin") {
+		t.Errorf("her twin answers a Chinese message with %q, want Chinese", reply)
+	}
+	b.shot("zh-reply")
+	b.open("#/matches", `document.querySelector("ol.matches li")`)
+	chinese("match list")
+	var first string
+	b.eval(`document.querySelector("ol.matches a[href^='#/matches/']").getAttribute("href")`, &first)
+	b.open(first, `document.querySelector(".match-detail .reasoning")`)
+	chinese("match")
+	var reasons []string
+	b.eval(`Array.from(document.querySelectorAll(".match-detail .highlights li, .match-detail .challenges li, .match-detail .reasoning"), (e) => e.textContent)`, &reasons)
+	for _, r := range reasons {
+		if !regexp.MustCompile(`\p{Han}`).MatchString(r) || strings.Contains(r, "Both ") || strings.Contains(r, "Profile score") {
+			t.Errorf("the match reads %q, want Chinese", r)
+		}
+	}
 	b.noAlerts()
 	if b.audits != nil {
 		t.Log(b.audits.summary())

@@ -122,6 +122,26 @@ func (p persona) language() string {
 	return lang.English
 }
 
+// withoutRepeats leaves out of facts each one whose words begin another's ("我每天早上泡一壶龙井。" and
+// "我每天早上泡一壶龙井再去上课…", a shade's description and its content): said twice, it reads as a
+// repetition.
+func withoutRepeats(facts []fact) []fact {
+	out := facts[:0:0]
+	for i, f := range facts {
+		core := strings.TrimRightFunc(f.text, unicode.IsPunct)
+		repeated := false
+		for j, g := range facts {
+			if i != j && len(g.text) > len(f.text) && strings.HasPrefix(g.text, core) {
+				repeated = true
+			}
+		}
+		if !repeated {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // otherLanguage is the reply of a twin none of whose sentences is in the language of the message: it
 // greets or says it has not much to say, says whose twin it is, that its profile is in the other language, and what to ask about in that
 // one. Its openers give the variants a conversation needs not to repeat a line.

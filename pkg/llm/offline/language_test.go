@@ -184,3 +184,14 @@ func TestPersonaLanguage(t *testing.T) {
 		t.Errorf("an empty persona's language = %q", got)
 	}
 }
+
+// TestNoSentenceSaidTwice: a shade's description that begins its content is not said before it.
+func TestNoSentenceSaidTwice(t *testing.T) {
+	t.Parallel()
+	p := llm.Persona{ID: "tea", Name: "林晓雨", Facets: []llm.Facet{{Name: "喝茶",
+		Texts: []string{"每天早上泡一壶龙井。", "每天早上泡一壶龙井再去上课，喜欢和朋友聊茶。"}, Topics: []string{"茶", "龙井"}}}}
+	got := chat(t, New(), p, "你平时喝龙井茶吗？")
+	if n := strings.Count(got, "泡一壶龙井"); n != 1 {
+		t.Errorf("reply %q says the same sentence %d times", got, n)
+	}
+}

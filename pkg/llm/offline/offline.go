@@ -126,7 +126,7 @@ func chatReply(req llm.Request, p persona) string {
 		fresh = p.facts
 	}
 	terms := termSet(msg)
-	picked := pickFacts(fresh, terms, maxOfflineFacts)
+	picked := withoutRepeats(pickFacts(fresh, terms, maxOfflineFacts))
 
 	var parts []string
 	switch {
