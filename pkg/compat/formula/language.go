@@ -3,6 +3,7 @@ package formula
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/secondme/twin/pkg/lang"
 )
@@ -70,6 +71,9 @@ func chineseReason(kind reasonKind, w []string) string {
 		s = fmt.Sprintf("%s还没有公开任何侧面", w[0])
 	case notMentioned:
 		s = fmt.Sprintf("%s喜欢“%s”（“%s”），%s还没有提到过", w[0], w[1], w[2], w[3])
+		if strings.EqualFold(w[1], w[2]) { // the shade is named by the word itself
+			s = fmt.Sprintf("%s喜欢“%s”，%s还没有提到过", w[0], w[1], w[3])
+		}
 	default:
 		return ""
 	}
