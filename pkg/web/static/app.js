@@ -10,6 +10,7 @@ import { twinView } from "./twin.js";
 import { chatsView, conversationView, newConversationView } from "./chats.js";
 import { matchesView, matchView } from "./matches.js";
 import { accountView } from "./account.js";
+import { headerAvatar } from "./portrait.js";
 import { session } from "./state.js";
 import { t, language, setLanguage, translatePage } from "./i18n.js";
 
@@ -83,6 +84,7 @@ async function render() {
     return;
   }
   nav.hidden = false;
+  headerAvatar(session.me);
   for (const a of nav.querySelectorAll("a")) {
     const active = hash.startsWith("#/" + a.dataset.view);
     if (active) a.setAttribute("aria-current", "page");

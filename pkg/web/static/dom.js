@@ -58,19 +58,33 @@ export function colourOf(id) {
   return "c" + (n % 8);
 }
 
+/** pictureURL returns a person's avatar URL when it is one we show: our own media, or https. */
+export function pictureURL(person) {
+  const u = person && person.avatar;
+  if (typeof u !== "string") return "";
+  return u.startsWith("/media/") || u.startsWith("https://") ? u : "";
+}
+
 /**
- * avatar shows a person: their image when they have one (https only), else their initials on a
- * colour of their own. It is decorative (aria-hidden): the person's name is always written beside it.
+ * avatar shows a person: their picture when they have one (a portrait or copy under /media/, or an
+ * older https URL), else their initials on a colour of their own. It is decorative (aria-hidden), as
+ * the person's name is always written beside it, unless alt is given (a picture shown for itself).
+ * Its box has a fixed size, so a picture that loads late moves nothing.
  */
-export function avatar(person, size = "") {
+export function avatar(person, size = "", alt = "") {
   const p = person || {};
-  const el = h("span", { class: `avatar ${size} ${colourOf(p.id || p.nickname)}`, "aria-hidden": "true" });
-  if (typeof p.avatar === "string" && p.avatar.startsWith("https://")) {
-    const img = h("img", { class: "avatar-img", alt: "", src: p.avatar, loading: "lazy", referrerPolicy: "no-referrer" });
-    img.addEventListener("error", () => replace(el, initials(p.nickname)));
+  const el = h("span", { class: `avatar ${size} ${colourOf(p.id || p.nickname)}`, "aria-hidden": alt ? null : "true" });
+  const src = pictureURL(p);
+  if (src) {
+    const img = h("img", { class: "avatar-img", alt, src, width: 64, height: 64, decoding: "async", loading: "lazy", referrerPolicy: "no-referrer" });
+    img.addEventListener("error", () => {
+      replace(el, initials(p.nickname));
+      if (alt) el.setAttribute("aria-hidden", "true");
+    });
     el.appendChild(img);
   } else {
     el.textContent = initials(p.nickname);
+    if (alt) el.setAttribute("aria-hidden", "true");
   }
   return el;
 }

@@ -5,6 +5,7 @@ import { get, patch, put, post, items } from "./api.js";
 import { h, replace, toast, avatar, chips } from "./dom.js";
 import { explain, inlineError, showFieldErrors } from "./errors.js";
 import { t } from "./i18n.js";
+import { portraitCard } from "./portrait.js";
 
 /** levels lists the confidence levels of a shade, most sure first, with their names. */
 function levels() {
@@ -209,6 +210,7 @@ export async function twinView(session) {
   const el = h("section", { class: "twin" },
     h("h1", {}, t("nav.twin")),
     profileForm,
+    portraitCard(session, () => profileForm.querySelector(".profile-head .avatar").replaceWith(avatar(session.me, "lg"))),
     h("section", { class: "card", "aria-labelledby": "shades-h" },
       h("div", { class: "section-head" },
         h("h2", { id: "shades-h" }, t("twin.shades")),
