@@ -3,7 +3,7 @@
 # go vet, then every Go test with dynalite running (infra/scripts/with-dynalite.sh), in two rounds on
 # 2 cores:
 #   1. the packages of the required checks, verbose: the store contract suite on SQLite and on dynalite,
-#      the users function's bootstrap under the Lambda emulator, cfn-lint and the SAM translator on
+#      the media storage on files and on s3rver, the users function's bootstrap under the Lambda emulator, cfn-lint and the SAM translator on
 #      template.yaml, and the browser checks on make run and make gateway (their packages run whole);
 #   2. every other package, with go test's normal output;
 # and ends with the closing summary, "Required checks", naming each one's verdict. A required check
@@ -25,6 +25,7 @@ e2e="$module/infra/e2e"
 required=(
 	"store contract suite on SQLite|$module/pkg/store/sqlitestore|TestContract"
 	"store contract suite on dynalite|$module/pkg/store/dynamostore|TestContract"
+	"media storage on files and on s3rver|$module/pkg/blob|TestContract"
 	"users bootstrap under the Lambda emulator|$module/functions/users|Test.*Emulator.*"
 	"cfn-lint template.yaml|$module/infra/template|TestCfnLint"
 	"SAM translator on template.yaml|$module/infra/template|TestSAMTranslator"
@@ -32,6 +33,7 @@ required=(
 	"browser journey on make gateway|$e2e|TestBrowserJourneyGateway"
 	"first run to a first match on make run|$e2e|TestBrowserFirstRunLocal"
 	"markup shown as text on make run|$e2e|TestBrowserMarkupLocal"
+	"a portrait made offline, seen on a match card on make run|$e2e|TestBrowserAvatarLocal"
 )
 
 # chromium finds Chromium as infra/e2e does: CHROMIUM ("none": absent), else Debian's.
@@ -65,6 +67,9 @@ prerequisites() {
 	fi
 	if [ ! -x infra/dynalite/node_modules/.bin/dynalite ]; then
 		missing+=("dynalite: npm ci --prefix infra/dynalite")
+	fi
+	if [ ! -x infra/s3rver/node_modules/.bin/s3rver ]; then
+		missing+=("s3rver (the S3 media storage tests): npm ci --prefix infra/s3rver")
 	fi
 	if [ ! -f infra/e2e/axe/node_modules/axe-core/axe.min.js ]; then
 		missing+=("axe-core (the browser checks' accessibility audit): npm ci --prefix infra/e2e/axe")
