@@ -51,9 +51,9 @@ type Config struct {
 	// CHAT_MODEL_TIMEOUT, CHAT_MAX_REPLY_TOKENS).
 	Chat chat.Options
 	// Matching tunes candidates, the top M given the model part and the nightly run (MATCH_K,
-	// MATCH_MODEL_TOP, REMATCH_SLICE).
+	// MATCH_MODEL_TOP, MATCH_MODEL_BAND, REMATCH_SLICE).
 	Matching rematch.NightlyConfig
-	// Compat tunes the scorer (COMPAT_MESSAGES, COMPAT_MODEL_WEIGHT).
+	// Compat tunes the scorer (COMPAT_MESSAGES, COMPAT_MODEL_WEIGHT, COMPAT_MODEL_RANGE).
 	Compat compat.Config
 	// Model is the model and how it is called.
 	Model ModelConfig
@@ -158,8 +158,8 @@ func Load(getenv func(string) string, providers ...llm.Provider) (Config, error)
 			DailyQuota: p.int("CHAT_DAILY_QUOTA", 1, 1<<30), History: p.int("CHAT_HISTORY", 1, 1<<30),
 			MaxReplyTokens: p.int("CHAT_MAX_REPLY_TOKENS", 1, 1<<30), ModelTimeout: p.duration("CHAT_MODEL_TIMEOUT", time.Nanosecond),
 		},
-		Matching: rematch.NightlyConfig{Config: rematch.Config{K: p.int("MATCH_K", 1, 100), ModelTop: p.int("MATCH_MODEL_TOP", 1, 100)}, Slice: p.int("REMATCH_SLICE", 1, 10_000_000)},
-		Compat:   compat.Config{Messages: p.int("COMPAT_MESSAGES", 2, 20), ModelWeight: p.fraction("COMPAT_MODEL_WEIGHT")},
+		Matching: rematch.NightlyConfig{Config: rematch.Config{K: p.int("MATCH_K", 1, 100), ModelTop: p.int("MATCH_MODEL_TOP", 1, 100), ModelBand: p.int("MATCH_MODEL_BAND", 1, 100)}, Slice: p.int("REMATCH_SLICE", 1, 10_000_000)},
+		Compat:   compat.Config{Messages: p.int("COMPAT_MESSAGES", 2, 20), ModelWeight: p.fraction("COMPAT_MODEL_WEIGHT"), ModelRange: p.int("COMPAT_MODEL_RANGE", 1, 50)},
 		Model: ModelConfig{
 			Timeout: p.duration("LLM_TIMEOUT", time.Nanosecond), SecondMeTwins: p.bool("LLM_SECONDME_TWINS"),
 			SecondMe: llm.SecondMeConfig{BaseURL: getenv("SECONDME_BASE_URL"), Model: getenv("SECONDME_MODEL")},

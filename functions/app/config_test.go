@@ -54,8 +54,9 @@ func TestLoad(t *testing.T) {
 			func(c app.Config) bool {
 				return c.Chat.DailyQuota == 7 && c.Chat.Prompt.Budget == 5000 && c.Chat.History == 40 && c.Chat.MaxReplyTokens == 300 && c.Chat.ModelTimeout == 15*time.Second
 			}},
-		{map[string]string{"MATCH_K": "5", "MATCH_MODEL_TOP": "3", "REMATCH_SLICE": "300", "COMPAT_MESSAGES": "4", "COMPAT_MODEL_WEIGHT": "0.5"}, func(c app.Config) bool {
-			return c.Matching.K == 5 && c.Matching.ModelTop == 3 && c.Matching.Slice == 300 && c.Compat.Messages == 4 && c.Compat.ModelWeight == 0.5
+		{map[string]string{"MATCH_K": "5", "MATCH_MODEL_TOP": "3", "REMATCH_SLICE": "300", "COMPAT_MESSAGES": "4", "COMPAT_MODEL_WEIGHT": "0.5", "COMPAT_MODEL_RANGE": "6", "MATCH_MODEL_BAND": "12"}, func(c app.Config) bool {
+			return c.Matching.K == 5 && c.Matching.ModelTop == 3 && c.Matching.Slice == 300 && c.Compat.Messages == 4 && c.Compat.ModelWeight == 0.5 &&
+				c.Compat.ModelRange == 6 && c.Matching.ModelBand == 12
 		}},
 		{map[string]string{"MATCH_WINDOW": "2m", "MATCH_PERSON_CALLS": "60", "MATCH_NIGHTLY_CALLS": "9000", "MATCH_CALLS_PER_PAIR": "4"}, func(c app.Config) bool {
 			b := c.Matching.Budget
@@ -122,6 +123,9 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"MATCH_CALLS_PER_PAIR", "101"},
 		{"COMPAT_MESSAGES", "1"},
 		{"COMPAT_MODEL_WEIGHT", "0"},
+		{"COMPAT_MODEL_RANGE", "0"},
+		{"COMPAT_MODEL_RANGE", "51"},
+		{"MATCH_MODEL_BAND", "-1"},
 		{"COMPAT_MODEL_WEIGHT", "1.5"},
 		{"NIGHTLY_INTERVAL", "-1h"},
 		{"LLM_TIMEOUT", "-1s"},

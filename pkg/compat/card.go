@@ -2,8 +2,6 @@ package compat
 
 import (
 	"fmt"
-	"math"
-	"strconv"
 	"strings"
 
 	"github.com/secondme/twin/pkg/compat/formula"
@@ -112,9 +110,8 @@ func relatedAny(xs, ys []string) bool {
 	return false
 }
 
-// scoreSentence explains a blended score by its two labelled parts, so that the number people see is
-// the number the text explains.
-func scoreSentence(score, det int, judge, weight float64) string {
-	return fmt.Sprintf("Score %d/100, from two parts: profile score %d (weight %d%%) and twins' judge %s (weight %d%%).",
-		score, det, int(math.Round(100*(1-weight))), strconv.FormatFloat(judge, 'f', -1, 64), int(math.Round(100*weight)))
+// scoreSentence explains a score by its two labelled parts, so that the number people see is the
+// number the text explains: "Score 68/100: profile 62 · twins' conversation +6."
+func scoreSentence(score, profile, adjust int) string {
+	return fmt.Sprintf("Score %d/100: profile %d · twins' conversation %+d.", score, profile, adjust)
 }

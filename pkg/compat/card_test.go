@@ -3,7 +3,6 @@ package compat_test
 import (
 	"context"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"regexp"
 	"strconv"
@@ -65,7 +64,7 @@ func jsonVerdict(score int, hs, cs []string) (string, error) {
 }
 
 var (
-	blended = regexp.MustCompile(`^Score (\d+)/100, from two parts: profile score (\d+) \(weight (\d+)%\) and twins' judge ([\d.]+) \(weight (\d+)%\)\.`)
+	blended = regexp.MustCompile(`^Score (\d+)/100: profile (\d+) · twins' conversation ([+-]\d+)\.`)
 	profile = regexp.MustCompile(`^Profile score (\d+)/100 `)
 )
 
@@ -114,9 +113,9 @@ func TestMatchCardProperties(t *testing.T) {
 			if g := blended.FindStringSubmatch(m.Reasoning); g != nil {
 				withJudge++
 				n := atoi(g[1:])
-				judge, _ := strconv.ParseFloat(g[4], 64)
-				if want := int(math.Round(float64(n[1]*n[2])/100 + judge*float64(n[4])/100)); n[0] != m.Score || want != m.Score || n[2]+n[4] != 100 {
-					fail("reasoning %q does not explain the score %d", m.Reasoning, m.Score)
+				profile := formula.Score(formula.NewFeatures(a), formula.NewFeatures(b)).Total()
+				if n[0] != m.Score || n[1] != profile || n[0] != n[1]+n[2] || n[2] < -compat.DefaultModelRange || n[2] > compat.DefaultModelRange {
+					fail("reasoning %q does not explain the score %d by the profile score %d and an adjustment within ±%d", m.Reasoning, m.Score, profile, compat.DefaultModelRange)
 				}
 			} else if g := profile.FindStringSubmatch(m.Reasoning); g == nil || g[1] != strconv.Itoa(m.Score) {
 				fail("reasoning %q does not state the score %d first", m.Reasoning, m.Score)
@@ -195,10 +194,14 @@ func TestOfflineConversationProperties(t *testing.T) {
 			continue
 		}
 		n := []int{compat.DefaultMessages, 10}[i%2]
-		lines, err := compat.Converse(context.Background(), offline.New(), a, b, n)
+		c, err := compat.Converse(context.Background(), offline.New(), a, b, n)
 		if err != nil {
 			t.Fatal(err)
 		}
+		if !c.Judged {
+			t.Fatalf("pair %d: the offline conversation call gave no verdict", i)
+		}
+		lines := c.Lines
 		if len(lines) != n {
 			t.Fatalf("pair %d: %d lines, want %d", i, len(lines), n)
 		}

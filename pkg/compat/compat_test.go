@@ -29,8 +29,9 @@ var bob = store.User{ID: "b", Nickname: "Bob", Shades: []store.Shade{
 	shade("Spreadsheet Wizard", store.ConfidenceVeryHigh, "Builds financial models for a bank.", "finance", "excel"),
 }}
 
-// fakeModel answers a transcript request with transcript(n) (numbered lines by default) and judge
-// requests with verdict(prompt); it records every request.
+// fakeModel answers a transcript request with transcript(n) (by default numbered lines, with the fields
+// of verdict("Person 1: <first persona>...") next to them, as the conversation call's first order) and
+// judge requests with verdict(prompt); it records every request.
 type fakeModel struct {
 	mu         sync.Mutex
 	requests   []llm.Request
@@ -59,9 +60,27 @@ func (f *fakeModel) Generate(ctx context.Context, req llm.Request, onDelta func(
 		if f.transcript != nil {
 			return llm.Reply{Text: f.transcript(req.Data.Lines), Model: "fake"}, nil
 		}
-		return llm.Reply{Text: numberedLines(req.Data.Lines), Model: "fake"}, nil
+		return llm.Reply{Text: withVerdict(numberedLines(req.Data.Lines), f.verdict("Person 1: "+req.Data.Personas[0].Name+"\n")), Model: "fake"}, nil
 	}
 	return llm.Reply{Text: f.verdict(req.Messages[0].Content), Model: "fake"}, nil
+}
+
+// withVerdict adds the fields of the JSON object in verdict (a judge's answer, possibly fenced) to the
+// transcript object lines; a verdict without one leaves lines alone.
+func withVerdict(lines, verdict string) string {
+	var obj map[string]any
+	if json.Unmarshal([]byte(lines), &obj) != nil {
+		panic("bad transcript " + lines)
+	}
+	i, j := strings.IndexByte(verdict, '{'), strings.LastIndexByte(verdict, '}')
+	var v map[string]any
+	if i >= 0 && j > i && json.Unmarshal([]byte(verdict[i:j+1]), &v) == nil {
+		for k, x := range v {
+			obj[k] = x
+		}
+	}
+	b, _ := json.Marshal(obj)
+	return string(b)
 }
 
 func (f *fakeModel) judgePrompts() []string {
@@ -88,25 +107,26 @@ func orderVerdict(prompt string) string {
 func TestJudgeBothOrdersAveraged(t *testing.T) {
 	t.Parallel()
 	m := &fakeModel{verdict: orderVerdict}
-	lines := []store.TranscriptLine{{Speaker: alice.ID, Text: "Hi!"}, {Speaker: bob.ID, Text: "Hello."}}
-	v, err := compat.JudgeBoth(context.Background(), m, alice, bob, lines)
+	c, err := compat.Converse(context.Background(), m, alice, bob, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Judged || c.Verdict.Score != 80 {
+		t.Fatalf("conversation %+v, want the first order's verdict (Alice first: 80)", c)
+	}
+	v, err := compat.JudgeBoth(context.Background(), m, alice, bob, c)
 	if err != nil {
 		t.Fatal(err)
 	}
 	prompts := m.judgePrompts()
-	if len(prompts) != 2 {
-		t.Fatalf("judge called %d times, want 2", len(prompts))
+	if len(m.requests) != 2 || len(prompts) != 1 {
+		t.Fatalf("%d model calls, %d of them the judge; want 2: the conversation with the first order, and the judge once", len(m.requests), len(prompts))
 	}
-	firsts := []string{}
-	for _, p := range prompts {
-		firsts = append(firsts, strings.SplitN(p, "\n", 2)[0])
-		if !strings.Contains(p, "Alice's twin: Hi!") || !strings.Contains(p, "Bob's twin: Hello.") {
-			t.Errorf("judge prompt lacks the transcript:\n%s", p)
-		}
+	if !strings.HasPrefix(prompts[0], "Person 1: Bob") {
+		t.Errorf("judge prompt presents %q first, want Bob (Alice was first in the conversation call)", strings.SplitN(prompts[0], "\n", 2)[0])
 	}
-	slices.Sort(firsts)
-	if want := []string{"Person 1: Alice", "Person 1: Bob"}; !slices.Equal(firsts, want) {
-		t.Errorf("judge orders = %q, want %q", firsts, want)
+	if !strings.Contains(prompts[0], "Alice's twin: line 1") || !strings.Contains(prompts[0], "Bob's twin: line 2") {
+		t.Errorf("judge prompt lacks the transcript:\n%s", prompts[0])
 	}
 	if v.Score != 70 {
 		t.Errorf("score = %v, want the mean 70", v.Score)
@@ -124,19 +144,74 @@ func TestJudgeBothOrdersAveraged(t *testing.T) {
 
 func TestJudgeOneOrderUnreadable(t *testing.T) {
 	t.Parallel()
-	m := &fakeModel{verdict: func(p string) string {
-		if strings.HasPrefix(p, "Person 1: Alice") {
-			return "I think they are a great match!"
-		}
-		return `{"score": 42, "reasoning": "ok", "highlights": [], "challenges": []}`
-	}}
-	v, err := compat.JudgeBoth(context.Background(), m, alice, bob, nil)
-	if err != nil || v.Score != 42 {
-		t.Errorf("JudgeBoth = %+v, %v; want the readable order alone (42)", v, err)
+	lines := []store.TranscriptLine{{Speaker: alice.ID, Text: "Hi!"}, {Speaker: bob.ID, Text: "Hello."}}
+	readable := func(string) string { return `{"score": 42, "reasoning": "ok", "highlights": [], "challenges": []}` }
+	unreadable := func(string) string { return "I think they are a great match!" }
+	first := compat.Conversation{Lines: lines, Verdict: compat.Verdict{Score: 80}, Judged: true}
+	cases := []struct {
+		name    string
+		c       compat.Conversation
+		verdict func(string) string
+		want    float64 // -1: ErrBadVerdict
+	}{
+		{"first order unreadable", compat.Conversation{Lines: lines}, readable, 42},
+		{"second order unreadable", first, unreadable, 80},
+		{"both unreadable", compat.Conversation{Lines: lines}, unreadable, -1},
 	}
-	m.verdict = func(string) string { return "no" }
-	if _, err := compat.JudgeBoth(context.Background(), m, alice, bob, nil); !errors.Is(err, compat.ErrBadVerdict) {
-		t.Errorf("both unreadable: err = %v, want ErrBadVerdict", err)
+	for _, tc := range cases {
+		v, err := compat.JudgeBoth(context.Background(), &fakeModel{verdict: tc.verdict}, alice, bob, tc.c)
+		switch {
+		case tc.want < 0 && !errors.Is(err, compat.ErrBadVerdict):
+			t.Errorf("%s: err = %v, want ErrBadVerdict", tc.name, err)
+		case tc.want >= 0 && (err != nil || v.Score != tc.want):
+			t.Errorf("%s: JudgeBoth = %+v, %v; want the readable order alone (%v)", tc.name, v, err, tc.want)
+		}
+	}
+}
+
+func TestConverseVerdictOptional(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, text string
+		judged     bool
+	}{
+		{"lines and verdict", `{"lines": [{"speaker": 1, "text": "a"}, {"speaker": 2, "text": "b"}], "score": 61, "reasoning": "r", "highlights": [], "challenges": []}`, true},
+		{"lines alone", `{"lines": [{"speaker": 1, "text": "a"}, {"speaker": 2, "text": "b"}]}`, false},
+		{"score out of range", `{"lines": [{"speaker": 1, "text": "a"}, {"speaker": 2, "text": "b"}], "score": 160}`, false},
+	} {
+		m := &fakeModel{transcript: func(int) string { return tc.text }}
+		c, err := compat.Converse(context.Background(), m, alice, bob, 2)
+		if err != nil || len(c.Lines) != 2 || c.Judged != tc.judged || tc.judged && c.Verdict.Score != 61 {
+			t.Errorf("%s: Converse = %+v, %v; want 2 lines, judged %v", tc.name, c, err, tc.judged)
+		}
+	}
+}
+
+func TestAdjustment(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		profile int
+		judge   float64
+		cfg     compat.Config
+		want    int
+	}{
+		{50, 60, compat.Config{ModelRange: 10}, 6},          // 0.6 of the difference
+		{50, 90, compat.Config{ModelRange: 10}, 10},         // held within the range
+		{50, 0, compat.Config{ModelRange: 10}, -10},         // either way
+		{50, 50, compat.Config{ModelRange: 10}, 0},          // agreement adds nothing
+		{50, 52.5, compat.Config{ModelRange: 10}, 2},        // 1.5 rounds to 2
+		{50, 90, compat.Config{}, compat.DefaultModelRange}, // the default range
+		{50, 10, compat.Config{}, -compat.DefaultModelRange},
+		{50, 50.5, compat.Config{}, 0},                                 // 0.3 rounds to 0
+		{97, 100, compat.Config{ModelWeight: 1, ModelRange: 10}, 3},    // the scale ends at 100
+		{4, 0, compat.Config{ModelWeight: 1, ModelRange: 10}, -4},      // and at 0
+		{40, 80, compat.Config{ModelWeight: 0.25, ModelRange: 15}, 10}, // the configured pull and range
+		{40, 100, compat.Config{ModelWeight: 1, ModelRange: 15}, 15},
+	}
+	for _, tc := range cases {
+		if got := compat.Adjustment(tc.profile, tc.judge, tc.cfg); got != tc.want {
+			t.Errorf("Adjustment(%d, %v, %+v) = %d, want %d", tc.profile, tc.judge, tc.cfg, got, tc.want)
+		}
 	}
 }
 
@@ -202,8 +277,9 @@ func TestComputeWithModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	det := formula.Explain(formula.NewFeatures(a), formula.NewFeatures(b)).Score
-	if want := int(0.4*float64(det) + 0.6*90 + 0.5); got.Score != want {
-		t.Errorf("score = %d, want %d (0.4 x deterministic %d + 0.6 x 90)", got.Score, want, det)
+	adjust := min(compat.DefaultModelRange, int(0.6*float64(90-det)+0.5))
+	if want := det + adjust; got.Score != want || adjust <= 0 {
+		t.Errorf("score = %d, want %d (profile score %d + the conversation's %d, 0.6 x (90 - %d) held within %d)", got.Score, want, det, adjust, det, compat.DefaultModelRange)
 	}
 	if want := []string{compat.PartDeterministic, compat.PartModel}; !slices.Equal(got.Parts, want) {
 		t.Errorf("parts = %q, want %q", got.Parts, want)
@@ -227,7 +303,7 @@ func TestComputeWithModel(t *testing.T) {
 		}
 	}
 	// The score shown is the one the reasoning explains, by its labelled parts, before the judge's words.
-	wantReasoning := fmt.Sprintf("Score %d/100, from two parts: profile score %d (weight 40%%) and twins' judge 90 (weight 60%%). Great fit.", got.Score, det)
+	wantReasoning := fmt.Sprintf("Score %d/100: profile %d · twins' conversation +%d. Great fit.", got.Score, det, adjust)
 	if got.Reasoning != wantReasoning {
 		t.Errorf("reasoning %q, want %q", got.Reasoning, wantReasoning)
 	}
@@ -238,8 +314,8 @@ func TestComputeWithModel(t *testing.T) {
 	if slices.Contains(got.Challenges, "Different schedules") {
 		t.Errorf("challenges %q keep a judge's item that names no shade", got.Challenges)
 	}
-	if len(m.judgePrompts()) != 2 || len(m.requests) != 3 {
-		t.Errorf("model calls = %d (judge %d), want 3: the transcript and 2 judge orders", len(m.requests), len(m.judgePrompts()))
+	if len(m.judgePrompts()) != 1 || len(m.requests) != 2 {
+		t.Errorf("model calls = %d (judge %d), want 2: the conversation with the first order, and the second order", len(m.requests), len(m.judgePrompts()))
 	}
 }
 
@@ -252,8 +328,8 @@ func TestConverseUsesPublicPersonasOnly(t *testing.T) {
 	if _, err := compat.New(m, compat.Config{Messages: 4}).Compute(context.Background(), a, b); err != nil {
 		t.Fatal(err)
 	}
-	if len(m.requests) != 3 {
-		t.Fatalf("requests = %d, want the transcript + 2 judges", len(m.requests))
+	if len(m.requests) != 2 {
+		t.Fatalf("requests = %d, want the conversation + 1 judge", len(m.requests))
 	}
 	for i, r := range m.requests {
 		data, _ := json.Marshal(r.Data)
@@ -265,7 +341,8 @@ func TestConverseUsesPublicPersonasOnly(t *testing.T) {
 			t.Errorf("request %d leaks private data:\n%s", i, all)
 		}
 	}
-	// One call writes the whole conversation: both public personas, in text and as data, A first.
+	// One call writes the whole conversation and the first order's verdict: both public personas, in
+	// text and as data, A first.
 	talk := m.requests[0]
 	if talk.Data == nil || talk.Data.Task != llm.TaskTranscript || talk.Data.Lines != 4 || talk.Schema == nil {
 		t.Fatalf("first request %+v, want the transcript of 4 lines with a schema", talk)

@@ -128,36 +128,26 @@ func merge(limit int, lists ...[]string) []string {
 	return out
 }
 
-// JudgeBoth runs the judge in both orders (a as Person 1, then b as Person 1), because model judges
-// lean towards one position, and averages the two: the mean score, the first order's reasoning (the
-// second's if the first is empty), and the two lists of highlights and of challenges merged. When one
-// order answers with something that is not a verdict, the other stands alone; when neither does, the
-// error is ErrBadVerdict. A model failure in either order is returned as it is.
-func JudgeBoth(ctx context.Context, m llm.Model, a, b store.User, lines []store.TranscriptLine) (Verdict, error) {
-	type result struct {
-		v   Verdict
-		err error
-	}
+// JudgeBoth returns the verdict of both orders, because model judges lean towards one position: c's
+// (a presented first, written by the conversation call) and one judge call now with b presented first,
+// which reads c's transcript. Two calls a pair in all, order-debiased. The two are averaged: the mean
+// score, the first order's reasoning (the second's if the first is empty), and the two lists of
+// highlights and of challenges merged. When one order is not a readable verdict (c not Judged, or an
+// unreadable answer now), the other stands alone; when neither is, the error is ErrBadVerdict. A model
+// failure is returned as it is.
+func JudgeBoth(ctx context.Context, m llm.Model, a, b store.User, c Conversation) (Verdict, error) {
 	profiles := map[string]string{a.ID: PublicProfile(a), b.ID: PublicProfile(b)}
-	second := make(chan result, 1)
-	go func() {
-		v, err := judge(ctx, m, b, a, profiles, lines)
-		second <- result{v, err}
-	}()
-	v1, err1 := judge(ctx, m, a, b, profiles, lines)
-	r2 := <-second
-	v2, err2 := r2.v, r2.err
-	for _, err := range []error{err1, err2} {
-		if err != nil && !errors.Is(err, ErrBadVerdict) {
-			return Verdict{}, err
-		}
+	v2, err := judge(ctx, m, b, a, profiles, c.Lines)
+	if err != nil && !errors.Is(err, ErrBadVerdict) {
+		return Verdict{}, err
 	}
+	v1 := c.Verdict
 	switch {
-	case err1 != nil && err2 != nil:
-		return Verdict{}, fmt.Errorf("judge, both orders: %w", err1)
-	case err1 != nil:
+	case !c.Judged && err != nil:
+		return Verdict{}, fmt.Errorf("judge, both orders: %w", err)
+	case !c.Judged:
 		return v2, nil
-	case err2 != nil:
+	case err != nil:
 		return v1, nil
 	}
 	reasoning := v1.Reasoning

@@ -22,9 +22,9 @@ const (
 	DefaultPersonCalls = 150
 	// DefaultNightlyCalls is the daily budget of model calls of the background (nightly) matching.
 	DefaultNightlyCalls = 50_000
-	// DefaultCallsPerPair is the most model calls the model part of one pair makes (one twin
-	// conversation and the judge in both orders).
-	DefaultCallsPerPair = 3
+	// DefaultCallsPerPair is the most model calls the model part of one pair makes: the twins'
+	// conversation with the judge's first order, and the judge's second order (compat.Scorer).
+	DefaultCallsPerPair = 2
 )
 
 // Names of the budget counters (store.ConsumeBudget).
@@ -115,17 +115,19 @@ func (w *CompatWorker) spend(ctx context.Context, by string) (bool, error) {
 }
 
 // compute returns the match of ua and ub. The model part runs when the scorer has a model and the
-// budget that pays for it (by's, or the nightly's) has room; otherwise the deterministic match is
-// returned with deferred set, and the pair waits for a later night. An error of the model comes back
-// with the deterministic match (see Pair).
-func (w *CompatWorker) compute(ctx context.Context, ua, ub store.User, by string) (m store.Match, deferred bool, err error) {
+// budget that pays for it (by's, or the nightly's) has room; otherwise (or when the nightly run found
+// its plan full: over) the deterministic match is returned with deferred set, and the pair waits for a
+// later night. An error of the model comes back with the deterministic match (see Pair).
+func (w *CompatWorker) compute(ctx context.Context, ua, ub store.User, by string, over bool) (m store.Match, deferred bool, err error) {
 	if w.scorer.Algorithm() == formula.Version {
 		m, err = w.scorer.Compute(ctx, ua, ub)
 		return m, false, err
 	}
-	ok, err := w.spend(ctx, by)
-	if err != nil {
-		return store.Match{}, false, err
+	ok := false
+	if !over {
+		if ok, err = w.spend(ctx, by); err != nil {
+			return store.Match{}, false, err
+		}
 	}
 	if !ok {
 		budget := "person"
@@ -157,11 +159,16 @@ func (w *CompatWorker) settle(ctx context.Context, a, b string, m store.Match, d
 	return nil
 }
 
-// resume queues, first in a run, the pairs whose model part waits for a budget, the longest deferred
-// first, as many as the nightly budget can pay for; the rest wait for the next night.
+// resume queues, after the changed people's pairs, the pairs whose model part waits for a budget,
+// the longest deferred first, as many as what the nightly budget has left after the changed people's
+// can pay for; the rest wait for a later night.
 func (r *run) resume(ctx context.Context) error {
-	b := r.n.cfg.Budget
-	ds, err := r.n.store.ListDeferred(ctx, b.NightlyCalls/b.CallsPerPair)
+	room := r.capacity - r.planned
+	if room <= 0 {
+		slog.InfoContext(ctx, "rematch progress", "phase", "deferred", "pairs", 0)
+		return nil
+	}
+	ds, err := r.n.store.ListDeferred(ctx, room)
 	if err != nil {
 		return fmt.Errorf("list deferred matches: %w", err)
 	}

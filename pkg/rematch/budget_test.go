@@ -97,6 +97,10 @@ func TestBudgetsDeferTheModelPartAndNightsResumeIt(t *testing.T) {
 	}
 	for night, want := range [][]store.Deferral{waiting[1:], nil} {
 		clk.set(t0.Add(time.Duration(night+1) * 24 * time.Hour))
+		// Nobody changed since the last night (changed people's pairs would be planned first).
+		if err := st.PutJobState(ctx, store.JobState{Name: rematch.JobName, LastRun: time.Now().Add(time.Second)}); err != nil {
+			t.Fatal(err)
+		}
 		q := &recordingSender{}
 		stats, err := rematch.NewNightly(st, q, rematch.NightlyConfig{Config: rematch.Config{K: 4, Budget: budget}, Slice: 1}).Run(ctx)
 		if err != nil {
@@ -122,4 +126,92 @@ func TestBudgetsDeferTheModelPartAndNightsResumeIt(t *testing.T) {
 			t.Errorf("night %d: the longest deferred pair still has no model part", night+1)
 		}
 	}
+}
+
+// TestNightlyPlansTheChangedPeopleFirst checks that a night's model part goes to the changed people's
+// top M before the rolling slice's, within the nightly budget, whatever order the worker receives
+// the jobs in: the night sends at most NightlyCalls / CallsPerPair pair jobs with the model part, the
+// changed people's first, and the rest as deferring jobs, which spend nothing.
+func TestNightlyPlansTheChangedPeopleFirst(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := newStore(t)
+	people := population(t, st, 30)
+	clk := &clock{t: time.Now().Add(time.Second)}
+	m := &countingModel{}
+	scorer := compat.New(m, compat.Config{})
+
+	// The first night matches everyone, with room for every pair.
+	roomy := rematch.Config{K: 4, Budget: rematch.BudgetConfig{NightlyCalls: 1 << 30, Now: clk.Now}}
+	sender := &recordingSender{}
+	if _, err := rematch.NewNightly(st, sender, rematch.NightlyConfig{Config: roomy, Slice: 30, Now: clk.Now}).Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w := rematch.NewCompatWorker(st, scorer, &recordingSender{}, roomy)
+	for _, j := range sender.jobs(t) {
+		if err := w.Handle(ctx, j.Encode()); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Two people change; the next night's budget pays for 3 pairs, fewer than their top 2 each.
+	clk.set(clk.Now().Add(24 * time.Hour))
+	changed := map[string]bool{}
+	for _, i := range []int{3, 17} {
+		u := updateAt(t, st, people[i].ID, clk.Now(), func(u *store.User) { u.Shades[0].Public.Topics = []string{"sailing", "origami"} })
+		changed[u.ID] = true
+	}
+	clk.set(clk.Now().Add(time.Second))
+	tight := rematch.Config{K: 4, ModelTop: 2, Budget: rematch.BudgetConfig{NightlyCalls: 3 * rematch.DefaultCallsPerPair, Now: clk.Now}}
+	stats, err := rematch.NewNightly(st, sender, rematch.NightlyConfig{Config: tight, Slice: 30, Now: clk.Now}).Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs := sender.jobs(t)
+	var planned []rematch.Job
+	for _, j := range jobs {
+		if j.Kind == rematch.KindPair && !j.ScoreOnly && !j.Defer {
+			planned = append(planned, j)
+			if !changed[j.A] && !changed[j.B] {
+				t.Errorf("pair job %+v with the model part does not involve a changed person", j)
+			}
+		}
+	}
+	if len(planned) != 3 || stats.OverBudget == 0 {
+		t.Fatalf("%d pair jobs with the model part (%d over the budget), want the 3 the nightly budget pays for and more deferring", len(planned), stats.OverBudget)
+	}
+
+	// The worker receives the night's jobs last first: the slice's deferring jobs spend nothing.
+	w = rematch.NewCompatWorker(st, scorer, &recordingSender{}, tight)
+	before := m.count()
+	for _, j := range slices.Backward(jobs) {
+		if err := w.Handle(ctx, j.Encode()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if calls := m.count() - before; calls > 3*rematch.DefaultCallsPerPair {
+		t.Errorf("the night made %d model calls, want at most the nightly budget %d", calls, 3*rematch.DefaultCallsPerPair)
+	}
+	for _, j := range planned {
+		got, err := st.GetMatch(ctx, j.A, j.B)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ua, ub := user(t, st, j.A), user(t, st, j.B)
+		if !slices.Contains(got.Parts, compat.PartModel) || got.VersionA != ua.ProfileVersion || got.VersionB != ub.ProfileVersion {
+			t.Errorf("planned pair %s/%s of a changed person: %+v, want the model part over the current profiles", j.A, j.B, got)
+		}
+	}
+	if len(deferred(t, st)) == 0 {
+		t.Error("no pair deferred: the changed people's fourth pair waits for a later night")
+	}
+}
+
+func user(tb testing.TB, st store.Store, id string) store.User {
+	tb.Helper()
+	u, err := st.GetUser(context.Background(), id)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return u
 }

@@ -156,8 +156,8 @@ func TestEditsCoalesceIntoOneModelPassPerWindow(t *testing.T) {
 		t.Errorf("%d matches with the model part, want the top %d", withModel, rematch.DefaultModelTop)
 	}
 	perPair = m.count() / max(withModel, 1)
-	if calls := m.count(); calls != withModel*perPair || perPair > 3 {
-		t.Errorf("20 edits cost %d model calls (%d a pair), want one pass: at most 3 per pair of the top M", calls, perPair)
+	if calls := m.count(); calls != withModel*perPair || perPair > rematch.DefaultCallsPerPair {
+		t.Errorf("20 edits cost %d model calls (%d a pair), want one pass: at most %d per pair of the top M", calls, perPair, rematch.DefaultCallsPerPair)
 	}
 
 	// The next window opened clean: an edit in it queues its score-only rematch and one for its end;

@@ -64,7 +64,8 @@ func updateAt(tb testing.TB, st store.Store, userID string, at time.Time, change
 	return u
 }
 
-// countingModel answers the transcript with fixed lines and the judge with a fixed verdict, counting calls.
+// countingModel answers the conversation call with fixed lines and a verdict, and the judge with a
+// fixed verdict, counting calls.
 type countingModel struct {
 	mu    sync.Mutex
 	calls int
@@ -83,7 +84,7 @@ func (m *countingModel) Generate(ctx context.Context, req llm.Request, onDelta f
 		for i := range req.Data.Lines {
 			lines = append(lines, fmt.Sprintf(`{"speaker": %d, "text": "Hello from twin %d."}`, i%2+1, i%2+1))
 		}
-		return llm.Reply{Text: `{"lines": [` + strings.Join(lines, ",") + `]}`}, nil
+		return llm.Reply{Text: `{"lines": [` + strings.Join(lines, ",") + `], "score": 75, "reasoning": "Talked.", "highlights": [], "challenges": []}`}, nil
 	}
 	return llm.Reply{Text: `{"score": 77, "reasoning": "Judged.", "highlights": ["h"], "challenges": ["c"]}`}, nil
 }

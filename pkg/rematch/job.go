@@ -45,6 +45,11 @@ type Job struct {
 	// where it changes the top of a list. On a user job, every pair it sends is score-only: the
 	// first edit in a coalescing window, whose model part waits for the window's end.
 	ScoreOnly bool `json:"scoreOnly,omitempty"`
+	// Defer marks, on a nightly pair job, a pair of someone's top M that the night's plan had no
+	// nightly budget left for: if its match is stale, the deterministic match is stored and the pair
+	// deferred, for a later night. The changed people's pairs are planned first, so the slice's never
+	// spend what theirs need, whatever order the queue delivers them in.
+	Defer bool `json:"defer,omitempty"`
 }
 
 // PairJob returns the job of the pair of a and b, in canonical order (A < B).
@@ -108,8 +113,8 @@ func DecodeJob(body []byte) (Job, error) {
 	}
 	switch j.Kind {
 	case KindPair:
-		if !id.Valid(j.A) || !id.Valid(j.B) || j.User != "" || j.Dirty {
-			return Job{}, fmt.Errorf("%w: a pair job needs ids a and b, maybe by, and nothing else", ErrBadJob)
+		if !id.Valid(j.A) || !id.Valid(j.B) || j.User != "" || j.Dirty || j.Defer && (j.By != "" || j.ScoreOnly) {
+			return Job{}, fmt.Errorf("%w: a pair job needs ids a and b, maybe by, scoreOnly or defer, and nothing else", ErrBadJob)
 		}
 		if j.A == j.B {
 			return Job{}, fmt.Errorf("%w: a pair of one person", ErrBadJob)
@@ -118,10 +123,10 @@ func DecodeJob(body []byte) (Job, error) {
 			return Job{}, fmt.Errorf("%w: by must be a or b", ErrBadJob)
 		}
 		p := PairJobBy(j.A, j.B, j.By)
-		p.ScoreOnly = j.ScoreOnly
+		p.ScoreOnly, p.Defer = j.ScoreOnly, j.Defer
 		return p, nil
 	case KindUser:
-		if !id.Valid(j.User) || j.A != "" || j.B != "" || j.By != "" || j.Dirty && j.ScoreOnly {
+		if !id.Valid(j.User) || j.A != "" || j.B != "" || j.By != "" || j.Defer || j.Dirty && j.ScoreOnly {
 			return Job{}, fmt.Errorf("%w: a user job needs the id user, maybe dirty or scoreOnly, and nothing else", ErrBadJob)
 		}
 		return j, nil

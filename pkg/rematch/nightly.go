@@ -79,14 +79,18 @@ type Stats struct {
 	ScoreOnly int // of those, jobs for the deterministic match only (pairs outside the top M)
 	UserJobs  int // user jobs sent (changed people who are hidden: their matches go)
 	Deferred  int // pairs sent again because their model part waited for a budget
-	Resumed   bool
+	// OverBudget counts the pair jobs of someone's top M sent without the model part because the
+	// night's model pairs already filled the nightly budget: their pairs are deferred if stale.
+	OverBudget int
+	Resumed    bool
 }
 
 // progress is the state of a run in progress, kept in the Cursor of JobName+"/progress".
 type progress struct {
-	Phase  string `json:"phase"` // "changed" or "slice"
-	Cursor string `json:"cursor"`
-	Done   int    `json:"done"` // people of the slice done
+	Phase   string `json:"phase"` // "changed" or "slice"
+	Cursor  string `json:"cursor"`
+	Done    int    `json:"done"`    // people of the slice done
+	Planned int    `json:"planned"` // pair jobs with the model part sent so far
 }
 
 // Run rematches the people whose profile changed since the last run and a rolling slice of the rest:
@@ -96,6 +100,13 @@ type progress struct {
 // so a run that fails part-way continues where it stopped when it is retried, and at the end it saves
 // the start of the run as LastRun (changes made during a run are picked up by the next) and where the
 // slice stopped as Cursor. Pair jobs are idempotent: only pairs whose stored match is stale reach the model.
+//
+// The model part of a night is planned within the nightly budget, in order: the changed people's top
+// ModelTop first, then the pairs deferred on earlier nights (the longest deferred first), then the
+// changed people's band (Config.ModelBand), then the rolling slice's top ModelTop and band. Once the pair jobs with the model part sent would cost the whole
+// nightly budget (NightlyCalls / CallsPerPair pairs), the rest go as deferring jobs (Job.Defer), so
+// that however the queue orders the jobs, the slice and the deferred pairs never spend what a
+// changed person's top ModelTop needs.
 func (n *Nightly) Run(ctx context.Context) (Stats, error) {
 	var st Stats
 	state, err := n.store.GetJobState(ctx, JobName)
@@ -120,20 +131,18 @@ func (n *Nightly) Run(ctx context.Context) (Stats, error) {
 		return st, err
 	}
 	st.Indexed = idx.Len()
-	r := &run{n: n, idx: idx, scratch: idx.NewScratch(), seen: make(map[[2]string]bool), scored: make(map[[2]string]bool), stats: &st}
+	b := n.cfg.Budget
+	r := &run{n: n, idx: idx, scratch: idx.NewScratch(), seen: make(map[[2]string]bool), scored: make(map[[2]string]bool), stats: &st,
+		capacity: b.NightlyCalls / b.CallsPerPair, planned: prog.Planned}
 
 	save := func(p progress) error {
+		p.Planned = r.planned
 		b, _ := json.Marshal(p)
 		err := n.store.PutJobState(ctx, store.JobState{Name: JobName + "/progress", LastRun: start, Cursor: string(b), UpdatedAt: n.now().UTC()})
 		if err != nil {
 			return fmt.Errorf("save job progress: %w", err)
 		}
 		return nil
-	}
-	if prog.Phase == "changed" && prog.Cursor == "" {
-		if err := r.resume(ctx); err != nil {
-			return st, err
-		}
 	}
 	if prog.Phase == "changed" {
 		for {
@@ -153,6 +162,15 @@ func (n *Nightly) Run(ctx context.Context) (Stats, error) {
 			slog.InfoContext(ctx, "rematch progress", "phase", "changed", "people", st.Changed, "pair_jobs", st.PairJobs)
 			prog.Cursor = page.Next
 			if page.Next == "" {
+				// The changed people's top ModelTop are all planned: the deferred pairs may have what
+				// is left, then the changed people's band.
+				if err := r.resume(ctx); err != nil {
+					return st, err
+				}
+				r.queueNear()
+				if err := r.flush(ctx); err != nil {
+					return st, err
+				}
 				prog = progress{Phase: "slice", Cursor: state.Cursor}
 			}
 			if err := save(prog); err != nil {
@@ -187,12 +205,17 @@ func (n *Nightly) Run(ctx context.Context) (Stats, error) {
 			break // the slice wraps around: the next run starts from the beginning
 		}
 	}
+	r.queueNear()
+	if err := r.flush(ctx); err != nil {
+		return st, err
+	}
 	err = n.store.PutJobState(ctx, store.JobState{Name: JobName, LastRun: start, Cursor: prog.Cursor, UpdatedAt: n.now().UTC()})
 	if err != nil {
 		return st, fmt.Errorf("save job state: %w", err)
 	}
 	slog.InfoContext(ctx, "rematch finished", "indexed", st.Indexed, "changed", st.Changed, "slice", st.Slice,
-		"pair_jobs", st.PairJobs, "user_jobs", st.UserJobs, "deferred", st.Deferred, "resumed", st.Resumed)
+		"pair_jobs", st.PairJobs, "user_jobs", st.UserJobs, "deferred", st.Deferred, "over_budget", st.OverBudget,
+		"model_pairs", r.planned, "resumed", st.Resumed)
 	return st, nil
 }
 
@@ -226,7 +249,11 @@ type run struct {
 	scored  map[[2]string]bool // pairs sent for the deterministic match only
 	waiting [][]byte
 	cands   []string
+	near    [][2]string // pairs within the band of someone's top ModelTop, waiting for the phase's end
 	stats   *Stats
+	// capacity is how many pairs' model part the nightly budget pays for; planned is how many pair
+	// jobs with the model part this run sent.
+	capacity, planned int
 }
 
 // changed rematches a person whose profile changed: their index terms are refreshed in the store, and
@@ -265,7 +292,7 @@ func (r *run) candidates(ctx context.Context, u store.User, others []string) err
 	if len(r.cands) == 0 {
 		return nil
 	}
-	top, err := topByScore(ctx, r.n.store, u, r.cands, r.n.cfg.ModelTop)
+	top, near, err := topByScore(ctx, r.n.store, u, r.cands, r.n.cfg.ModelTop, r.n.cfg.ModelBand)
 	if err != nil {
 		return err
 	}
@@ -275,8 +302,21 @@ func (r *run) candidates(ctx context.Context, u store.User, others []string) err
 		} else {
 			r.queueScoreOnly(u.ID, c)
 		}
+		if near[c] {
+			r.near = append(r.near, [2]string{u.ID, c})
+		}
 	}
 	return nil
+}
+
+// queueNear plans the model part of the pairs within the band of someone's top ModelTop
+// (Config.ModelBand), after the top ModelTop of everyone the phase rematched. They were sent
+// score-only already, so a run that fails before this point leaves them the deterministic score.
+func (r *run) queueNear() {
+	for _, p := range r.near {
+		r.queue(p[0], p[1])
+	}
+	r.near = r.near[:0]
 }
 
 // queueScoreOnly adds the score-only job of a pair unless this run sent a job for it already.
@@ -292,8 +332,10 @@ func (r *run) queueScoreOnly(a, b string) {
 	r.waiting = append(r.waiting, j.Encode())
 }
 
-// queue adds the job of a pair with the model part unless this run sent it already. A pair sent for
-// the deterministic match only and then found in someone's top ModelTop is sent again with it.
+// queue adds the job of a pair with the model part unless this run sent it already: while the
+// night's plan has room, a pair job; beyond it, a deferring one (the pair waits for a later night if
+// its match is stale). A pair sent for the deterministic match only and then found in someone's top
+// ModelTop is sent again.
 func (r *run) queue(a, b string) {
 	j := PairJob(a, b)
 	key := [2]string{j.A, j.B}
@@ -302,6 +344,12 @@ func (r *run) queue(a, b string) {
 	}
 	r.seen[key] = true
 	r.stats.PairJobs++
+	if r.planned < r.capacity {
+		r.planned++
+	} else {
+		j.Defer = true
+		r.stats.OverBudget++
+	}
 	r.waiting = append(r.waiting, j.Encode())
 }
 

@@ -60,6 +60,36 @@ func TestUserJobGivesTheModelToTheTopM(t *testing.T) {
 	if !scoreOnly[far.ID] || len(scoreOnly) != 1 {
 		t.Errorf("score-only jobs for %v, want Far", scoreOnly)
 	}
+
+	// With a band, the top 1 and whoever is within the band of it get the model part.
+	for _, tc := range []struct {
+		band int
+		want []string
+	}{
+		{score(near.ID) - score(mid.ID), []string{near.ID, mid.ID}},
+		{score(near.ID) - score(mid.ID) - 1, []string{near.ID}},
+		{score(near.ID) - score(far.ID), []string{near.ID, mid.ID, far.ID}},
+	} {
+		w := rematch.NewCompatWorker(st, compat.New(&countingModel{}, compat.Config{}), s, rematch.Config{K: 10, ModelTop: 1, ModelBand: tc.band})
+		if err := w.User(ctx, u.ID); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, j := range s.jobs(t) {
+			if !j.ScoreOnly {
+				got = append(got, j.A+j.B)
+			}
+		}
+		var want []string
+		for _, o := range tc.want {
+			want = append(want, min(u.ID, o)+max(u.ID, o))
+		}
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("band %d: model jobs %q, want %q", tc.band, got, want)
+		}
+	}
 }
 
 // TestScoreOnlyPair checks that a score-only job stores the deterministic match without a model call,

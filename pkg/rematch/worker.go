@@ -67,6 +67,13 @@ type Config struct {
 	// ModelTop is how many of a person's candidates and matches, best by the deterministic score, get
 	// the model part when the person is rematched; default DefaultModelTop.
 	ModelTop int
+	// ModelBand, when set, also gives the model part to the candidates whose deterministic score is
+	// within ModelBand points of the ModelTop-th best: with the model moving a score by at most
+	// ModelBand/2 either way (compat.Config.ModelRange), the only ones that can still reach the top
+	// ModelTop. Off (0) by default: it costs more model calls than the nightly budget pays for at 5%
+	// of people changed a day (docs/matching.md). The nightly run plans these pairs after every
+	// changed person's top ModelTop.
+	ModelBand int
 	// Budget bounds the model calls of matching (budget.go).
 	Budget BudgetConfig
 }
@@ -113,7 +120,7 @@ func (w *CompatWorker) Handle(ctx context.Context, body []byte) error {
 	}
 	switch j.Kind {
 	case KindPair:
-		return w.pair(ctx, j.A, j.B, j.By, j.ScoreOnly)
+		return w.pair(ctx, j.A, j.B, j.By, j.ScoreOnly, j.Defer)
 	default:
 		if j.Dirty {
 			// The rematch of a coalescing window's end: edits from now on mark the person dirty again,
@@ -141,13 +148,14 @@ func (w *CompatWorker) Pair(ctx context.Context, a, b string) error {
 // matching budget, or the nightly budget when by is empty. When that budget has no room, the
 // deterministic match is stored and the pair deferred: a later nightly run gives it the model part.
 func (w *CompatWorker) PairBy(ctx context.Context, a, b, by string) error {
-	return w.pair(ctx, a, b, by, false)
+	return w.pair(ctx, a, b, by, false, false)
 }
 
 // pair is PairBy; with scoreOnly (a pair outside the top M of the person whose candidates sent it) it
 // stores the deterministic match only, and counts a stored match with the model part as current
-// when both profile versions are.
-func (w *CompatWorker) pair(ctx context.Context, a, b, by string, scoreOnly bool) error {
+// when both profile versions are; with over (the nightly run's plan was full) a stale pair gets the
+// deterministic match and is deferred, as when its budget is spent.
+func (w *CompatWorker) pair(ctx context.Context, a, b, by string, scoreOnly, over bool) error {
 	if a > b {
 		a, b = b, a
 	}
@@ -169,7 +177,7 @@ func (w *CompatWorker) pair(ctx context.Context, a, b, by string, scoreOnly bool
 	if scoreOnly {
 		m = w.scorer.Deterministic(ua, ub)
 	} else {
-		m, deferred, modelErr = w.compute(ctx, ua, ub, by)
+		m, deferred, modelErr = w.compute(ctx, ua, ub, by, over)
 	}
 	if modelErr != nil {
 		if ctx.Err() != nil {
@@ -264,13 +272,13 @@ func (w *CompatWorker) user(ctx context.Context, userID string, scoreOnly bool) 
 			cands = append(cands, e.OtherID)
 		}
 	}
-	var top map[string]bool
+	var top, near map[string]bool
 	if !scoreOnly {
-		if top, err = topByScore(ctx, w.store, u, cands, w.cfg.ModelTop); err != nil {
+		if top, near, err = topByScore(ctx, w.store, u, cands, w.cfg.ModelTop, w.cfg.ModelBand); err != nil {
 			return err
 		}
 	}
-	bodies := pairJobs(userID, cands, top, userID)
+	bodies := pairJobs(userID, cands, top, near, userID)
 	if err := sendBatches(ctx, w.sender, bodies); err != nil {
 		return fmt.Errorf("fan out %d pair jobs of %s: %w", len(bodies), userID, err)
 	}

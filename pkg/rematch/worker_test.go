@@ -274,5 +274,6 @@ func TestHandleBadJob(t *testing.T) {
 	}
 }
 
-// callsPerPair is the model calls of one pair: the transcript and the judge in both orders.
-const callsPerPair = 3
+// callsPerPair is the model calls of one pair: the conversation with the judge's first order, and
+// the judge's second order.
+const callsPerPair = 2

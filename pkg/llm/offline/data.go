@@ -12,7 +12,8 @@ import (
 const maxTranscriptLines = 50
 
 // fromData answers a request from its structured part (llm.Data), and reports whether it could: a
-// transcript, or a judge's verdict, of the two personas it names.
+// transcript (with the verdict its schema asks for next to the lines), or a judge's verdict, of the two
+// personas it names.
 func fromData(req llm.Request) (string, bool) {
 	d := req.Data
 	if d == nil || len(d.Personas) < 2 {
@@ -20,24 +21,32 @@ func fromData(req llm.Request) (string, bool) {
 	}
 	switch d.Task {
 	case llm.TaskTranscript:
-		return transcript(d, req.MaxTokens), true
+		return transcript(req), true
 	case llm.TaskJudge:
 		if req.Schema == nil {
 			return "", false
 		}
-		ev := compare(personaText(d.Personas[0]), personaText(d.Personas[1]), d.Personas[0].Name, d.Personas[1].Name)
-		b, err := json.Marshal(fillSchema(req.Schema, ev))
+		b, err := json.Marshal(fillSchema(req.Schema, judged(d)))
 		return string(b), err == nil
 	}
 	return "", false
 }
 
-// transcript writes the conversation of the first two personas of d, d.Lines lines (at most
-// maxTranscriptLines), the first persona first, as the JSON object {"lines": [{"speaker": 1 or 2,
-// "text"}]}. Each line is the offline chat reply of its speaker's twin to the conversation so far as
-// that twin sees it (the first twin answers an opener), so the twins alternate, no line repeats an
-// earlier one while a variant is left, and every line says a sentence of its speaker's own persona.
-func transcript(d *llm.Data, maxTokens int) string {
+// judged is what the offline judge reads out of the first two personas of d: their overlap, the
+// first presented first.
+func judged(d *llm.Data) evidence {
+	return compare(personaText(d.Personas[0]), personaText(d.Personas[1]), d.Personas[0].Name, d.Personas[1].Name)
+}
+
+// transcript writes the conversation of the first two personas of the request's data, Lines lines
+// (at most maxTranscriptLines), the first persona first, as the JSON object {"lines": [{"speaker": 1
+// or 2, "text"}]}, with whatever else the request's schema asks for (the conversation call's verdict
+// of the pair) filled as a judge's answer with the first persona presented first. Each line is the
+// offline chat reply of its speaker's twin to the conversation so far as that twin sees it (the first
+// twin answers an opener), so the twins alternate, no line repeats an earlier one while a variant is
+// left, and every line says a sentence of its speaker's own persona.
+func transcript(req llm.Request) string {
+	d, maxTokens := req.Data, req.MaxTokens
 	n := min(max(d.Lines, 2), maxTranscriptLines)
 	personas := [2]persona{personaFromData(d.Personas[0]), personaFromData(d.Personas[1])}
 	opener := "You have just met the AI twin of " + d.Personas[1].Name + ". Say hello and ask them something you would like to know."
@@ -62,7 +71,14 @@ func transcript(d *llm.Data, maxTokens int) string {
 		text := chatReply(llm.Request{Messages: msgs, MaxTokens: maxTokens / n}, personas[self])
 		lines = append(lines, line{Speaker: self + 1, Text: text})
 	}
-	b, _ := json.Marshal(map[string]any{"lines": lines})
+	out := map[string]any{}
+	if req.Schema != nil {
+		if v, ok := fillSchema(req.Schema, judged(d)).(map[string]any); ok {
+			out = v
+		}
+	}
+	out["lines"] = lines
+	b, _ := json.Marshal(out)
 	return string(b)
 }
 
