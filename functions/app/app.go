@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/secondme/twin/pkg/account"
@@ -298,22 +299,39 @@ func (a *App) Model(ctx context.Context) (llm.Model, error) {
 		if mc.Provider.New == nil {
 			return nil, errors.New("this function was given no model providers")
 		}
-		values := llm.Values{}
-		for k, v := range mc.Values {
-			values[k] = v
-		}
-		if len(mc.FromSecrets) > 0 {
-			sec, err := a.secrets(ctx, nil, mc.FromSecrets...)
-			if err != nil {
-				return nil, err
+		build := func(sec map[string]string) (llm.Model, error) {
+			values := llm.Values{}
+			for k, v := range mc.Values {
+				values[k] = v
 			}
 			for k, v := range sec {
 				values[k] = v
 			}
+			return mc.Provider.Model(values, llm.Options{Timeout: mc.Timeout, HTTPClient: a.deps.HTTPClient})
 		}
-		m, err := mc.Provider.Model(values, llm.Options{Timeout: mc.Timeout, HTTPClient: a.deps.HTTPClient})
+		var sec map[string]string
+		if len(mc.FromSecrets) > 0 {
+			var err error
+			if sec, err = a.secrets(ctx, nil, mc.FromSecrets...); err != nil {
+				return nil, err
+			}
+		}
+		m, err := build(sec)
 		if err != nil {
 			return nil, err
+		}
+		if len(mc.FromSecrets) > 0 {
+			// A rotated key (GEMINI_API_KEY_SECRET_ARN, ...) gets a model of its own at the next Refresh.
+			rm, first := &rotatingModel{}, m
+			rm.cur.Store(&first)
+			a.follow(mc.FromSecrets, sec, func(sec map[string]string) error {
+				m, err := build(sec)
+				if err == nil {
+					rm.cur.Store(&m)
+				}
+				return err
+			})
+			m = rm
 		}
 		// Every call is counted by purpose: the request's task says it (compat conversation and
 		// judge, chat, summary); a request that says none is a chat turn.
@@ -409,6 +427,17 @@ func (a *App) follow(names []string, built map[string]string, apply func(map[str
 		a.deps.Logger.InfoContext(ctx, "rotated secrets applied", "secrets", names)
 		return nil
 	})
+}
+
+// rotatingModel is the model built from the latest values of its secrets: Refresh swaps in the one
+// built from a rotated key.
+type rotatingModel struct {
+	cur atomic.Pointer[llm.Model]
+}
+
+// Generate implements llm.Model with the current model.
+func (m *rotatingModel) Generate(ctx context.Context, req llm.Request, onDelta func(string) error) (llm.Reply, error) {
+	return (*m.cur.Load()).Generate(ctx, req, onDelta)
 }
 
 // pick returns the values of names in m.
@@ -509,6 +538,7 @@ func (a *App) Jobs(ctx context.Context) (func(ctx context.Context, body []byte) 
 		a.deps.Logger.WarnContext(ctx, "export and erase jobs cannot run", "err", accErr)
 	}
 	return func(ctx context.Context, body []byte) error {
+		a.Refresh(ctx) // a rotated model key reaches the worker's model
 		if account.IsJob(body) {
 			if accErr != nil {
 				return fmt.Errorf("account job: %w", accErr)

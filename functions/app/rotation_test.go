@@ -17,6 +17,7 @@ import (
 	"github.com/secondme/twin/functions/app/awsapp"
 	"github.com/secondme/twin/pkg/auth"
 	"github.com/secondme/twin/pkg/awstest"
+	"github.com/secondme/twin/pkg/llm/llmtest"
 	"github.com/secondme/twin/pkg/store/sqlitestore"
 )
 
@@ -121,5 +122,30 @@ func TestRotatedSecretsReachTheAuthFunction(t *testing.T) {
 	}
 	if code := deliver("w1"); code != http.StatusUnauthorized {
 		t.Errorf("after the previous webhook secret was removed, a delivery signed with it: %d, want 401", code)
+	}
+}
+
+// TestRotatedModelKey rotates the model's key in the secrets: after Refresh, calls carry the new key.
+func TestRotatedModelKey(t *testing.T) {
+	ctx := context.Background()
+	f := llmtest.NewGemini(t)
+	secrets := app.SecretMap{"GEMINI_API_KEY": "key-1"}
+	a := newApp(t, map[string]string{"GEMINI_API_KEY_SECRET_ARN": "arn:gemini", "GEMINI_BASE_URL": f.URL(), "GEMINI_MODEL": "gemini-test"}, secrets)
+	m, err := a.Model(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"key-1", "key-2"} {
+		if i == 1 {
+			secrets["GEMINI_API_KEY"] = "key-2"
+			a.Refresh(ctx)
+		}
+		if _, err := m.Generate(ctx, hi, nil); err != nil {
+			t.Fatal(err)
+		}
+		reqs := f.Requests()
+		if got := reqs[len(reqs)-1].Header.Get("x-goog-api-key"); got != want {
+			t.Errorf("call %d: x-goog-api-key = %q, want %q", i+1, got, want)
+		}
 	}
 }
