@@ -23,6 +23,9 @@ func TestMeasure(t *testing.T) {
 		if len(m.cold) != 1 || len(m.inits) != 1 || len(m.warm) != 2 || m.cold[0] <= 0 || m.inits[0] > m.cold[0] {
 			t.Errorf("%s: cold %v, inits %v, warm %v", m.name, m.cold, m.inits, m.warm)
 		}
+		if m.peak <= 0 || m.peak > int64(m.memoryMB)<<20 {
+			t.Errorf("%s: peak memory %d bytes, want some and at most its MemorySize %d MB", m.name, m.peak, m.memoryMB)
+		}
 		if !strings.Contains(table.String(), "| "+m.name+" | ") {
 			t.Errorf("the table has no row for %s:\n%s", m.name, table.String())
 		}

@@ -17,6 +17,8 @@ type measurement struct {
 	name        string
 	cold, inits []time.Duration
 	warm        []time.Duration
+	peak        int64 // the warm instance's peak resident memory, bytes
+	memoryMB    int   // the function's MemorySize
 }
 
 // measure starts cold fresh instances of every function, one after another, then invokes one warm
@@ -54,6 +56,7 @@ func (g *gateway) measure(ctx context.Context, cold, warm int) ([]measurement, e
 			}
 			m.warm = append(m.warm, time.Since(start))
 		}
+		m.peak, m.memoryMB = p.PeakResident(), base.fn.MemoryMB
 		p.Close()
 		out = append(out, m)
 	}
@@ -108,10 +111,10 @@ func median(ds []time.Duration) time.Duration {
 func writeMeasurements(w io.Writer, ms []measurement, cold, warm int) {
 	fmt.Fprintln(w, "## Functions under the gateway: cold and warm")
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "Each function's own bootstrap (built for this machine) run by `make gateway`'s Lambda Runtime API, with a cheap event: GET /api/health in the function's own event shape (payload 2.0 or function URL, with the edge header), an empty SQS batch for compatworker, the scheduled event for rematch. Cold start: process start to first answer, median of %d fresh instances; init: process start to the first request for an event (Lambda's Init Duration). Warm: round trip of an invocation through the Runtime API, median and 99th percentile of %d on one instance. Target: every function ≤ 100 ms cold. rematch's first answer includes the nightly run it starts (14 demo personas), so its init is what compares.\n", cold, warm)
+	fmt.Fprintf(w, "Each function's own bootstrap (built for this machine) run by `make gateway`'s Lambda Runtime API, with a cheap event: GET /api/health in the function's own event shape (payload 2.0 or function URL, with the edge header), an empty SQS batch for compatworker, the scheduled event for rematch. Cold start: process start to first answer, median of %d fresh instances; init: process start to the first request for an event (Lambda's Init Duration). Warm: round trip of an invocation through the Runtime API, median and 99th percentile of %d on one instance. Target: every function ≤ 100 ms cold. rematch's first answer includes the nightly run it starts (14 demo personas), so its init is what compares. Peak memory: the warm instance's peak resident set (VmHWM, what Lambda's REPORT line calls Max Memory Used) after its invocations, against the function's MemorySize in template.yaml.\n", cold, warm)
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| function | cold start (median) | init (median) | warm p50 | warm p99 | cold ≤ 100 ms |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|:---:|")
+	fmt.Fprintln(w, "| function | cold start (median) | init (median) | warm p50 | warm p99 | cold ≤ 100 ms | peak memory / MemorySize |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|:---:|---:|")
 	for _, m := range ms {
 		coldMed, initMed := median(m.cold), median(m.inits)
 		warm := slices.Clone(m.warm)
@@ -124,8 +127,8 @@ func writeMeasurements(w io.Writer, ms []measurement, cold, warm int) {
 		if limit > 100*time.Millisecond {
 			verdict = "**no**"
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", m.name, msec(coldMed), msec(initMed),
-			msec(warm[len(warm)/2]), msec(warm[len(warm)*99/100]), verdict)
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %.1f MB / %d MB |\n", m.name, msec(coldMed), msec(initMed),
+			msec(warm[len(warm)/2]), msec(warm[len(warm)*99/100]), verdict, float64(m.peak)/(1<<20), m.memoryMB)
 	}
 }
 

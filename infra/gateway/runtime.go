@@ -514,13 +514,16 @@ func (in *instance) watchMemory() {
 }
 
 // residentBytes reads a process's resident set size (VmRSS) from /proc.
-func residentBytes(pid int) (int64, error) {
+func residentBytes(pid int) (int64, error) { return procStatusBytes(pid, "VmRSS") }
+
+// procStatusBytes reads a size field of a process's /proc status: VmRSS, or VmHWM (its peak).
+func procStatusBytes(pid int, field string) (int64, error) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
 		return 0, err
 	}
 	for line := range strings.SplitSeq(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
 			f := strings.Fields(v)
 			if len(f) == 2 && f[1] == "kB" {
 				n, err := strconv.ParseInt(f[0], 10, 64)
@@ -528,7 +531,23 @@ func residentBytes(pid int) (int64, error) {
 			}
 		}
 	}
-	return 0, errors.New("no VmRSS")
+	return 0, errors.New("no " + field)
+}
+
+// PeakResident returns the largest peak resident set size (VmHWM) of the pool's live instances, as
+// Lambda's REPORT line gives it (Max Memory Used); 0 where /proc cannot tell.
+func (p *pool) PeakResident() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var peak int64
+	for in := range p.live {
+		if in.cmd.Process != nil {
+			if n, err := procStatusBytes(in.cmd.Process.Pid, "VmHWM"); err == nil {
+				peak = max(peak, n)
+			}
+		}
+	}
+	return peak
 }
 
 // handleNext hands the function its next event, waiting for one as long as it takes.
