@@ -9,7 +9,8 @@
 // the work (the compat worker's model calls per pair, the users function's token refresh, the HTTP
 // API's limit), reserved concurrency, a queue of their own for interactive jobs, an alarm for every
 // function, queue, the API, the table and the nightly, all notifying the alarm topic, the nightly's
-// failures kept, and canary deploys in prod that roll back on each function's error alarms.
+// failures kept, and canary deploys in prod that roll back on each function's error alarms; and
+// samconfig.toml against the template (its patterns, and infra/deploycheck, `make deploy-check`).
 //
 // It also checks that the template and the code agree:
 //   - every request the web client issues (pkg/web/static) resolves to a route on the public origin

@@ -2,6 +2,7 @@ package template
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"testing"
@@ -43,4 +44,18 @@ func TestSamconfigParameters(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestDeployCheck runs `make deploy-check`'s program on samconfig.toml, placeholders allowed: every
+// environment sets every required parameter, with values the template's patterns accept, the
+// parameters that go together, its secrets in its region and in one account, prod complete (public
+// URL, sign-in, model key, alarm email) and in an account of its own.
+func TestDeployCheck(t *testing.T) {
+	cmd := exec.Command("go", "run", "./infra/deploycheck", "-env", "all", "-allow-placeholders")
+	cmd.Dir = root
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("go run ./infra/deploycheck: %v\n%s", err, out)
+	}
+	t.Logf("%s", out)
 }
