@@ -156,6 +156,37 @@ func httpSuite(t *testing.T, stack string) {
 		}
 	})
 
+	t.Run("a portrait, made offline and served from media", func(t *testing.T) {
+		c := newClient(t, base)
+		me := c.signIn("new:Portrait Sitter")
+		if r := c.do("POST", "/api/user/avatar", `{"style":"crayon"}`, nil); r.status != 400 || !strings.Contains(r.body, `"style"`) {
+			t.Errorf("POST /api/user/avatar with an unknown style = %d %s, want a 400 naming style", r.status, r.body)
+		}
+		if r := c.do("POST", "/api/user/avatar", `{"style":"ink"}`, nil); r.status != 202 {
+			t.Fatalf("POST /api/user/avatar = %d %s", r.status, r.body)
+		}
+		var st struct{ Status, URL string }
+		for deadline := time.Now().Add(60 * time.Second); st.Status != "done"; time.Sleep(200 * time.Millisecond) {
+			r := c.do("GET", "/api/user/avatar", "", nil)
+			if json.Unmarshal([]byte(r.body), &st) != nil || st.Status == "failed" || time.Now().After(deadline) {
+				t.Fatalf("GET /api/user/avatar = %d %s", r.status, r.body)
+			}
+		}
+		if !strings.HasPrefix(st.URL, "/media/avatars/"+me+"/") {
+			t.Fatalf("portrait URL %q", st.URL)
+		}
+		r := anon.do("GET", st.URL, "", nil)
+		if r.status != 200 || r.header.Get("Content-Type") != "image/svg+xml" || r.header.Get("X-Content-Type-Options") != "nosniff" ||
+			r.header.Get("Cache-Control") != "public, max-age=31536000, immutable" || !strings.HasPrefix(r.body, "<svg ") {
+			t.Errorf("GET %s = %d %v", st.URL, r.status, r.header)
+		}
+		for _, p := range []string{strings.TrimSuffix(st.URL, ".svg") + ".png", "/media/jobs/avatars/" + me + ".json", "/media/avatars/..%2f..%2fjobs%2favatars%2f" + me + ".json"} {
+			if r := anon.do("GET", p, "", nil); r.status != 404 {
+				t.Errorf("GET %s = %d, want 404", p, r.status)
+			}
+		}
+	})
+
 	t.Run("unknown routes are JSON 404s", func(t *testing.T) {
 		for _, p := range []string{"/api/nope", "/api/users/x/y/z"} {
 			r := anon.do("GET", p, "", nil)
