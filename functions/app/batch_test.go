@@ -146,8 +146,8 @@ func TestSameJobThreeTimesLeavesOneMatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	calls := m.count()
-	if calls != 3 {
-		t.Errorf("model calls = %d, want one computation (3: the transcript and 2 judge orders)", calls)
+	if calls != rematch.DefaultCallsPerPair {
+		t.Errorf("model calls = %d, want one computation (%d: the conversation with the judge's first order, and the second order)", calls, rematch.DefaultCallsPerPair)
 	}
 	// Delivered again in later batches: nothing is recomputed.
 	for range 2 {
