@@ -92,7 +92,10 @@ func (s *syncBuffer) String() string {
 }
 
 // newHarness builds the harness over st (nil: a fresh SQLite file).
-func newHarness(t *testing.T, st store.Store) *harness {
+func newHarness(t *testing.T, st store.Store) *harness { return newHarnessWith(t, st, nil) }
+
+// newHarnessWith is newHarness with change applied to the service's options before it is built.
+func newHarnessWith(t *testing.T, st store.Store, change func(*auth.Options)) *harness {
 	t.Helper()
 	h := &harness{clock: &clock{t: time.Now()}, rematch: &rematcher{}, logs: &syncBuffer{}}
 	logger := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -119,7 +122,7 @@ func newHarness(t *testing.T, st store.Store) *harness {
 		t.Fatal(err)
 	}
 	sessions := auth.NewSessions(st, 0, h.clock.Now)
-	h.svc = auth.New(st, sealer, sessions, auth.Options{
+	opts := auth.Options{
 		SecondMe: secondme.New(secondme.Config{BaseURL: h.sm.URL, AuthorizeURL: h.sm.AuthorizeURL(), ClientID: h.sm.ClientID,
 			ClientSecret: h.sm.ClientSecret, RedirectURL: callback, BaseDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond}),
 		OIDC: auth.NewOIDC(auth.OIDCConfig{Issuer: h.oidc.URL(), ClientID: h.oidc.ClientID, ClientSecret: h.oidc.ClientSecret,
@@ -127,7 +130,11 @@ func newHarness(t *testing.T, st store.Store) *harness {
 		Rematcher: h.rematch,
 		Now:       h.clock.Now,
 		Logger:    logger,
-	})
+	}
+	if change != nil {
+		change(&opts)
+	}
+	h.svc = auth.New(st, sealer, sessions, opts)
 	h.webhook, err = auth.NewWebhook(st, auth.WebhookConfig{Secret: []byte(webhookSecret), Now: h.clock.Now, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
