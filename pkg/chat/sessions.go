@@ -14,6 +14,8 @@ type SessionView struct {
 	store.ChatSession
 	// TwinNickname is the twin's person's nickname ("" if they erased their account).
 	TwinNickname string
+	// TwinAvatar is the twin's person's avatar URL, as their public profile shows it ("" for none).
+	TwinAvatar string
 }
 
 // CreateSession starts an empty session of userID with twinID's twin (userID's own when twinID is
@@ -40,7 +42,7 @@ func (s *Service) CreateSession(ctx context.Context, userID, twinID string) (Ses
 	if err := s.st.CreateSession(ctx, sess); err != nil {
 		return SessionView{}, fmt.Errorf("create session: %w", err)
 	}
-	return SessionView{ChatSession: sess, TwinNickname: twinUser.Nickname}, nil
+	return SessionView{ChatSession: sess, TwinNickname: twinUser.Nickname, TwinAvatar: twinUser.Avatar}, nil
 }
 
 // Session returns one of userID's sessions; ErrSessionNotFound for a session of someone else.
@@ -53,10 +55,10 @@ func (s *Service) Session(ctx context.Context, userID, sessionID string) (Sessio
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return SessionView{}, fmt.Errorf("read twin %s: %w", sess.TwinID, err)
 	}
-	return SessionView{ChatSession: sess, TwinNickname: u.Nickname}, nil
+	return SessionView{ChatSession: sess, TwinNickname: u.Nickname, TwinAvatar: u.Avatar}, nil
 }
 
-// Sessions lists userID's sessions, most recently updated first, with their twins' nicknames
+// Sessions lists userID's sessions, most recently updated first, with their twins' nicknames and avatars
 // (two store calls: the page and one batch read of the twins).
 func (s *Service) Sessions(ctx context.Context, userID, cursor string, limit int) (store.Page[SessionView], error) {
 	page, err := s.st.ListSessions(ctx, userID, cursor, limit)
@@ -71,19 +73,20 @@ func (s *Service) Sessions(ctx context.Context, userID, cursor string, limit int
 			ids = append(ids, c.TwinID)
 		}
 	}
-	names := map[string]string{}
+	twins := map[string]store.User{}
 	if len(ids) > 0 {
 		users, err := s.st.GetUsers(ctx, ids)
 		if err != nil {
 			return store.Page[SessionView]{}, fmt.Errorf("list sessions: read twins: %w", err)
 		}
 		for _, u := range users {
-			names[u.ID] = u.Nickname
+			twins[u.ID] = u
 		}
 	}
 	out := store.Page[SessionView]{Items: make([]SessionView, 0, len(page.Items)), Next: page.Next}
 	for _, c := range page.Items {
-		out.Items = append(out.Items, SessionView{ChatSession: c, TwinNickname: names[c.TwinID]})
+		tw := twins[c.TwinID]
+		out.Items = append(out.Items, SessionView{ChatSession: c, TwinNickname: tw.Nickname, TwinAvatar: tw.Avatar})
 	}
 	return out, nil
 }

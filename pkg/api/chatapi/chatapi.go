@@ -53,6 +53,7 @@ func (h *Handler) RegisterStream(rt *api.Router) {
 type twinJSON struct {
 	ID       string `json:"id"`
 	Nickname string `json:"nickname"`
+	Avatar   string `json:"avatar"`
 }
 
 // sessionJSON is a session in the API.
@@ -67,7 +68,7 @@ type sessionJSON struct {
 }
 
 func sessionOut(v chat.SessionView) sessionJSON {
-	return sessionJSON{ID: v.ID, Twin: twinJSON{ID: v.TwinID, Nickname: v.TwinNickname}, Title: v.Title,
+	return sessionJSON{ID: v.ID, Twin: twinJSON{ID: v.TwinID, Nickname: v.TwinNickname, Avatar: v.TwinAvatar}, Title: v.Title,
 		LastMessage: v.LastMessage, MessageCount: v.MessageCount, CreatedAt: v.CreatedAt.UTC(), UpdatedAt: v.UpdatedAt.UTC()}
 }
 
