@@ -5,6 +5,7 @@ import (
 	"hash/fnv"
 	"strings"
 
+	"github.com/secondme/twin/pkg/lang"
 	"github.com/secondme/twin/pkg/llm"
 )
 
@@ -50,6 +51,10 @@ func transcript(req llm.Request) string {
 	n := min(max(d.Lines, 2), maxTranscriptLines)
 	personas := [2]persona{personaFromData(d.Personas[0]), personaFromData(d.Personas[1])}
 	opener := "You have just met the AI twin of " + d.Personas[1].Name + ". Say hello and ask them something you would like to know."
+	if personas[0].language() == lang.Chinese && personas[1].language() == lang.Chinese {
+		// Two personas written in Chinese talk in Chinese (each line answers the last in its language).
+		opener = "你刚认识了" + d.Personas[1].Name + "的 AI 分身。打个招呼，问问你想了解的事。"
+	}
 	type line struct {
 		Speaker int    `json:"speaker"`
 		Text    string `json:"text"`

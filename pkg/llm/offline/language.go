@@ -179,8 +179,8 @@ func (f fact) sayChinese() string {
 // firstPersonChinese rewrites a Chinese sentence about the person in the first person: a sentence
 // that starts with 她, 他 or 你 starts with 我 instead (and its 她的, 他的 or 你的 become 我的); a
 // sentence that starts with a verb or a time word, without a subject (喜欢爬山, 周末练书法), gets 我
-// in front, and a bare description of the person (杭州的中学语文老师) 我是. Anything else is said as
-// written.
+// in front, and one that starts with a bare description of the person (杭州的中学语文老师) 我是.
+// Anything else is said as written.
 func firstPersonChinese(s string) string {
 	for _, pron := range []string{"她", "他", "你"} {
 		if strings.HasPrefix(s, pron) && !strings.HasPrefix(s, pron+"们") {
@@ -190,16 +190,18 @@ func firstPersonChinese(s string) string {
 	if strings.HasPrefix(s, "我") {
 		return s
 	}
+	// A bare description of who the person is, alone or before a comma (杭州的中学语文老师, 退休的物理
+	// 老师, 书法爱好者), says what they are.
+	first, _, _ := strings.Cut(s, "，")
+	first = strings.TrimRightFunc(first, unicode.IsPunct)
+	if r, _ := utf8.DecodeLastRuneInString(first); strings.ContainsRune("师者家员生人迷控手长妈爸", r) &&
+		utf8.RuneCountInString(first) <= 16 && !strings.ContainsAny(first, "是在有会") {
+		return "我是" + s
+	}
 	for _, start := range subjectlessStarts {
 		if strings.HasPrefix(s, start) {
 			return "我" + s
 		}
-	}
-	// A bare description of who the person is (杭州的中学语文老师, 书法爱好者) says what they are.
-	body := strings.TrimRightFunc(s, unicode.IsPunct)
-	if r, _ := utf8.DecodeLastRuneInString(body); strings.ContainsRune("师者家员生人迷控手长妈爸", r) &&
-		utf8.RuneCountInString(body) <= 16 && !strings.ContainsAny(body, "是在有会，,") {
-		return "我是" + s
 	}
 	return s
 }

@@ -2,6 +2,7 @@ package offline
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"unicode"
@@ -133,18 +134,21 @@ func TestChineseConversationDoesNotRepeat(t *testing.T) {
 func TestFirstPersonChinese(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{
-		"她每天早上泡一壶龙井":    "我每天早上泡一壶龙井",
-		"他和他的狗住在海边":     "我和我的狗住在海边",
-		"你喜欢爬山":         "我喜欢爬山",
-		"喜欢周末去山里徒步":     "我喜欢周末去山里徒步",
-		"周末在西湖边练书法":     "我周末在西湖边练书法",
-		"我是一名老师":        "我是一名老师",
-		"她们是我的学生":       "她们是我的学生",
-		"杭州的中学语文老师":     "我是杭州的中学语文老师",
-		"书法爱好者。":        "我是书法爱好者。",
-		"老师们都很好":        "老师们都很好",
-		"杭州人，在上海工作的设计师": "杭州人，在上海工作的设计师",
-		"从小跟外公学写毛笔字":    "我从小跟外公学写毛笔字",
+		"她每天早上泡一壶龙井":      "我每天早上泡一壶龙井",
+		"他和他的狗住在海边":       "我和我的狗住在海边",
+		"你喜欢爬山":           "我喜欢爬山",
+		"喜欢周末去山里徒步":       "我喜欢周末去山里徒步",
+		"周末在西湖边练书法":       "我周末在西湖边练书法",
+		"我是一名老师":          "我是一名老师",
+		"她们是我的学生":         "她们是我的学生",
+		"杭州的中学语文老师":       "我是杭州的中学语文老师",
+		"书法爱好者。":          "我是书法爱好者。",
+		"老师们都很好":          "老师们都很好",
+		"杭州人，在上海工作的设计师":   "我是杭州人，在上海工作的设计师",
+		"退休的中学物理老师":       "我是退休的中学物理老师",
+		"中学语文老师，喜欢带学生读书。": "我是中学语文老师，喜欢带学生读书。",
+		"退休后在社区讲天文":       "我退休后在社区讲天文",
+		"从小跟外公学写毛笔字":      "我从小跟外公学写毛笔字",
 	} {
 		if got := firstPersonChinese(in); got != want {
 			t.Errorf("firstPersonChinese(%q) = %q, want %q", in, got, want)
@@ -193,5 +197,50 @@ func TestNoSentenceSaidTwice(t *testing.T) {
 	got := chat(t, New(), p, "你平时喝龙井茶吗？")
 	if n := strings.Count(got, "泡一壶龙井"); n != 1 {
 		t.Errorf("reply %q says the same sentence %d times", got, n)
+	}
+}
+
+// TestTranscriptInTheSharedLanguage has two Chinese personas' twins talk: every line is Chinese; and a
+// Chinese and an English one: the English twin speaks English.
+func TestTranscriptInTheSharedLanguage(t *testing.T) {
+	t.Parallel()
+	other := chinesePersona
+	other.ID, other.Name = "zh2", "张伟"
+	for _, tc := range []struct {
+		name string
+		a, b llm.Persona
+	}{
+		{"both Chinese", chinesePersona, other},
+		{"Chinese and English", chinesePersona, englishPersona},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req := llm.Request{Data: &llm.Data{Task: llm.TaskTranscript, Personas: []llm.Persona{tc.a, tc.b}, Lines: 6}}
+			reply, err := New().Generate(context.Background(), req, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var tr struct {
+				Lines []struct {
+					Speaker int
+					Text    string
+				}
+			}
+			if err := json.Unmarshal([]byte(reply.Text), &tr); err != nil || len(tr.Lines) != 6 {
+				t.Fatalf("transcript %q: %v", reply.Text, err)
+			}
+			for _, l := range tr.Lines {
+				p := tc.a
+				if l.Speaker == 2 {
+					p = tc.b
+				}
+				want := lang.Chinese
+				if p.ID == "en" || tc.b.ID == "en" && p.ID == "zh" {
+					want = lang.English // a mixed pair talks as the opener does, in English
+				}
+				if lang.Of(l.Text) != want {
+					t.Errorf("%s's line %q is not in %s", p.Name, l.Text, want)
+				}
+			}
+		})
 	}
 }
