@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secondme/twin/pkg/account"
 	"github.com/secondme/twin/pkg/metrics"
 	"github.com/secondme/twin/pkg/rematch"
 )
@@ -368,6 +369,16 @@ func TestOperations(t *testing.T) {
 			if timeout(fn) < need {
 				t.Errorf("%s Timeout %v s < %v waves x %v calls x LLM_TIMEOUT %v s + %v margin + %v store = %v s",
 					fn, timeout(fn), waves, calls, llmTimeout, margin, storeAllowance, need)
+			}
+		}
+		// An export job is reported failed after account.ExportTimeout: by then it must have had all
+		// its receives, each up to the visibility timeout of the queue the users function sends to.
+		if q := refTarget(envOf("UsersFunction")["COMPAT_QUEUE_URL"]); q != "" {
+			p := c.Resources[q].Properties
+			receives := num(dig(p, "RedrivePolicy", "maxReceiveCount"))
+			if all := time.Duration(receives*num(p["VisibilityTimeout"])) * time.Second; account.ExportTimeout < all {
+				t.Errorf("account.ExportTimeout %v < %v receives x %s VisibilityTimeout %v s = %v: exports would be reported failed while still retried",
+					account.ExportTimeout, receives, q, p["VisibilityTimeout"], all)
 			}
 		}
 		// POST /api/user/sync waits for a token refresh (pkg/auth refreshTimeout), then imports.
