@@ -28,7 +28,7 @@ export async function accountView(session) {
             if (Date.parse(done.expiresAt) - Date.now() > 10000) return;
             e.preventDefault();
             try {
-              done = await get("/api/user/export/" + job.jobId);
+              done = await get(`/api/user/export/${job.jobId}`);
               a.href = done.url;
               location.assign(done.url);
             } catch (err) {
@@ -103,7 +103,7 @@ export async function accountView(session) {
 async function exportDone(jobId) {
   for (let i = 0; ; i++) {
     await new Promise((resolve) => setTimeout(resolve, i < 30 ? 1000 : 10000));
-    const job = await get("/api/user/export/" + jobId);
+    const job = await get(`/api/user/export/${jobId}`);
     if (job.status === "done") return job;
     if (job.status === "failed") return null;
   }
