@@ -15,7 +15,12 @@ trap 'rm -f "$tmp"' EXIT
 if [ -n "${BENCH_TOPICS:-}" ]; then
 	read -r -a topics <<<"$BENCH_TOPICS"
 else
-	mapfile -t topics < <(find infra/bench -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort)
+	# Every infra/bench/<topic>, sorted (the glob is); bash 3.2 (macOS) has no mapfile.
+	topics=()
+	for d in infra/bench/*/; do
+		d="${d%/}"
+		topics+=("${d##*/}")
+	done
 fi
 
 cpu="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)"
@@ -31,7 +36,7 @@ cpu="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null |
 	echo "|---|---|"
 	echo "| date | $(date -u '+%Y-%m-%d %H:%M UTC') |"
 	echo "| CPU | $cpu |"
-	echo "| cores | $(nproc) |"
+	echo "| cores | $(getconf _NPROCESSORS_ONLN) |"
 	echo "| memory | $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo 2>/dev/null || echo unknown) |"
 	echo "| OS | $(uname -sr) |"
 	echo "| Go | $(go env GOVERSION) |"

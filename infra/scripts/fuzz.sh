@@ -8,7 +8,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
 fuzztime="${FUZZTIME:-10s}"
 # Packages with a fuzz target: directories holding a _test.go that declares func Fuzz...
-mapfile -t pkgs < <(go list -f '{{.ImportPath}} {{.Dir}}' ${FUZZ_PKGS:-./...} |
+# (A read loop, not mapfile: bash 3.2, macOS's, has none.)
+pkgs=()
+while IFS= read -r pkg; do
+	pkgs+=("$pkg")
+done < <(go list -f '{{.ImportPath}} {{.Dir}}' ${FUZZ_PKGS:-./...} |
 	while read -r pkg dir; do
 		if grep -qsE '^func Fuzz[A-Z0-9_]' "$dir"/*_test.go; then echo "$pkg"; fi
 	done)

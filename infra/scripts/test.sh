@@ -108,21 +108,25 @@ fi
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/make-test.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 
-mapfile -t selected < <(go list ${TEST_PACKAGES:-./...})
+# Portable to bash 3.2 (macOS): read loops instead of mapfile, a list instead of an associative array.
+selected=()
+while IFS= read -r pkg; do
+	selected+=("$pkg")
+done < <(go list ${TEST_PACKAGES:-./...})
 
-# Round 1: the selected packages of the required checks.
-declare -A seen=()
+# Round 1: the selected packages of the required checks; seen lists them, one a line.
+seen=""
 round1=()
 for r in "${required[@]}"; do
 	IFS='|' read -r _ pkg _ <<<"$r"
-	if printf '%s\n' "${selected[@]}" | grep -qxF "$pkg" && [ -z "${seen[$pkg]:-}" ]; then
-		seen[$pkg]=1
+	if printf '%s\n' "${selected[@]}" | grep -qxF "$pkg" && ! printf '%s' "$seen" | grep -qxF "$pkg"; then
+		seen="$seen$pkg"$'\n'
 		round1+=("./${pkg#"$module"/}")
 	fi
 done
 
 status=0
-echo "== go test: required checks (${round1[*]})"
+echo "== go test: required checks (${round1[*]:-})"
 if [ "${#round1[@]}" -gt 0 ]; then
 	go test "${flags[@]}" -v "${round1[@]}" >"$tmp/round1.log" 2>&1 || status=1
 else
@@ -154,7 +158,10 @@ else
 fi
 
 # Round 2: everything else that is selected.
-mapfile -t rest < <(printf '%s\n' "${selected[@]}" | grep -vxF -f <(printf '%s\n' "${!seen[@]}" _))
+rest=()
+while IFS= read -r pkg; do
+	rest+=("$pkg")
+done < <(printf '%s\n' "${selected[@]}" | grep -vxF -f <(printf '%s_\n' "$seen"))
 echo
 echo "== go test ${flags[*]} (the other ${#rest[@]} packages)"
 if [ "${#rest[@]}" -gt 0 ]; then
@@ -171,7 +178,7 @@ for r in "${required[@]}"; do
 	dir="${pkg#"$module"/}"
 	lines="$(awk -F'\t' -v p="$pkg" -v re="^($pattern)$" '$1 == p && $2 ~ re' "$tmp/results")"
 	deps="$(awk -F'\t' '$5 != "-" { print $5 }' <<<"$lines" | sort -u | paste -sd ';' -)"
-	if [ -z "${seen[$pkg]:-}" ]; then
+	if ! printf '%s' "$seen" | grep -qxF "$pkg"; then
 		verdict="-"
 		detail="not selected by TEST_PACKAGES"
 		unselected=$((unselected + 1))
