@@ -191,6 +191,9 @@ func (s *Secrets) Secrets(ctx context.Context, names ...string) (map[string]stri
 // values returns the values of the secrets arns, reading concurrently those not read yet or past
 // their TTL.
 func (s *Secrets) values(ctx context.Context, arns []string) (map[string]string, error) {
+	if out, ok := s.fresh(arns); ok { // the common case: no read, no goroutine
+		return out, nil
+	}
 	vals, errs := make([]string, len(arns)), make([]error, len(arns))
 	var wg sync.WaitGroup
 	for i, arn := range arns {
@@ -209,6 +212,22 @@ func (s *Secrets) values(ctx context.Context, arns []string) (map[string]string,
 		out[arn] = vals[i]
 	}
 	return out, nil
+}
+
+// fresh returns the values of arns when every one is kept and within its TTL.
+func (s *Secrets) fresh(arns []string) (map[string]string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.opts.Now()
+	out := make(map[string]string, len(arns))
+	for _, arn := range arns {
+		e := s.entries[arn]
+		if e == nil || !e.has || !now.Before(e.expires) {
+			return nil, false
+		}
+		out[arn] = e.value
+	}
+	return out, true
 }
 
 // value returns the value of the secret arn: the kept one while it is fresh, else a new read, which
