@@ -74,9 +74,9 @@ func TestAvatarThroughTheLocalStack(t *testing.T) {
 	}
 	// The erase's heavy part may run as a job: wait for it.
 	left := func() []string {
-		a, _ := filepath.Glob(filepath.Join(dir, "media", "*", "avatars", me.id+"*"))
-		b, _ := filepath.Glob(filepath.Join(dir, "media", "avatars", me.id, "*"))
-		return append(a, b...)
+		states, _ := filepath.Glob(filepath.Join(dir, "media", "*", "avatars", me.id+"*"))
+		images, _ := filepath.Glob(filepath.Join(dir, "media", "avatars", me.id, "*"))
+		return append(states, images...)
 	}
 	for deadline := time.Now().Add(10 * time.Second); len(left()) > 0 && time.Now().Before(deadline); {
 		time.Sleep(50 * time.Millisecond)
