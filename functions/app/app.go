@@ -521,39 +521,5 @@ func (a *App) avatarService(ctx context.Context, gen avatar.Generator) (*avatar.
 		Metrics: a.deps.Metrics, Logger: a.deps.Logger}), nil
 }
 
-// Jobs returns the handler of the job queue's messages: avatar jobs go to the avatar worker, all
-// others to the compat worker. Without media storage, avatar jobs fail (and reach the dead-letter
-// queue) while compat jobs run.
-func (a *App) Jobs(ctx context.Context) (func(ctx context.Context, body []byte) error, error) {
-	w, err := a.Worker(ctx)
-	if err != nil {
-		return nil, err
-	}
-	av, avErr := a.AvatarWorker(ctx)
-	if avErr != nil {
-		a.deps.Logger.WarnContext(ctx, "avatar jobs cannot run", "err", avErr)
-	}
-	acc, accErr := a.Account(ctx)
-	if accErr != nil {
-		a.deps.Logger.WarnContext(ctx, "export and erase jobs cannot run", "err", accErr)
-	}
-	return func(ctx context.Context, body []byte) error {
-		a.Refresh(ctx) // a rotated model key reaches the worker's model
-		if account.IsJob(body) {
-			if accErr != nil {
-				return fmt.Errorf("account job: %w", accErr)
-			}
-			return acc.Handle(ctx, body)
-		}
-		if avatar.IsJob(body) {
-			if avErr != nil {
-				return fmt.Errorf("avatar job: %w", avErr)
-			}
-			return av.Handle(ctx, body)
-		}
-		return w.Handle(ctx, body)
-	}, nil
-}
-
 // Config returns the configuration the App was built with.
 func (a *App) Config() Config { return a.cfg }
