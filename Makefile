@@ -76,5 +76,5 @@ deploy: deploy-check ## deploy-check, sam build, sam deploy --config-env ENV (EN
 	sam build
 	sam deploy --config-env $(ENV)
 
-screenshots: ## the browser journey on make gateway, the first run and the Chinese client on make run, saving every view at 390 and 1280 px into docs/screenshots
-	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run 'TestBrowser(JourneyGateway|FirstRunLocal|ChineseLocal)$$' ./infra/e2e/
+screenshots: ## the browser journey on make gateway, the first run, the Chinese client and a portrait on make run, saving every view at 390 and 1280 px into docs/screenshots
+	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run 'TestBrowser(JourneyGateway|FirstRunLocal|ChineseLocal|AvatarLocal)$$' ./infra/e2e/
