@@ -6,6 +6,7 @@ import (
 	"go/parser"
 	"go/token"
 	"math"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -485,6 +486,32 @@ func TestOperations(t *testing.T) {
 			acts := list(c.Resources[a].Properties["AlarmActions"])
 			if !slices.ContainsFunc(acts, func(v any) bool { return refTarget(v) == topics[0] }) {
 				t.Errorf("%s AlarmActions %v, want !Ref %s", a, acts, topics[0])
+			}
+		}
+	})
+
+	t.Run("docs/operations.md says what to do for every alarm", func(t *testing.T) {
+		b, err := os.ReadFile(filepath.Join(root, "docs", "operations.md"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc := string(b)
+		for _, a := range alarms {
+			if !strings.Contains(str(c.Resources[a].Properties["AlarmDescription"]), "docs/operations.md") {
+				t.Errorf("%s: its AlarmDescription does not point to docs/operations.md", a)
+			}
+			if strings.Contains(doc, "`"+a+"`") {
+				continue
+			}
+			// A row for an alarm of every function: `<Fn>ErrorsAlarm` stands for UsersErrorsAlarm and the rest.
+			perFunction := false
+			for _, fn := range fns {
+				if rest, ok := strings.CutPrefix(a, strings.TrimSuffix(fn, "Function")); ok && strings.Contains(doc, "`<Fn>"+rest+"`") {
+					perFunction = true
+				}
+			}
+			if !perFunction {
+				t.Errorf("docs/operations.md has no row for %s", a)
 			}
 		}
 	})
