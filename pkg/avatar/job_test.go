@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secondme/twin/infra/s3test"
 	"github.com/secondme/twin/pkg/avatar"
 	"github.com/secondme/twin/pkg/blob"
 	"github.com/secondme/twin/pkg/fault"
@@ -57,7 +58,7 @@ func (q *sentQueue) take(t *testing.T) []byte {
 type env struct {
 	svc     *avatar.Service
 	st      *sqlitestore.Store
-	blobs   *blob.Dir
+	blobs   blob.Store
 	q       *sentQueue
 	counter *metrics.Counter
 	now     time.Time
@@ -66,16 +67,22 @@ type env struct {
 
 func newEnv(t *testing.T, gen avatar.Generator, daily int) *env {
 	t.Helper()
+	blobs, err := blob.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newEnvOn(t, blobs, gen, daily)
+}
+
+// newEnvOn is newEnv over the given object storage.
+func newEnvOn(t *testing.T, blobs blob.Store, gen avatar.Generator, daily int) *env {
+	t.Helper()
 	ctx := context.Background()
 	st, err := sqlitestore.Open(ctx, filepath.Join(t.TempDir(), "db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	blobs, err := blob.NewDir(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
 	e := &env{st: st, blobs: blobs, q: &sentQueue{}, counter: metrics.NewCounter(),
 		now: time.Date(2026, 11, 30, 22, 0, 0, 0, time.UTC)}
 	e.user = person("Mira", "jazz", "climbing")
@@ -89,8 +96,23 @@ func newEnv(t *testing.T, gen avatar.Generator, daily int) *env {
 
 func TestOfflineJobEndToEnd(t *testing.T) {
 	t.Parallel()
+	dir, err := blob.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	offlineJob(t, newEnvOn(t, dir, nil, 5))
+}
+
+// TestOfflineJobOnS3 is the same job over S3 (s3rver): a missing state is S3's NoSuchKey, listing
+// and deleting a person's folder are S3 calls.
+func TestOfflineJobOnS3(t *testing.T) {
+	t.Parallel()
+	srv := s3test.Start(t)
+	offlineJob(t, newEnvOn(t, blob.NewS3(srv.Client(), srv.Bucket(t)), nil, 5))
+}
+
+func offlineJob(t *testing.T, e *env) {
 	ctx := context.Background()
-	e := newEnv(t, nil, 5)
 	if st, err := e.svc.State(ctx, e.user.ID); err != nil || st.Status != avatar.StatusNone {
 		t.Fatalf("state before any job = %+v, %v", st, err)
 	}
