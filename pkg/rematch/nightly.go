@@ -103,10 +103,10 @@ type progress struct {
 //
 // The model part of a night is planned within the nightly budget, in order: the changed people's top
 // ModelTop first, then the pairs deferred on earlier nights (the longest deferred first), then the
-// changed people's band (Config.ModelBand), then the rolling slice's top ModelTop and band. Once the pair jobs with the model part sent would cost the whole
-// nightly budget (NightlyCalls / CallsPerPair pairs), the rest go as deferring jobs (Job.Defer), so
-// that however the queue orders the jobs, the slice and the deferred pairs never spend what a
-// changed person's top ModelTop needs.
+// changed people's band (Config.ModelBand), then the rolling slice's top ModelTop and band. Once the
+// pair jobs with the model part sent would cost the whole nightly budget (NightlyCalls /
+// CallsPerPair pairs), the rest go as deferring jobs (Job.Defer), so that however the queue orders
+// the jobs, the slice and the deferred pairs never spend what a changed person's top ModelTop needs.
 func (n *Nightly) Run(ctx context.Context) (Stats, error) {
 	var st Stats
 	state, err := n.store.GetJobState(ctx, JobName)

@@ -154,7 +154,7 @@ func run(w io.Writer, n, k, m int, changedShare float64, agreeN int, ranges []in
 		for _, ag := range ags {
 			pass, target := fmt.Sprintf("top %d", m), ""
 			if ag.band {
-				pass = fmt.Sprintf("top %d and their band (within 2B = %d of the %d-th)", m, 2*ag.modelRange, m)
+				pass = fmt.Sprintf("top %d and their band (within 2B = %d points of the top %d's lowest profile score)", m, 2*ag.modelRange, m)
 			}
 			name := fmt.Sprintf("B = %d", ag.modelRange)
 			if ag.modelRange == compat.DefaultModelRange && !ag.band {
