@@ -306,7 +306,9 @@ type Store interface {
 	// between them and the session's owner (see Conversation), from one snapshot where the store has
 	// snapshots; ErrNotFound if there is no such session.
 	LoadConversation(ctx context.Context, sessionID string, n int) (Conversation, error)
-	// ListSessions lists a user's sessions, most recently updated first.
+	// ListSessions lists a user's sessions, most recently updated first, to the minute: a session's
+	// place in the list may lag behind its UpdatedAt by less than a minute (a store may move it at most
+	// once a minute, as the DynamoDB store does to save index writes).
 	ListSessions(ctx context.Context, ownerID, cursor string, limit int) (Page[ChatSession], error)
 	// DeleteSession removes a session and all its messages; deleting an unknown one is not an error.
 	DeleteSession(ctx context.Context, id string) error

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/guregu/dynamo/v2"
@@ -33,15 +34,22 @@ const skTwinLink = "LINK#TWIN"
 // recentTurns is how many applied turns a session remembers, so that CompleteTurn applies each once.
 const recentTurns = 16
 
+// recencyStep is how far a session's place in its owner's list (GSI1SK) may lag behind its UpdatedAt: a
+// turn moves the place only when it is at least this old, because moving a GSI key costs a delete and a
+// put in the index (docs/storage-dynamodb.md, "Write units of a chat turn").
+const recencyStep = time.Minute
+
 // sessionItem is a chat session.
 type sessionItem struct {
 	keys
-	ID                string
-	OwnerID           string
-	TwinID            string
-	Title             string
-	LastMessage       string
-	Summary           string
+	ID          string
+	OwnerID     string
+	TwinID      string
+	Title       string
+	LastMessage string
+	// Summary is stored packed (see packText) in SummaryZ when long.
+	Summary           string `dynamo:",omitempty"`
+	SummaryZ          []byte `dynamo:",omitempty"`
 	SummarizedThrough string
 	MessageCount      int64
 	CreatedAt         string
@@ -55,6 +63,13 @@ func sessionGSI1SK(updatedAt, sessionID string) string {
 	return "SESSION#" + updatedAt + "#" + sessionID
 }
 
+// listedAt is the time of the session's place in its owner's list (its GSI1SK), which lags behind
+// UpdatedAt by less than recencyStep.
+func (it sessionItem) listedAt() string {
+	t := strings.TrimPrefix(it.GSI1SK, "SESSION#")
+	return t[:min(len(t), len(timeLayout))]
+}
+
 func (it sessionItem) session() store.ChatSession {
 	return store.ChatSession{
 		ID:                it.ID,
@@ -62,7 +77,7 @@ func (it sessionItem) session() store.ChatSession {
 		TwinID:            it.TwinID,
 		Title:             it.Title,
 		LastMessage:       it.LastMessage,
-		Summary:           it.Summary,
+		Summary:           unpackText(it.Summary, it.SummaryZ),
 		SummarizedThrough: it.SummarizedThrough,
 		MessageCount:      it.MessageCount,
 		CreatedAt:         storedTime(it.CreatedAt),
@@ -134,7 +149,8 @@ type turnItem struct {
 	ClaimUntil string
 	// The session update of the completed turn; UpdatedAt is empty on items written before it was kept.
 	LastMessage       string
-	Summary           string
+	Summary           string `dynamo:",omitempty"`
+	SummaryZ          []byte `dynamo:",omitempty"`
 	SummarizedThrough string
 	AddMessages       int64
 	UpdatedAt         string
@@ -143,7 +159,7 @@ type turnItem struct {
 func turnSK(messageID string) string { return "IDEM#RT#" + part(messageID) }
 
 func (t turnItem) update() store.SessionUpdate {
-	return store.SessionUpdate{LastMessage: t.LastMessage, Summary: t.Summary, SummarizedThrough: t.SummarizedThrough,
+	return store.SessionUpdate{LastMessage: t.LastMessage, Summary: unpackText(t.Summary, t.SummaryZ), SummarizedThrough: t.SummarizedThrough,
 		AddMessages: t.AddMessages, UpdatedAt: storedTime(t.UpdatedAt)}
 }
 
@@ -178,12 +194,12 @@ func (s *Store) CreateSession(ctx context.Context, cs store.ChatSession) error {
 		TwinID:            cs.TwinID,
 		Title:             cs.Title,
 		LastMessage:       cs.LastMessage,
-		Summary:           cs.Summary,
 		SummarizedThrough: cs.SummarizedThrough,
 		MessageCount:      cs.MessageCount,
 		CreatedAt:         fmtTime(cs.CreatedAt),
 		UpdatedAt:         updated,
 	}
+	it.Summary, it.SummaryZ = packText(cs.Summary)
 	err := s.table.Put(it).If("attribute_not_exists(PK)").Run(ctx)
 	if err = mapErr(err, store.ErrConflict); err != nil {
 		return fmt.Errorf("create session %s: %w", cs.ID, err)
@@ -267,7 +283,7 @@ func (s *Store) ListSessions(ctx context.Context, ownerID, cursor string, limit 
 		return store.Page[store.ChatSession]{}, fmt.Errorf("list sessions of %s: %w", ownerID, err)
 	}
 	return makePage(items, limit, func(it sessionItem) (store.ChatSession, error) { return it.session(), nil },
-		func(it sessionItem) string { return store.EncodeCursor(scope, it.UpdatedAt, it.ID) })
+		func(it sessionItem) string { return store.EncodeCursor(scope, it.listedAt(), it.ID) })
 }
 
 // DeleteSession removes a session's messages and markers, then the session item, then its twin link:
@@ -525,8 +541,9 @@ func (s *Store) completeTurn(ctx context.Context, reply store.ChatMessage, turn 
 		return err
 	}
 	it := toMessageItem(reply)
-	t := turnItem{messageItem: it, LastMessage: u.LastMessage, Summary: u.Summary, SummarizedThrough: u.SummarizedThrough,
+	t := turnItem{messageItem: it, LastMessage: u.LastMessage, SummarizedThrough: u.SummarizedThrough,
 		AddMessages: u.AddMessages, UpdatedAt: fmtTime(u.UpdatedAt)}
+	t.Summary, t.SummaryZ = packText(u.Summary)
 	t.keys = keys{PK: it.PK, SK: turnSK(turn), Kind: "turn"}
 	err = s.table.Put(t).If("attribute_not_exists($) OR $ = ?", "ID", "ID", reply.ID).Run(ctx)
 	if dynamo.IsCondCheckFailed(err) {
@@ -589,13 +606,21 @@ func (s *Store) applyTurn(ctx context.Context, cur sessionItem, turn string, u s
 	up := s.table.Update("PK", cur.PK).Range("SK", skMeta).
 		Set("LastMessage", u.LastMessage).
 		Set("UpdatedAt", updated).
-		Set("GSI1SK", sessionGSI1SK(updated, cur.ID)).
 		Add("MessageCount", u.AddMessages).
 		Set("Turns", turns).
 		Set("TurnRev", cur.TurnRev+1).
 		If("$ = ?", "TurnRev", cur.TurnRev)
+	if listed, ok := parseTime(cur.listedAt()); !ok || u.UpdatedAt.Sub(listed) >= recencyStep || u.UpdatedAt.Before(listed) {
+		up = up.Set("GSI1SK", sessionGSI1SK(updated, cur.ID))
+	}
 	if u.SummarizedThrough != "" {
-		up = up.Set("Summary", u.Summary).Set("SummarizedThrough", u.SummarizedThrough)
+		plain, packed := packText(u.Summary)
+		up = up.Set("SummarizedThrough", u.SummarizedThrough)
+		if packed != nil {
+			up = up.Set("SummaryZ", packed).Remove("Summary")
+		} else {
+			up = up.Set("Summary", plain).Remove("SummaryZ")
+		}
 	}
 	return mapErr(up.Run(ctx), store.ErrConflict)
 }

@@ -1,0 +1,192 @@
+// Command dynamounits prints the "DynamoDB units per chat turn" section of docs/benchmarks.md: the
+// write and read capacity units one chat turn costs on the DynamoDB store (dynalite, counted by
+// Counter as DynamoDB bills them, indexes included), with one's own twin and with another person's, at
+// 10 and 1,000 prior messages, with the offline model. Turns follow each other 20 s apart on the
+// service's clock, a conversation's pace, so the session's recency key moves on some turns only.
+//
+// It needs dynalite: without DYNAMO_ENDPOINT it runs itself again under infra/scripts/with-dynalite.sh.
+// Run it from the repository root: go run ./infra/bench/dynamounits [-turns 6].
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"net/http"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/guregu/dynamo/v2"
+
+	"github.com/secondme/twin/pkg/chat"
+	"github.com/secondme/twin/pkg/id"
+	"github.com/secondme/twin/pkg/llm/offline"
+	"github.com/secondme/twin/pkg/store"
+	"github.com/secondme/twin/pkg/store/dynamostore"
+)
+
+// pace is the time between two turns of a conversation on the service's clock.
+const pace = 20 * time.Second
+
+func main() {
+	turns := flag.Int("turns", 6, "turns per case, 20 s apart")
+	people := flag.Int("people", 20_000, "synthetic people in the candidate exposure run")
+	flag.Parse()
+	if os.Getenv("DYNAMO_ENDPOINT") == "" {
+		cmd := exec.Command("infra/scripts/with-dynalite.sh", os.Args...)
+		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+		if err := cmd.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "bench dynamounits:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx := context.Background()
+	rows, err := chatUnits(ctx, *turns)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench dynamounits:", err)
+		os.Exit(1)
+	}
+	fmt.Println("## DynamoDB units per chat turn")
+	fmt.Println()
+	fmt.Printf("One chat turn (`chat.Service.Turn`, offline model) on the DynamoDB store over dynalite, its requests counted by\n")
+	fmt.Printf("infra/bench/dynamounits as DynamoDB bills them: writes ceil(size/1 KB) per item on the table and on each\n")
+	fmt.Printf("GSI the item is in (a moved GSI key costs a delete and a put), refused conditional writes included; reads\n")
+	fmt.Printf("ceil(size/4 KB), halved when eventually consistent. %d turns per case, %s apart; mean (max) per turn.\n", *turns, pace)
+	fmt.Println()
+	fmt.Println("| twin | prior messages | write units | read units | writes by request |")
+	fmt.Println("|---|---:|---:|---:|---|")
+	for _, r := range rows {
+		fmt.Printf("| %s | %d | %.1f (%.0f) | %.1f (%.1f) | %s |\n", r.name, r.history, r.write, r.maxWrite, r.read, r.maxRead, r.byOp)
+	}
+	fmt.Println()
+	if err := exposure(ctx, os.Stdout, *people); err != nil {
+		fmt.Fprintln(os.Stderr, "bench dynamounits:", err)
+		os.Exit(1)
+	}
+}
+
+// row is the units of one case.
+type row struct {
+	name              string
+	history           int
+	write, read       float64
+	maxWrite, maxRead float64
+	byOp              string
+}
+
+// chatUnits runs the turns of each case and returns their units.
+func chatUnits(ctx context.Context, turns int) ([]row, error) {
+	ep := os.Getenv("DYNAMO_ENDPOINT")
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("dynalite", "dynalite", "")}
+	endpoint := func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(ep) }
+	plain := dynamo.New(cfg, endpoint)
+	counter := NewCounter(http.DefaultTransport, "PK", "SK", [2]string{"GSI1PK", "GSI1SK"}, [2]string{"GSI2PK", "GSI2SK"})
+	counted := dynamo.New(cfg, endpoint, func(o *dynamodb.Options) { o.HTTPClient = &http.Client{Transport: counter} })
+	table := "bench-units-" + id.New()
+	if err := dynamostore.CreateTable(ctx, plain, table); err != nil {
+		return nil, err
+	}
+	defer plain.Table(table).DeleteTable().Run(ctx)
+	seedStore, st := dynamostore.New(plain, table), dynamostore.New(counted, table)
+
+	me, other := persona("Me"), persona("Other")
+	for _, u := range []store.User{me, other} {
+		if err := seedStore.CreateUser(ctx, u); err != nil {
+			return nil, err
+		}
+	}
+	clock := time.Now()
+	svc := chat.New(st, chat.OneModel{Model: offline.New()}, chat.Options{DailyQuota: 1 << 30, Now: func() time.Time { return clock }})
+	var rows []row
+	for _, own := range []bool{true, false} {
+		for _, n := range []int{10, 1000} {
+			twin, name := me.ID, "own"
+			if !own {
+				twin, name = other.ID, "another person's"
+			}
+			sid, err := seed(ctx, seedStore, me.ID, twin, n, clock)
+			if err != nil {
+				return nil, err
+			}
+			r := row{name: name, history: n}
+			byOp := map[string]float64{}
+			for i := range turns {
+				clock = clock.Add(pace)
+				counter.Reset()
+				_, err := svc.Turn(ctx, chat.TurnRequest{UserID: me.ID, SessionID: sid,
+					Message: fmt.Sprintf("Tell me about your weekend plans, part %d?", i), ClientMessageID: id.New()}, chat.Events{})
+				if err != nil {
+					return nil, err
+				}
+				w, rd := counter.Units()
+				r.write += w / float64(turns)
+				r.read += rd / float64(turns)
+				r.maxWrite, r.maxRead = max(r.maxWrite, w), max(r.maxRead, rd)
+				for k, v := range counter.ByOp() {
+					if strings.HasSuffix(k, " w") {
+						byOp[strings.TrimSuffix(k, " w")] += v / float64(turns)
+					}
+				}
+			}
+			var parts []string
+			for _, k := range slices.Sorted(maps.Keys(byOp)) {
+				parts = append(parts, fmt.Sprintf("%s %.1f", k, byOp[k]))
+			}
+			r.byOp = strings.Join(parts, ", ")
+			rows = append(rows, r)
+		}
+	}
+	return rows, nil
+}
+
+// persona is a person with a realistic profile: six shades with public parts and five memories.
+func persona(nick string) store.User {
+	now := time.Now().UTC()
+	u := store.User{ID: id.New(), Nickname: nick, Bio: "Product designer in Lisbon; weekend climber; bakes sourdough.",
+		Provider: store.ProviderOIDC, Discoverable: true, AllowTwinChat: true, CreatedAt: now, UpdatedAt: now}
+	for i, name := range []string{"Climbing", "Sourdough", "Design systems", "Jazz piano", "Travel", "Reading"} {
+		u.Shades = append(u.Shades, store.Shade{ID: id.New(), Name: name, Confidence: store.ConfidenceHigh,
+			Description: fmt.Sprintf("I care about %s and spend a lot of my free time on it.", strings.ToLower(name)),
+			Content:     strings.Repeat(fmt.Sprintf("Details about %s number %d. ", name, i), 6),
+			Topics:      []string{strings.ToLower(name), "hobby"},
+			Public:      &store.PublicShade{Name: name, Description: "Enjoys " + strings.ToLower(name) + "."}})
+	}
+	for i := range 5 {
+		u.Memories = append(u.Memories, store.Memory{ID: id.New(), Subject: fmt.Sprintf("memory %d", i),
+			Content: "A weekend trip to the mountains with old friends.", CreatedAt: now})
+	}
+	return u
+}
+
+// seed stores a session with n messages of varied length, ending before now, and returns its id.
+func seed(ctx context.Context, st *dynamostore.Store, owner, twinID string, n int, now time.Time) (string, error) {
+	t0 := now.Add(-time.Duration(n+10) * time.Second)
+	sess := store.ChatSession{ID: id.At(t0), OwnerID: owner, TwinID: twinID, Title: "Weekend plans", CreatedAt: t0, UpdatedAt: t0}
+	if err := st.CreateSession(ctx, sess); err != nil {
+		return "", err
+	}
+	for i := range n {
+		at := t0.Add(time.Duration(i) * time.Second)
+		role := store.RoleUser
+		if i%2 == 1 {
+			role = store.RoleAssistant
+		}
+		m := store.ChatMessage{ID: id.At(at), SessionID: sess.ID, Role: role,
+			Content: fmt.Sprintf("message %d: %s", i, strings.Repeat("some words of the conversation ", 1+i%20)), CreatedAt: at}
+		if _, err := st.PutMessage(ctx, m); err != nil {
+			return "", err
+		}
+	}
+	return sess.ID, nil
+}
