@@ -69,7 +69,7 @@ func TestNightlyChangedPlusRollingSlice(t *testing.T) {
 	if err != nil || state.LastRun.IsZero() || state.Cursor == "" {
 		t.Fatalf("job state = %+v, %v; want LastRun and the slice's cursor", state, err)
 	}
-	if ids, _ := st.UsersWithTerm(ctx, "jazz", 100); len(ids) == 0 {
+	if ids, _ := st.UsersWithTerm(ctx, "jazz", "", 100); len(ids) == 0 {
 		t.Error("changed people were not indexed in the store")
 	}
 

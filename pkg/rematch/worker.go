@@ -28,7 +28,7 @@ type WorkerStore interface {
 	DeleteMatch(ctx context.Context, a, b string) error
 	ListMatches(ctx context.Context, userID, cursor string, limit int) (store.Page[store.MatchEntry], error)
 	SetUserTerms(ctx context.Context, userID string, terms []string) error
-	UsersWithTerm(ctx context.Context, term string, limit int) ([]string, error)
+	UsersWithTerm(ctx context.Context, term, asker string, limit int) ([]string, error)
 	BudgetStore
 }
 
@@ -313,7 +313,7 @@ func (w *CompatWorker) unmatchAll(ctx context.Context, userID string) error {
 func (w *CompatWorker) candidates(ctx context.Context, userID string, terms []string) ([]string, error) {
 	score := make(map[string]float64)
 	for _, t := range terms {
-		ids, err := w.store.UsersWithTerm(ctx, t, w.cfg.TermLookup)
+		ids, err := w.store.UsersWithTerm(ctx, t, userID, w.cfg.TermLookup)
 		if err != nil {
 			return nil, fmt.Errorf("users with term %q: %w", t, err)
 		}

@@ -217,7 +217,7 @@ func TestUserJobIndexesAndFansOut(t *testing.T) {
 		}
 	}
 	sender.jobs(t)
-	if ids, _ := st.UsersWithTerm(ctx, "jazz", 10); !slices.Contains(ids, ben.ID) || slices.Contains(ids, hidden.ID) {
+	if ids, _ := st.UsersWithTerm(ctx, "jazz", "", 10); !slices.Contains(ids, ben.ID) || slices.Contains(ids, hidden.ID) {
 		t.Errorf("UsersWithTerm(jazz) = %v, want Ben and not the hidden person", ids)
 	}
 	if err := w.User(ctx, ann.ID); err != nil {

@@ -7,6 +7,8 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"time"
 )
@@ -357,10 +359,14 @@ type Store interface {
 	// Blocked reports whether either person blocked the other.
 	Blocked(ctx context.Context, a, b string) (bool, error)
 
-	// SetUserTerms replaces the terms under which a user is indexed for candidate generation.
+	// SetUserTerms replaces the terms under which a user is indexed for candidate generation. It writes
+	// only what changed: setting the same terms again writes nothing.
 	SetUserTerms(ctx context.Context, userID string, terms []string) error
-	// UsersWithTerm returns up to limit ids of users indexed under a term.
-	UsersWithTerm(ctx context.Context, term string, limit int) ([]string, error)
+	// UsersWithTerm returns up to limit ids of users indexed under a term, each once. The holders are
+	// kept in the order of HolderPosition of their ids, and the lookup starts at HolderPosition(asker),
+	// wrapping around: each asker gets a stable slice of the holders, and over many askers every holder
+	// is returned about equally often, however many hold the term. asker "" starts at the first holder.
+	UsersWithTerm(ctx context.Context, term, asker string, limit int) ([]string, error)
 
 	// MarkRematch records, for the coalescing of a person's rematches, an edit of userID at now. When
 	// no window is open (none, or its end has passed) it opens one ending at now+window, dirty (the
@@ -391,4 +397,11 @@ type Store interface {
 	GetJobState(ctx context.Context, name string) (JobState, error)
 	// PutJobState saves a job's state.
 	PutJobState(ctx context.Context, s JobState) error
+}
+
+// HolderPosition is the place of a person among the holders of a term (UsersWithTerm): 16 hex digits
+// of the SHA-256 of their id, spread evenly whatever the ids look like.
+func HolderPosition(userID string) string {
+	sum := sha256.Sum256([]byte(userID))
+	return hex.EncodeToString(sum[:8])
 }

@@ -139,7 +139,7 @@ func (s *memStore) ListMatches(ctx context.Context, userID, cursor string, limit
 
 func (s *memStore) SetUserTerms(ctx context.Context, userID string, terms []string) error { return nil }
 
-func (s *memStore) UsersWithTerm(ctx context.Context, term string, limit int) ([]string, error) {
+func (s *memStore) UsersWithTerm(ctx context.Context, term, asker string, limit int) ([]string, error) {
 	return nil, nil
 }
 

@@ -345,7 +345,7 @@ func TestRetryAfterFailure(t *testing.T) {
 			call := func(st *dynamostore.Store) error { return st.SetUserTerms(ctx, u, []string{kept, added}) }
 			return call, func(t *testing.T) {
 				for term, want := range map[string]bool{old: false, kept: true, added: true} {
-					ids, err := s.UsersWithTerm(ctx, term, 10)
+					ids, err := s.UsersWithTerm(ctx, term, "", 10)
 					check(t, err, "UsersWithTerm")
 					if got := slices.Contains(ids, u); got != want {
 						t.Errorf("user under %s = %v, want %v", term, got, want)

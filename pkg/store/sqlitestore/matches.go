@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/secondme/twin/pkg/id"
@@ -183,14 +184,44 @@ func (s *Store) Blocked(ctx context.Context, a, b string) (bool, error) {
 	return blocked, nil
 }
 
-// SetUserTerms replaces the terms under which a user is indexed for candidate generation.
+// SetUserTerms replaces the terms under which a user is indexed for candidate generation: it deletes
+// the terms no longer wanted and inserts the new ones, with their holder position.
 func (s *Store) SetUserTerms(ctx context.Context, userID string, terms []string) error {
+	want := slices.Clone(terms)
+	slices.Sort(want)
+	want = slices.Compact(want)
 	err := s.w.tx(ctx, func(t *txn) error {
-		if _, err := t.exec(`DELETE FROM user_terms WHERE user_id = ?`, userID); err != nil {
+		rows, err := t.query(`SELECT term, pos FROM user_terms WHERE user_id = ?`, userID)
+		if err != nil {
 			return err
 		}
-		for _, term := range terms {
-			if _, err := t.exec(`INSERT INTO user_terms (term, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, term, userID); err != nil {
+		have := map[string]bool{}
+		for rows.Next() {
+			var term, pos string
+			if err := rows.Scan(&term, &pos); err != nil {
+				rows.Close()
+				return err
+			}
+			have[term] = pos != "" // rows from before positions are written again
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		pos := store.HolderPosition(userID)
+		for term, ok := range have {
+			if _, keep := slices.BinarySearch(want, term); keep && ok {
+				continue
+			}
+			if _, err := t.exec(`DELETE FROM user_terms WHERE term = ? AND user_id = ?`, term, userID); err != nil {
+				return err
+			}
+		}
+		for _, term := range want {
+			if have[term] {
+				continue
+			}
+			if _, err := t.exec(`INSERT INTO user_terms (term, user_id, pos) VALUES (?, ?, ?)`, term, userID, pos); err != nil {
 				return err
 			}
 		}
@@ -202,9 +233,18 @@ func (s *Store) SetUserTerms(ctx context.Context, userID string, terms []string)
 	return nil
 }
 
-// UsersWithTerm returns up to limit ids of users indexed under a term, in id order.
-func (s *Store) UsersWithTerm(ctx context.Context, term string, limit int) ([]string, error) {
-	rows, err := s.r.query(ctx, `SELECT user_id FROM user_terms WHERE term = ? ORDER BY user_id LIMIT ?`, term, clampLimit(limit))
+// UsersWithTerm returns up to limit ids of users indexed under a term, in holder position order from
+// the asker's position, wrapping around.
+func (s *Store) UsersWithTerm(ctx context.Context, term, asker string, limit int) ([]string, error) {
+	from := ""
+	if asker != "" {
+		from = store.HolderPosition(asker)
+	}
+	rows, err := s.r.query(ctx, `SELECT user_id FROM (
+			SELECT user_id, pos, 0 AS lap FROM user_terms WHERE term = ? AND pos >= ?
+			UNION ALL
+			SELECT user_id, pos, 1 AS lap FROM user_terms WHERE term = ? AND pos < ?
+		) ORDER BY lap, pos, user_id LIMIT ?`, term, from, term, from, clampLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("users with term %q: %w", term, err)
 	}

@@ -188,7 +188,7 @@ var stressOps = []stressOp{
 		case 3:
 			_, err = s.ListMatches(ctx, u, "", 5)
 		case 4:
-			_, err = s.UsersWithTerm(ctx, "go", 10)
+			_, err = s.UsersWithTerm(ctx, "go", "", 10)
 		case 5:
 			_, err = s.ChangedUsers(ctx, time.Time{}, "", 3)
 		case 6:

@@ -155,7 +155,7 @@ func testErase(t *testing.T, s store.Store) {
 		if bs, err := s.ListBlocks(ctx, g); err != nil || len(bs) != 0 {
 			t.Errorf("ListBlocks = %v, %v; want none", bs, err)
 		}
-		ids, err := s.UsersWithTerm(ctx, term, 10)
+		ids, err := s.UsersWithTerm(ctx, term, "", 10)
 		check(t, err, "UsersWithTerm")
 		if slices.Contains(ids, g) {
 			t.Errorf("UsersWithTerm still lists the erased person")
@@ -199,7 +199,7 @@ func testErase(t *testing.T, s store.Store) {
 		if blocked, err := s.Blocked(ctx, k, th); err != nil || !blocked {
 			t.Errorf("Blocked(kept, third) = %v, %v; want true", blocked, err)
 		}
-		ids, err := s.UsersWithTerm(ctx, term, 10)
+		ids, err := s.UsersWithTerm(ctx, term, "", 10)
 		check(t, err, "UsersWithTerm")
 		slices.Sort(ids)
 		if want := []string{min(k, th), max(k, th)}; !slices.Equal(ids, want) {

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -299,7 +300,7 @@ func testTerms(t *testing.T, s store.Store) {
 			{term("none"), nil},
 		}
 		for _, tt := range tests {
-			got, err := s.UsersWithTerm(ctx, tt.term, 10)
+			got, err := s.UsersWithTerm(ctx, tt.term, "", 10)
 			check(t, err, "UsersWithTerm")
 			slices.Sort(got)
 			if !slices.Equal(got, tt.want) {
@@ -307,7 +308,7 @@ func testTerms(t *testing.T, s store.Store) {
 			}
 		}
 		check(t, s.SetUserTerms(ctx, u, nil), "SetUserTerms none")
-		if got, err := s.UsersWithTerm(ctx, chess, 10); err != nil || len(got) != 0 {
+		if got, err := s.UsersWithTerm(ctx, chess, "", 10); err != nil || len(got) != 0 {
 			t.Errorf("UsersWithTerm after clearing = %v, %v; want none", got, err)
 		}
 	})
@@ -319,7 +320,7 @@ func testTerms(t *testing.T, s store.Store) {
 			all[u] = true
 			check(t, s.SetUserTerms(ctx, u, []string{music}), "SetUserTerms")
 		}
-		got, err := s.UsersWithTerm(ctx, music, 3)
+		got, err := s.UsersWithTerm(ctx, music, "", 3)
 		check(t, err, "UsersWithTerm")
 		if len(got) != 3 {
 			t.Errorf("UsersWithTerm with limit 3 returned %d ids", len(got))
@@ -328,6 +329,44 @@ func testTerms(t *testing.T, s store.Store) {
 			if !all[u] {
 				t.Errorf("UsersWithTerm returned %s, not indexed under the term", u)
 			}
+		}
+	})
+	t.Run("start depends on the asker", func(t *testing.T) {
+		// 10 holders, lookups of 3 from 200 askers: each asker gets 3 holders that follow each other in
+		// holder position order from the asker's position (wrapping around), the same on every lookup,
+		// and every holder is returned to someone (a fixed start would return the same 3 to everyone).
+		golf := term("golf")
+		var holders []string
+		for range 10 {
+			u := id.New()
+			holders = append(holders, u)
+			check(t, s.SetUserTerms(ctx, u, []string{golf}), "SetUserTerms")
+		}
+		check(t, s.SetUserTerms(ctx, holders[0], []string{golf}), "SetUserTerms unchanged")
+		slices.SortFunc(holders, func(a, b string) int {
+			return strings.Compare(store.HolderPosition(a), store.HolderPosition(b))
+		})
+		seen := map[string]bool{}
+		for range 200 {
+			asker := id.New()
+			got, err := s.UsersWithTerm(ctx, golf, asker, 3)
+			check(t, err, "UsersWithTerm")
+			again, err := s.UsersWithTerm(ctx, golf, asker, 3)
+			check(t, err, "UsersWithTerm again")
+			first := slices.IndexFunc(holders, func(h string) bool { return store.HolderPosition(h) >= store.HolderPosition(asker) })
+			if first < 0 {
+				first = 0
+			}
+			want := []string{holders[first], holders[(first+1)%10], holders[(first+2)%10]}
+			if !slices.Equal(got, want) || !slices.Equal(again, got) {
+				t.Fatalf("UsersWithTerm(asker %s) = %v then %v, want %v", asker, got, again, want)
+			}
+			for _, h := range got {
+				seen[h] = true
+			}
+		}
+		if len(seen) != len(holders) {
+			t.Errorf("200 askers were given %d of the 10 holders, want all", len(seen))
 		}
 	})
 }
