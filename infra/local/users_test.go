@@ -34,7 +34,7 @@ func lifecycle(t *testing.T, a *running, me *chatClient, other string, wantMatch
 		t.Fatalf("info: %d %s", code, body)
 	}
 	// New people start private; the test makes everyone discoverable first.
-	patch := fmt.Sprintf(`{"nickname":"%s Nick","bio":"%s bio","avatar":"https://example.com/%s.png","discoverable":true}`, marker, marker, marker)
+	patch := fmt.Sprintf(`{"nickname":"%s Nick","bio":"%s bio","avatar":"/media/avatars/%s/%s.png","discoverable":true}`, marker, marker, me.id, marker)
 	if code, body := me.do("PATCH", "/api/user/info", patch, &info); code != 200 || info.Nickname != marker+" Nick" || info.Bio != marker+" bio" || !info.Discoverable {
 		t.Fatalf("patch info: %d %s", code, body)
 	}

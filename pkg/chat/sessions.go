@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/secondme/twin/pkg/id"
+	"github.com/secondme/twin/pkg/profile"
 	"github.com/secondme/twin/pkg/store"
 )
 
@@ -42,7 +43,7 @@ func (s *Service) CreateSession(ctx context.Context, userID, twinID string) (Ses
 	if err := s.st.CreateSession(ctx, sess); err != nil {
 		return SessionView{}, fmt.Errorf("create session: %w", err)
 	}
-	return SessionView{ChatSession: sess, TwinNickname: twinUser.Nickname, TwinAvatar: twinUser.Avatar}, nil
+	return SessionView{ChatSession: sess, TwinNickname: twinUser.Nickname, TwinAvatar: profile.Picture(twinUser.Avatar)}, nil
 }
 
 // Session returns one of userID's sessions; ErrSessionNotFound for a session of someone else.
@@ -55,7 +56,7 @@ func (s *Service) Session(ctx context.Context, userID, sessionID string) (Sessio
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return SessionView{}, fmt.Errorf("read twin %s: %w", sess.TwinID, err)
 	}
-	return SessionView{ChatSession: sess, TwinNickname: u.Nickname, TwinAvatar: u.Avatar}, nil
+	return SessionView{ChatSession: sess, TwinNickname: u.Nickname, TwinAvatar: profile.Picture(u.Avatar)}, nil
 }
 
 // Sessions lists userID's sessions, most recently updated first, with their twins' nicknames and avatars
@@ -86,7 +87,7 @@ func (s *Service) Sessions(ctx context.Context, userID, cursor string, limit int
 	out := store.Page[SessionView]{Items: make([]SessionView, 0, len(page.Items)), Next: page.Next}
 	for _, c := range page.Items {
 		tw := twins[c.TwinID]
-		out.Items = append(out.Items, SessionView{ChatSession: c, TwinNickname: tw.Nickname, TwinAvatar: tw.Avatar})
+		out.Items = append(out.Items, SessionView{ChatSession: c, TwinNickname: tw.Nickname, TwinAvatar: profile.Picture(tw.Avatar)})
 	}
 	return out, nil
 }

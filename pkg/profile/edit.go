@@ -1,6 +1,7 @@
 package profile
 
 import (
+	"strings"
 	"time"
 
 	"github.com/secondme/twin/pkg/id"
@@ -28,7 +29,10 @@ func (p Patch) Validate() (Patch, error) {
 		p.Nickname = &s
 	}
 	if p.Avatar != nil {
-		s := c.httpsURL("avatar", *p.Avatar)
+		s := c.text("avatar", *p.Avatar, 0, MaxURL, false)
+		if s != "" && (!strings.HasPrefix(s, MediaPrefix) || strings.Contains(s, "..")) {
+			c.add("avatar", "must be one of your pictures under "+MediaPrefix+" or empty")
+		}
 		p.Avatar = &s
 	}
 	if p.Bio != nil {
@@ -51,6 +55,11 @@ func (p Patch) Apply(u *store.User, now time.Time) (rematch bool, err error) {
 	p, err = p.Validate()
 	if err != nil {
 		return false, err
+	}
+	if p.Avatar != nil && *p.Avatar != "" && !strings.HasPrefix(*p.Avatar, MediaPrefix+u.ID+"/") {
+		c := checker{}
+		c.add("avatar", "must be one of your own pictures")
+		return false, c.err()
 	}
 	if p.Nickname != nil {
 		u.Nickname = *p.Nickname

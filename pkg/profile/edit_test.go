@@ -72,14 +72,6 @@ func TestPatchApply(t *testing.T) {
 				}
 			},
 		},
-		{
-			name: "avatar", patch: Patch{Avatar: str("https://example.com/a.png")}, wantVersion: 3,
-			check: func(t *testing.T, u store.User) {
-				if u.Avatar != "https://example.com/a.png" {
-					t.Errorf("Avatar = %q", u.Avatar)
-				}
-			},
-		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -180,5 +172,50 @@ func TestShadesRoundTrip(t *testing.T) {
 	}
 	if got := Records(ShadesOf(recs)); !reflect.DeepEqual(got, recs) {
 		t.Errorf("Records(ShadesOf(x)) = %+v, want %+v", got, recs)
+	}
+}
+
+// TestPatchAvatar checks that a person may show one of their own pictures, or none, and nothing else.
+func TestPatchAvatar(t *testing.T) {
+	tests := []struct {
+		name    string
+		avatar  func(u store.User) string
+		wantErr bool
+	}{
+		{"own picture", func(u store.User) string { return MediaPrefix + u.ID + "/ab.png" }, false},
+		{"none", func(store.User) string { return "" }, false},
+		{"someone else's picture", func(store.User) string { return MediaPrefix + id.New() + "/ab.png" }, true},
+		{"hot link", func(store.User) string { return "https://example.com/a.png" }, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			u := sampleUser()
+			u.Avatar = MediaPrefix + u.ID + "/old.png"
+			want := tt.avatar(u)
+			_, err := Patch{Avatar: &want}.Apply(&u, now)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("Apply: err = %v, want error %v", err, tt.wantErr)
+			}
+			if !tt.wantErr && u.Avatar != want {
+				t.Errorf("Avatar = %q, want %q", u.Avatar, want)
+			}
+			if tt.wantErr && u.Avatar != MediaPrefix+u.ID+"/old.png" {
+				t.Errorf("Avatar = %q after a refused patch", u.Avatar)
+			}
+		})
+	}
+}
+
+// TestPicture checks that only our own media are shown as a picture.
+func TestPicture(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"/media/avatars/u/ab.png", "/media/avatars/u/ab.png"},
+		{"https://cdn.example.com/a.png", ""},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := Picture(tt.in); got != tt.want {
+			t.Errorf("Picture(%q) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }

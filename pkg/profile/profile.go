@@ -4,6 +4,7 @@
 package profile
 
 import (
+	"strings"
 	"time"
 
 	"github.com/secondme/twin/pkg/store"
@@ -28,7 +29,7 @@ func InfoOf(u store.User) Info {
 	return Info{
 		ID:            u.ID,
 		Nickname:      u.Nickname,
-		Avatar:        u.Avatar,
+		Avatar:        Picture(u.Avatar),
 		Bio:           u.Bio,
 		Provider:      u.Provider,
 		Discoverable:  u.Discoverable,
@@ -135,3 +136,15 @@ func nonNil(s []string) []string {
 	}
 	return s
 }
+
+// Picture returns the avatar to show for a stored one: a picture in our own media storage, else ""
+// (the initials). A provider's URL kept from before pictures were copied is never hot-linked.
+func Picture(avatar string) string {
+	if strings.HasPrefix(avatar, MediaPrefix) {
+		return avatar
+	}
+	return ""
+}
+
+// MediaPrefix starts the path of every avatar kept in our own media storage.
+const MediaPrefix = "/media/avatars/"

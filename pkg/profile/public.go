@@ -28,7 +28,7 @@ func PublicView(u store.User) PublicProfile {
 	p := PublicProfile{
 		ID:            u.ID,
 		Nickname:      u.Nickname,
-		Avatar:        u.Avatar,
+		Avatar:        Picture(u.Avatar),
 		Bio:           u.Bio,
 		AllowTwinChat: u.AllowTwinChat,
 		Shades:        []PublicShadeView{},

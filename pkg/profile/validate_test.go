@@ -154,10 +154,11 @@ func TestPatchValidate(t *testing.T) {
 		{"bio 1000", Patch{Bio: str(strings.Repeat("x", 1000))}, "", ""},
 		{"bio 1001", Patch{Bio: str(strings.Repeat("x", 1001))}, "bio", "at most 1000 characters"},
 		{"avatar empty", Patch{Avatar: str("")}, "", ""},
-		{"avatar https", Patch{Avatar: str("https://example.com/a.png")}, "", ""},
-		{"avatar http", Patch{Avatar: str("http://example.com/a.png")}, "avatar", "must be an https URL or empty"},
-		{"avatar data", Patch{Avatar: str("data:image/png;base64,AAAA")}, "avatar", "must be an https URL or empty"},
-		{"avatar too long", Patch{Avatar: str("https://example.com/" + strings.Repeat("a", 2048))}, "avatar", "at most 2048 characters"},
+		{"avatar own media", Patch{Avatar: str("/media/avatars/u1/ab.png")}, "", ""},
+		{"avatar https", Patch{Avatar: str("https://example.com/a.png")}, "avatar", "must be one of your pictures under /media/avatars/ or empty"},
+		{"avatar data", Patch{Avatar: str("data:image/png;base64,AAAA")}, "avatar", "must be one of your pictures under /media/avatars/ or empty"},
+		{"avatar climbs out", Patch{Avatar: str("/media/avatars/../jobs/x.json")}, "avatar", "must be one of your pictures under /media/avatars/ or empty"},
+		{"avatar too long", Patch{Avatar: str("/media/avatars/" + strings.Repeat("a", 2048))}, "avatar", "at most 2048 characters"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

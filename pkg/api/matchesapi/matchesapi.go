@@ -15,6 +15,7 @@ import (
 	"github.com/secondme/twin/pkg/compat"
 	"github.com/secondme/twin/pkg/fault"
 	"github.com/secondme/twin/pkg/id"
+	"github.com/secondme/twin/pkg/profile"
 	"github.com/secondme/twin/pkg/store"
 )
 
@@ -90,7 +91,7 @@ type lineJSON struct {
 func toJSON(m store.Match, me, other store.User, language string) matchJSON {
 	words := compat.Read(m, me, other, language)
 	return matchJSON{
-		Person: personJSON{ID: other.ID, Nickname: other.Nickname, Avatar: other.Avatar},
+		Person: personJSON{ID: other.ID, Nickname: other.Nickname, Avatar: profile.Picture(other.Avatar)},
 		Score:  m.Score, Reasoning: words.Reasoning, Highlights: nonNil(words.Highlights), Challenges: nonNil(words.Challenges),
 		Parts: nonNil(m.Parts), ComputedAt: m.ComputedAt.UTC(),
 	}

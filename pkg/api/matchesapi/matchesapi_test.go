@@ -58,7 +58,8 @@ func setup(t *testing.T) *fixture {
 func (f *fixture) person(t *testing.T, nick string, discoverable bool) string {
 	t.Helper()
 	now := time.Now().UTC()
-	u := store.User{ID: id.New(), Nickname: nick, Avatar: "https://example.com/" + nick + ".png", Discoverable: discoverable,
+	uid := id.New()
+	u := store.User{ID: uid, Nickname: nick, Avatar: "/media/avatars/" + uid + "/" + nick + ".png", Discoverable: discoverable,
 		ProfileVersion: 1, ProfileChangedAt: now, CreatedAt: now, UpdatedAt: now}
 	if err := f.st.CreateUser(context.Background(), u); err != nil {
 		t.Fatal(err)

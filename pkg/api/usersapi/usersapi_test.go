@@ -228,10 +228,10 @@ func TestRoutes(t *testing.T) {
 		{name: "info anonymous", method: "GET", path: "/api/user/info", want: 401, check: wantCode(fault.CodeUnauthenticated)},
 		{name: "info of an erased person", method: "GET", path: "/api/user/info", user: "{unknown}", want: 404, check: wantCode(fault.CodeNotFound)},
 		{name: "info wrong method", method: "POST", path: "/api/user/info", user: "{ana}", body: `{}`, want: 405, check: wantCode(fault.CodeMethodNotAllowed)},
-		{name: "patch info", method: "PATCH", path: "/api/user/info", user: "{ana}", body: `{"nickname":"  Ana B. ","bio":"New bio","avatar":"https://example.com/a.png"}`, want: 200,
+		{name: "patch info", method: "PATCH", path: "/api/user/info", user: "{ana}", body: `{"nickname":"  Ana B. ","bio":"New bio","avatar":"/media/avatars/{ana}/a.png"}`, want: 200,
 			check: func(t *testing.T, e *env, w *httptest.ResponseRecorder) {
 				got := decode[profile.Info](t, w)
-				if got.Nickname != "Ana B." || got.Bio != "New bio" || got.Avatar != "https://example.com/a.png" || !got.Discoverable {
+				if got.Nickname != "Ana B." || got.Bio != "New bio" || got.Avatar != "/media/avatars/"+e.ana+"/a.png" || !got.Discoverable {
 					t.Errorf("info = %+v", got)
 				}
 				u := e.user(t, e.ana)
@@ -309,6 +309,8 @@ func TestRoutes(t *testing.T) {
 		{name: "patch long nickname", method: "PATCH", path: "/api/user/info", user: "{ana}", body: `{"nickname":"` + strings.Repeat("n", 65) + `"}`, want: 400, check: wantField("nickname")},
 		{name: "patch long bio", method: "PATCH", path: "/api/user/info", user: "{ana}", body: `{"bio":"` + strings.Repeat("b", 1001) + `"}`, want: 400, check: wantField("bio")},
 		{name: "patch http avatar", method: "PATCH", path: "/api/user/info", user: "{ana}", body: `{"avatar":"http://example.com/a.png"}`, want: 400, check: wantField("avatar")},
+		{name: "patch hot-linked avatar", method: "PATCH", path: "/api/user/info", user: "{ana}", body: `{"avatar":"https://example.com/a.png"}`, want: 400, check: wantField("avatar")},
+		{name: "patch another's picture", method: "PATCH", path: "/api/user/info", user: "{ana}", body: `{"avatar":"/media/avatars/{ben}/a.png"}`, want: 400, check: wantField("avatar")},
 		{name: "patch many faults", method: "PATCH", path: "/api/user/info", user: "{ana}", body: `{"nickname":"","avatar":"ftp://x"}`, want: 400,
 			check: func(t *testing.T, e *env, w *httptest.ResponseRecorder) {
 				if got := errorOf(t, w).Fields; got["nickname"] == "" || got["avatar"] == "" {

@@ -58,17 +58,16 @@ export function colourOf(id) {
   return "c" + (n % 8);
 }
 
-/** pictureURL returns a person's avatar URL when it is one we show: our own media, or https. */
+/** pictureURL returns a person's avatar URL when it is one we show: our own media only (never a hot link). */
 export function pictureURL(person) {
   const u = person && person.avatar;
   if (typeof u !== "string") return "";
-  return u.startsWith("/media/") || u.startsWith("https://") ? u : "";
+  return u.startsWith("/media/") ? u : "";
 }
 
 /**
- * avatar shows a person: their picture when they have one (a portrait or copy under /media/, or an
- * older https URL), else their initials on a colour of their own. It is decorative (aria-hidden), as
- * the person's name is always written beside it, unless alt is given (a picture shown for itself).
+ * avatar shows a person: their picture when they have one (a portrait or copy under /media/), else
+ * their initials on a colour of their own. It is decorative (aria-hidden), as the person's name is always written beside it, unless alt is given (a picture shown for itself).
  * Its box has a fixed size, so a picture that loads late moves nothing.
  */
 export function avatar(person, size = "", alt = "") {
