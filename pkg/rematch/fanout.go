@@ -1,0 +1,285 @@
+package rematch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/secondme/twin/pkg/store"
+)
+
+// DefaultShardPeople is how many people one shard task of the nightly fan-out rematches: at about 40
+// store calls a person (docs/scale.md) it is well under a minute of work and a few megabytes.
+const DefaultShardPeople = 500
+
+// FanoutStore is what the nightly fan-out reads and writes: the nightly's store, with candidates
+// found through the store's term index instead of an in-memory index of everyone.
+type FanoutStore interface {
+	NightlyStore
+	UsersWithTerm(ctx context.Context, term, asker string, limit int) ([]string, error)
+}
+
+// Fanout is the nightly rematch as a chain of bounded shard tasks on the nightly queue. Plan (the
+// scheduled function) only writes the run's first task; each task (run by the compat worker)
+// rematches at most ShardPeople people of its phase through the store's term index, sends their pair
+// jobs, then sends the task that continues where it stopped. No step holds more than one task's
+// people, so a run's size is bounded by the night, not by a function's memory or 15 minutes.
+//
+// A task carries the run's plan (how many pairs with the model part were sent), so the nightly budget
+// is planned in the order Nightly.Run plans it: changed people's top ModelTop, then the deferred
+// pairs, then the changed people's band, then the rolling slice. The run's checkpoint (the task due
+// next) is saved in the store, so a task delivered twice runs once, and a run whose chain broke is
+// continued by the next Plan.
+type Fanout struct {
+	n      *Nightly
+	store  FanoutStore
+	sender Sender
+	people int
+}
+
+// NewFanout returns the nightly fan-out over st, sending tasks and pair jobs through sender (the
+// nightly queue). shardPeople <= 0 means DefaultShardPeople.
+func NewFanout(st FanoutStore, sender Sender, cfg NightlyConfig, shardPeople int) *Fanout {
+	if shardPeople <= 0 {
+		shardPeople = DefaultShardPeople
+	}
+	return &Fanout{n: NewNightly(st, sender, cfg), store: st, sender: sender, people: shardPeople}
+}
+
+// checkpointName names the JobState that holds the task due next of the run in progress.
+const checkpointName = JobName + "/task"
+
+// Plan starts a nightly run: it writes the run's first task to the queue and saves it as the
+// checkpoint. When a run is still in progress (its checkpoint is newer than the last finished run),
+// it sends the checkpoint's task again instead, so that a run whose chain broke continues, and a
+// duplicate of that task is dropped by the checkpoint. It reports whether it resumed a run.
+func (f *Fanout) Plan(ctx context.Context) (resumed bool, err error) {
+	state, err := f.store.GetJobState(ctx, JobName)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return false, fmt.Errorf("get job state: %w", err)
+	}
+	cp, err := f.store.GetJobState(ctx, checkpointName)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return false, fmt.Errorf("get nightly checkpoint: %w", err)
+	}
+	if err == nil && cp.LastRun.After(state.LastRun) {
+		if t, err := DecodeShardTask([]byte(cp.Cursor)); err == nil {
+			slog.InfoContext(ctx, "rematch resumed", "run", t.Run, "phase", t.Phase, "seq", t.Seq)
+			return true, f.sender.Send(ctx, t.Encode())
+		}
+	}
+	// Stores keep times to the millisecond: the run's name is one, so that it compares as stored.
+	run := f.n.now().UTC().Truncate(time.Millisecond)
+	if !run.After(state.LastRun) {
+		run = state.LastRun.Add(time.Millisecond)
+	}
+	t := ShardTask{Kind: KindShard, Run: run, Since: state.LastRun.UTC(), Phase: PhaseChanged}
+	if err := f.checkpoint(ctx, t); err != nil {
+		return false, err
+	}
+	slog.InfoContext(ctx, "rematch planned", "run", run, "since", state.LastRun)
+	return false, f.sender.Send(ctx, t.Encode())
+}
+
+// checkpoint saves t as the task due next of its run.
+func (f *Fanout) checkpoint(ctx context.Context, t ShardTask) error {
+	err := f.store.PutJobState(ctx, store.JobState{Name: checkpointName, LastRun: t.Run, Cursor: string(t.Encode()), UpdatedAt: f.n.now().UTC()})
+	if err != nil {
+		return fmt.Errorf("save nightly checkpoint: %w", err)
+	}
+	return nil
+}
+
+// Shard runs one task: it rematches at most ShardPeople people of the task's phase, sends their pair
+// jobs, then sends the next task and saves it as the checkpoint; the last task of the slice saves the
+// run as finished (LastRun, and the slice's cursor for the next run) instead. A task that is not the
+// run's checkpoint (delivered again, or of a finished run) does nothing. A task that fails part-way
+// is retried by the queue and does its people again: pair jobs are idempotent.
+func (f *Fanout) Shard(ctx context.Context, t ShardTask) (Stats, error) {
+	var st Stats
+	cp, err := f.store.GetJobState(ctx, checkpointName)
+	if errors.Is(err, store.ErrNotFound) {
+		return st, nil
+	}
+	if err != nil {
+		return st, fmt.Errorf("get nightly checkpoint: %w", err)
+	}
+	state, err := f.store.GetJobState(ctx, JobName)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return st, fmt.Errorf("get job state: %w", err)
+	}
+	if cp.Cursor != string(t.Encode()) || !t.Run.After(state.LastRun) {
+		slog.InfoContext(ctx, "rematch task dropped: not the run's next", "run", t.Run, "seq", t.Seq)
+		return st, nil
+	}
+	b := f.n.cfg.Budget
+	r := &run{n: f.n, seen: make(map[[2]string]bool), scored: make(map[[2]string]bool), stats: &st,
+		capacity: b.NightlyCalls / b.CallsPerPair, planned: t.Planned}
+	next := t
+	next.Seq++
+	finished := false
+	if t.Phase == PhaseChanged {
+		end, err := f.changedPages(ctx, r, &next)
+		if err != nil {
+			return st, err
+		}
+		if end {
+			// The changed people's top ModelTop are all planned: the deferred pairs may have what is
+			// left, then the changed people's band (this task's; each task plans its own band).
+			if err := r.resume(ctx); err != nil {
+				return st, err
+			}
+			next.Phase, next.Cursor = PhaseSlice, state.Cursor
+		}
+	} else {
+		if finished, err = f.slicePages(ctx, r, &next); err != nil {
+			return st, err
+		}
+	}
+	r.queueNear()
+	if err := r.flush(ctx); err != nil {
+		return st, err
+	}
+	next.Planned = r.planned
+	if finished {
+		err := f.store.PutJobState(ctx, store.JobState{Name: JobName, LastRun: t.Run, Cursor: next.Cursor, UpdatedAt: f.n.now().UTC()})
+		if err != nil {
+			return st, fmt.Errorf("save job state: %w", err)
+		}
+		slog.InfoContext(ctx, "rematch finished", "run", t.Run, "tasks", next.Seq, "model_pairs", r.planned)
+		return st, nil
+	}
+	if err := f.sender.Send(ctx, next.Encode()); err != nil {
+		return st, fmt.Errorf("send the next nightly task: %w", err)
+	}
+	if err := f.checkpoint(ctx, next); err != nil {
+		return st, err
+	}
+	slog.InfoContext(ctx, "rematch task done", "run", t.Run, "phase", t.Phase, "seq", t.Seq, "changed", st.Changed,
+		"slice", st.Slice, "pair_jobs", st.PairJobs, "model_pairs", r.planned)
+	return st, nil
+}
+
+// changedPages rematches the changed people of one task, page by page, moving next's cursor; it
+// reports the end of the phase: no more pages, or a person changed after the run started (the list
+// is oldest change first, so the rest changed later too: the next run has them).
+func (f *Fanout) changedPages(ctx context.Context, r *run, next *ShardTask) (end bool, err error) {
+	for r.stats.Changed < f.people {
+		page, err := f.store.ChangedUsers(ctx, next.Since, next.Cursor, min(pageSize, f.people-r.stats.Changed))
+		if err != nil {
+			return false, fmt.Errorf("changed users since %s: %w", next.Since, err)
+		}
+		for _, u := range page.Items {
+			if !u.ProfileChangedAt.Before(next.Run) {
+				return true, nil
+			}
+			r.stats.Changed++
+			if err := r.changedByTerms(ctx, u); err != nil {
+				return false, err
+			}
+		}
+		next.Cursor = page.Next
+		if page.Next == "" {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// slicePages rematches the people of one task of the rolling slice, page by page, moving next's
+// cursor and count; it reports the end of the run: the slice is done or the listing wrapped around.
+func (f *Fanout) slicePages(ctx context.Context, r *run, next *ShardTask) (finished bool, err error) {
+	for r.stats.Slice < f.people {
+		page, err := f.store.ScanUsers(ctx, next.Cursor, min(pageSize, f.people-r.stats.Slice, f.n.cfg.Slice-next.Done))
+		if err != nil {
+			return false, fmt.Errorf("scan users: %w", err)
+		}
+		for _, u := range page.Items {
+			r.stats.Slice++
+			if u.Discoverable {
+				if err := r.byTerms(ctx, u, nil); err != nil {
+					return false, err
+				}
+			}
+		}
+		next.Done += len(page.Items)
+		next.Cursor = page.Next
+		if page.Next == "" || next.Done >= f.n.cfg.Slice {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// changedByTerms is changed (nightly.go) with candidates from the store's term index.
+func (r *run) changedByTerms(ctx context.Context, u store.User) error {
+	if !u.Discoverable {
+		r.stats.UserJobs++
+		r.waiting = append(r.waiting, UserJob(u.ID).Encode())
+		return nil
+	}
+	if err := r.n.store.SetUserTerms(ctx, u.ID, IndexTerms(u, r.n.cfg.IndexTerms)); err != nil {
+		return fmt.Errorf("index %s: %w", u.ID, err)
+	}
+	page, err := r.n.store.ListMatches(ctx, u.ID, "", r.n.cfg.K)
+	if err != nil {
+		return fmt.Errorf("list matches of %s: %w", u.ID, err)
+	}
+	matches := make([]string, 0, len(page.Items))
+	for _, e := range page.Items {
+		matches = append(matches, e.OtherID)
+	}
+	return r.byTerms(ctx, u, matches)
+}
+
+// byTerms is candidates (nightly.go) with the top K candidates found through the store's term index
+// (as a user job finds them) instead of the in-memory index.
+func (r *run) byTerms(ctx context.Context, u store.User, others []string) error {
+	st := r.n.store.(FanoutStore) // NewFanout gives the Nightly a FanoutStore
+	terms := IndexTerms(u, r.n.cfg.IndexTerms)
+	lookup := r.n.cfg.TermLookup
+	score := make(map[string]float64)
+	for _, t := range terms {
+		ids, err := st.UsersWithTerm(ctx, t, u.ID, lookup)
+		if err != nil {
+			return fmt.Errorf("users with term %q: %w", t, err)
+		}
+		if len(ids) == 0 {
+			continue
+		}
+		idf := math.Log1p(float64(lookup) / float64(len(ids)))
+		for _, id := range ids {
+			if id != u.ID {
+				score[id] += idf
+			}
+		}
+	}
+	r.cands = append(r.cands[:0], topK(score, r.n.cfg.K)...)
+	for _, o := range others {
+		if !slices.Contains(r.cands, o) {
+			r.cands = append(r.cands, o)
+		}
+	}
+	if len(r.cands) == 0 {
+		return nil
+	}
+	top, near, err := topByScore(ctx, r.n.store, u, r.cands, r.n.cfg.ModelTop, r.n.cfg.ModelBand)
+	if err != nil {
+		return err
+	}
+	for _, c := range r.cands {
+		if top[c] {
+			r.queue(u.ID, c)
+		} else {
+			r.queueScoreOnly(u.ID, c)
+		}
+		if near[c] {
+			r.near = append(r.near, [2]string{u.ID, c})
+		}
+	}
+	return nil
+}
