@@ -254,7 +254,9 @@ type Store interface {
 	GetUser(ctx context.Context, id string) (User, error)
 	// GetTwin returns the user twinID, whose twin viewerID wants to talk to, and whether either of the
 	// two blocked the other, in one read (never blocked when viewerID == twinID); ErrNotFound if there
-	// is no user twinID.
+	// is no user twinID. When viewerID is not twinID, a store may return only the twin's public persona
+	// (no memories, no private shade parts) and may serve it from a cache for a short time (the
+	// DynamoDB store's WithTwinCache); the blocks are always read.
 	GetTwin(ctx context.Context, twinID, viewerID string) (User, bool, error)
 	// GetUsers returns the users that exist among ids, in no set order (a batch get; at most 100 ids).
 	GetUsers(ctx context.Context, ids []string) ([]User, error)

@@ -33,13 +33,19 @@ const (
 // Store is the DynamoDB store. It is safe for concurrent use.
 type Store struct {
 	table dynamo.Table
+	// twins caches other people's twins (WithTwinCache); nil: no cache.
+	twins *twinCache
 }
 
 var _ store.Store = (*Store)(nil)
 
 // New returns a store on an existing table (see CreateTable for its schema).
-func New(db *dynamo.DB, table string) *Store {
-	return &Store{table: db.Table(table)}
+func New(db *dynamo.DB, table string, opts ...Option) *Store {
+	s := &Store{table: db.Table(table)}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // keys are the key attributes every item carries, and its kind, which names the record type in dumps.

@@ -155,9 +155,17 @@ func (s *Store) GetUser(ctx context.Context, userID string) (store.User, error) 
 
 // GetTwin returns the user twinID and whether either of twinID and viewerID blocked the other with one
 // BatchGetItem of the user item and both block items (the guregu iterator asks again for any
-// UnprocessedKeys); ErrNotFound if there is no user twinID.
+// UnprocessedKeys); ErrNotFound if there is no user twinID. With WithTwinCache, another viewer gets the
+// twin's public persona, from the cache while it is fresh (then only the block items are read).
 func (s *Store) GetTwin(ctx context.Context, twinID, viewerID string) (store.User, bool, error) {
-	ks := []dynamo.Keyed{dynamo.Keys{userPK(twinID), skProfile}}
+	cached, hit := store.User{}, false
+	if s.twins != nil && viewerID != twinID {
+		cached, hit = s.twins.get(twinID)
+	}
+	var ks []dynamo.Keyed
+	if !hit {
+		ks = append(ks, dynamo.Keys{userPK(twinID), skProfile})
+	}
 	if viewerID != twinID {
 		ks = append(ks, blockKey(twinID, viewerID).keys(), blockKey(viewerID, twinID).keys())
 	}
@@ -168,8 +176,8 @@ func (s *Store) GetTwin(ctx context.Context, twinID, viewerID string) (store.Use
 		return store.User{}, false, fmt.Errorf("get twin %s for %s: %w", twinID, viewerID, err)
 	}
 	var (
-		u              store.User
-		found, blocked bool
+		u              = cached
+		found, blocked = hit, false
 	)
 	for _, it := range items {
 		if it.SK != skProfile {
@@ -183,6 +191,10 @@ func (s *Store) GetTwin(ctx context.Context, twinID, viewerID string) (store.Use
 	}
 	if !found {
 		return store.User{}, false, fmt.Errorf("get twin %s: %w", twinID, store.ErrNotFound)
+	}
+	if s.twins != nil && viewerID != twinID && !hit {
+		u = publicPersona(u)
+		s.twins.put(u)
 	}
 	return u, blocked, nil
 }
