@@ -490,7 +490,7 @@ func (a *App) AvatarWorker(ctx context.Context) (*avatar.Service, error) {
 		var gen avatar.Generator
 		if key := sec[SecretRunware]; key != "" {
 			// 45 s for the call, its retry and the image fetch: inside the compat worker's 60 s.
-			cfg := runware.Config{APIKey: key, HTTPClient: a.deps.HTTPClient, Timeout: runwareTimeout}
+			cfg := runware.Config{APIKey: key, Model: a.cfg.Avatar.Model, HTTPClient: a.deps.HTTPClient, Timeout: runwareTimeout}
 			if gen, err = runware.New(cfg); err != nil {
 				return nil, err
 			}

@@ -71,6 +71,8 @@ type AvatarConfig struct {
 	Daily int
 	// MediaDir, when set, keeps media in files under it instead of the bucket.
 	MediaDir string
+	// Model is the Runware model's AIR identifier (RUNWARE_MODEL); runware.DefaultModel when empty.
+	Model string
 }
 
 // ModelConfig is the model of the functions that ask one (docs/llm.md).
@@ -165,7 +167,7 @@ func Load(getenv func(string) string, providers ...llm.Provider) (Config, error)
 			SecondMe: llm.SecondMeConfig{BaseURL: getenv("SECONDME_BASE_URL"), Model: getenv("SECONDME_MODEL")},
 		},
 		NightlyInterval: cmp.Or(p.duration("NIGHTLY_INTERVAL", time.Nanosecond), DefaultNightlyInterval),
-		Avatar:          AvatarConfig{Daily: p.int("AVATAR_DAILY", 1, 1000), MediaDir: getenv("MEDIA_DIR")},
+		Avatar:          AvatarConfig{Daily: p.int("AVATAR_DAILY", 1, 1000), MediaDir: getenv("MEDIA_DIR"), Model: getenv("RUNWARE_MODEL")},
 	}
 	c.Chat.Prompt.Budget = p.int("CHAT_PROMPT_BUDGET", 1, 1<<30)
 	c.Matching.Budget = rematch.BudgetConfig{
