@@ -2,7 +2,115 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"math"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/secondme/twin/pkg/id"
+	"github.com/secondme/twin/pkg/rematch"
+	"github.com/secondme/twin/pkg/store/sqlitestore"
 )
 
-func exposure(ctx context.Context, w io.Writer, people int) error { return nil }
+// askers is how many people's candidates the exposure run computes (a sample of the people).
+const askers = 2000
+
+// exposure writes the "Candidate exposure" section: people synthetic people indexed under 8-16 terms
+// drawn from a Zipf distribution over 5,040 interests (as infra/bench/compat's), on the SQLite store;
+// for a sample of askers, their candidates as the compat worker picks them (every term looked up with
+// the worker's limit, holders scored ln(1 + limit/holders), top K); then how often the most-suggested
+// person is a candidate against the mean, with the lookup starting at the first holder (as before issue
+// 17) and at the asker's position.
+func exposure(ctx context.Context, w io.Writer, people int) error {
+	dir, err := os.MkdirTemp("", "bench-exposure")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	st, err := sqlitestore.Open(ctx, filepath.Join(dir, "terms.db"))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	r := rand.New(rand.NewSource(17))
+	zipf := rand.NewZipf(r, 1.15, 8, 5039)
+	ids := make([]string, people)
+	terms := make([][]string, people)
+	for i := range ids {
+		ids[i] = id.New()
+		for range 8 + r.Intn(9) {
+			terms[i] = append(terms[i], fmt.Sprintf("interest-%d", zipf.Uint64()))
+		}
+		if err := st.SetUserTerms(ctx, ids[i], terms[i]); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(w, "## Candidate exposure")
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "%d synthetic people, each indexed under 8-16 terms drawn from a Zipf distribution (s = 1.15) over 5,040\n", people)
+	fmt.Fprintf(w, "interests, on the SQLite store; for %d of them, their candidates as the compat worker picks them (each term\n", askers)
+	fmt.Fprintf(w, "looked up with limit %d, holders scored ln(1 + limit/holders), top %d). Exposure: how often the most-suggested\n", rematch.DefaultTermLookup, rematch.DefaultK)
+	fmt.Fprintln(w, "person is a candidate, against the mean over everyone.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| lookup start | max | mean | max / mean | people never a candidate |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|")
+	for _, perAsker := range []bool{false, true} {
+		count := make(map[string]int, people)
+		for i := range askers {
+			asker := ids[i*people/askers]
+			from := ""
+			if perAsker {
+				from = asker
+			}
+			score := map[string]float64{}
+			for _, t := range slices.Compact(slices.Sorted(slices.Values(terms[i*people/askers]))) {
+				holders, err := st.UsersWithTerm(ctx, t, from, rematch.DefaultTermLookup)
+				if err != nil {
+					return err
+				}
+				idf := math.Log1p(float64(rematch.DefaultTermLookup) / float64(len(holders)))
+				for _, h := range holders {
+					if h != asker {
+						score[h] += idf
+					}
+				}
+			}
+			for _, c := range topK(score, rematch.DefaultK) {
+				count[c]++
+			}
+		}
+		top, total := 0, 0
+		for _, n := range count {
+			top, total = max(top, n), total+n
+		}
+		mean := float64(total) / float64(people)
+		name := "first holder (before)"
+		if perAsker {
+			name = "the asker's position (after)"
+		}
+		fmt.Fprintf(w, "| %s | %d | %.2f | %.0f | %d |\n", name, top, mean, float64(top)/mean, people-len(count))
+	}
+	return nil
+}
+
+// topK is the compat worker's choice: the k best scores, ties by id.
+func topK(score map[string]float64, k int) []string {
+	ids := make([]string, 0, len(score))
+	for id := range score {
+		ids = append(ids, id)
+	}
+	slices.SortFunc(ids, func(x, y string) int {
+		switch {
+		case score[x] > score[y]:
+			return -1
+		case score[x] < score[y]:
+			return 1
+		}
+		return strings.Compare(x, y)
+	})
+	return ids[:min(k, len(ids))]
+}

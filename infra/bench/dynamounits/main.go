@@ -29,6 +29,7 @@ import (
 
 	"github.com/secondme/twin/pkg/chat"
 	"github.com/secondme/twin/pkg/id"
+	"github.com/secondme/twin/pkg/llm"
 	"github.com/secondme/twin/pkg/llm/offline"
 	"github.com/secondme/twin/pkg/store"
 	"github.com/secondme/twin/pkg/store/dynamostore"
@@ -39,7 +40,7 @@ const pace = 20 * time.Second
 
 func main() {
 	turns := flag.Int("turns", 6, "turns per case, 20 s apart")
-	people := flag.Int("people", 20_000, "synthetic people in the candidate exposure run")
+	people := flag.Int("people", 20_000, "synthetic people in the candidate exposure run (0: no exposure run)")
 	flag.Parse()
 	if os.Getenv("DYNAMO_ENDPOINT") == "" {
 		cmd := exec.Command("infra/scripts/with-dynalite.sh", os.Args...)
@@ -64,12 +65,15 @@ func main() {
 	fmt.Printf("GSI the item is in (a moved GSI key costs a delete and a put), refused conditional writes included; reads\n")
 	fmt.Printf("ceil(size/4 KB), halved when eventually consistent. %d turns per case, %s apart; mean (max) per turn.\n", *turns, pace)
 	fmt.Println()
-	fmt.Println("| twin | prior messages | write units | read units | writes by request |")
-	fmt.Println("|---|---:|---:|---:|---|")
+	fmt.Println("| twin | model | prior messages | write units | read units | writes by request |")
+	fmt.Println("|---|---|---:|---:|---:|---|")
 	for _, r := range rows {
-		fmt.Printf("| %s | %d | %.1f (%.0f) | %.1f (%.1f) | %s |\n", r.name, r.history, r.write, r.maxWrite, r.read, r.maxRead, r.byOp)
+		fmt.Printf("| %s | %s | %d | %.1f (%.0f) | %.1f (%.1f) | %s |\n", r.name, r.model, r.history, r.write, r.maxWrite, r.read, r.maxRead, r.byOp)
 	}
 	fmt.Println()
+	if *people <= 0 {
+		return
+	}
 	if err := exposure(ctx, os.Stdout, *people); err != nil {
 		fmt.Fprintln(os.Stderr, "bench dynamounits:", err)
 		os.Exit(1)
@@ -78,7 +82,7 @@ func main() {
 
 // row is the units of one case.
 type row struct {
-	name              string
+	name, model       string
 	history           int
 	write, read       float64
 	maxWrite, maxRead float64
@@ -98,7 +102,9 @@ func chatUnits(ctx context.Context, turns int) ([]row, error) {
 		return nil, err
 	}
 	defer plain.Table(table).DeleteTable().Run(ctx)
-	seedStore, st := dynamostore.New(plain, table), dynamostore.New(counted, table)
+	// The measured store is configured as the functions configure it (functions/app/awsapp).
+	seedStore := dynamostore.New(plain, table)
+	st := dynamostore.New(counted, table, dynamostore.WithTwinCache(dynamostore.DefaultTwinCacheTTL, dynamostore.DefaultTwinCacheSize))
 
 	me, other := persona("Me"), persona("Other")
 	for _, u := range []store.User{me, other} {
@@ -107,47 +113,80 @@ func chatUnits(ctx context.Context, turns int) ([]row, error) {
 		}
 	}
 	clock := time.Now()
-	svc := chat.New(st, chat.OneModel{Model: offline.New()}, chat.Options{DailyQuota: 1 << 30, Now: func() time.Time { return clock }})
 	var rows []row
-	for _, own := range []bool{true, false} {
-		for _, n := range []int{10, 1000} {
-			twin, name := me.ID, "own"
-			if !own {
-				twin, name = other.ID, "another person's"
-			}
-			sid, err := seed(ctx, seedStore, me.ID, twin, n, clock)
-			if err != nil {
-				return nil, err
-			}
-			r := row{name: name, history: n}
-			byOp := map[string]float64{}
-			for i := range turns {
-				clock = clock.Add(pace)
-				counter.Reset()
-				_, err := svc.Turn(ctx, chat.TurnRequest{UserID: me.ID, SessionID: sid,
-					Message: fmt.Sprintf("Tell me about your weekend plans, part %d?", i), ClientMessageID: id.New()}, chat.Events{})
+	for _, model := range []llm.Model{offline.New(), longReply{}} {
+		svc := chat.New(st, chat.OneModel{Model: model}, chat.Options{DailyQuota: 1 << 30, Now: func() time.Time { return clock }})
+		modelName := "offline"
+		if _, ok := model.(longReply); ok {
+			modelName = fmt.Sprintf("%.1f KB reply", float64(len(longText))/1024)
+		}
+		for _, own := range []bool{true, false} {
+			for _, n := range []int{10, 1000} {
+				twin, name := me.ID, "own"
+				if !own {
+					twin, name = other.ID, "another person's"
+				}
+				sid, err := seed(ctx, seedStore, me.ID, twin, n, clock)
 				if err != nil {
 					return nil, err
 				}
-				w, rd := counter.Units()
-				r.write += w / float64(turns)
-				r.read += rd / float64(turns)
-				r.maxWrite, r.maxRead = max(r.maxWrite, w), max(r.maxRead, rd)
-				for k, v := range counter.ByOp() {
-					if strings.HasSuffix(k, " w") {
-						byOp[strings.TrimSuffix(k, " w")] += v / float64(turns)
+				r := row{name: name, model: modelName, history: n}
+				byOp := map[string]float64{}
+				for i := range turns {
+					clock = clock.Add(pace)
+					counter.Reset()
+					_, err := svc.Turn(ctx, chat.TurnRequest{UserID: me.ID, SessionID: sid,
+						Message: fmt.Sprintf("Tell me about your weekend plans, part %d?", i), ClientMessageID: id.New()}, chat.Events{})
+					if err != nil {
+						return nil, err
+					}
+					w, rd := counter.Units()
+					r.write += w / float64(turns)
+					r.read += rd / float64(turns)
+					r.maxWrite, r.maxRead = max(r.maxWrite, w), max(r.maxRead, rd)
+					for k, v := range counter.ByOp() {
+						if strings.HasSuffix(k, " w") {
+							byOp[strings.TrimSuffix(k, " w")] += v / float64(turns)
+						}
 					}
 				}
+				var parts []string
+				for _, k := range slices.Sorted(maps.Keys(byOp)) {
+					parts = append(parts, fmt.Sprintf("%s %.1f", k, byOp[k]))
+				}
+				r.byOp = strings.Join(parts, ", ")
+				rows = append(rows, r)
 			}
-			var parts []string
-			for _, k := range slices.Sorted(maps.Keys(byOp)) {
-				parts = append(parts, fmt.Sprintf("%s %.1f", k, byOp[k]))
-			}
-			r.byOp = strings.Join(parts, ", ")
-			rows = append(rows, r)
 		}
 	}
 	return rows, nil
+}
+
+// longText is a reply of a typical length for a model (about 250 words of ordinary prose, which
+// compresses as text does).
+var longText = `That sounds like a lovely plan for the weekend. If you are heading to Sintra, the granite boulders ` +
+	`above the Moorish castle stay dry even after a rainy week, and the morning light there is gentle. I would pack ` +
+	`the older rope for top-roping, two litres of water each, and something salty for the walk back down, because ` +
+	`the path through the forest is steeper than it looks on the map. As for the bread: if your starter doubled in ` +
+	`four hours yesterday, feed it tonight at a one-to-five ratio and leave it on the counter; by Saturday morning it ` +
+	`should be lively enough for a loaf with a good open crumb. Shape it before you leave, let it proof slowly in ` +
+	`the fridge while you climb, and bake it at the highest temperature your oven reaches once you are home, with a ` +
+	`tray of boiling water underneath for the first twenty minutes. If the weather turns, there is a small indoor ` +
+	`wall in Alcantara that opens at ten and rents shoes, and the cafe next door serves a decent espresso. Tell me ` +
+	`how the first route feels; last time you said your forearms gave up before your head did, so maybe start with ` +
+	`something easy, rest properly between attempts, and save the overhang for the afternoon when you are warm. ` +
+	`And do take a photo of the view from the top; Joana asked about it twice last week.`
+
+// longReply is a model that always answers longText.
+type longReply struct{}
+
+func (longReply) Generate(ctx context.Context, req llm.Request, onDelta func(string) error) (llm.Reply, error) {
+	if onDelta != nil {
+		if err := onDelta(longText); err != nil {
+			return llm.Reply{}, err
+		}
+	}
+	return llm.Reply{Text: longText, Model: "long-reply"}, nil
 }
 
 // persona is a person with a realistic profile: six shades with public parts and five memories.

@@ -85,13 +85,15 @@ func (it sessionItem) session() store.ChatSession {
 	}
 }
 
-// messageItem is a message, or an idempotency marker holding a copy of one.
+// messageItem is a message, or an idempotency marker holding a copy of one. Content is stored packed (see
+// packText) in ContentZ when long.
 type messageItem struct {
 	keys
 	ID              string
 	SessionID       string
 	Role            string
-	Content         string
+	Content         string `dynamo:",omitempty"`
+	ContentZ        []byte `dynamo:",omitempty"`
 	ClientMessageID string
 	ReplyTo         string
 	Incomplete      bool
@@ -100,12 +102,14 @@ type messageItem struct {
 }
 
 func toMessageItem(m store.ChatMessage) messageItem {
+	content, packed := packText(m.Content)
 	return messageItem{
 		keys:            keys{PK: sessionPK(m.SessionID), SK: prefMsg + m.ID, Kind: "message"},
 		ID:              m.ID,
 		SessionID:       m.SessionID,
 		Role:            m.Role,
-		Content:         m.Content,
+		Content:         content,
+		ContentZ:        packed,
 		ClientMessageID: m.ClientMessageID,
 		ReplyTo:         m.ReplyTo,
 		Incomplete:      m.Incomplete,
@@ -130,7 +134,7 @@ func (it messageItem) message() store.ChatMessage {
 		ID:              it.ID,
 		SessionID:       it.SessionID,
 		Role:            it.Role,
-		Content:         it.Content,
+		Content:         unpackText(it.Content, it.ContentZ),
 		ClientMessageID: it.ClientMessageID,
 		ReplyTo:         it.ReplyTo,
 		Incomplete:      it.Incomplete,

@@ -9,9 +9,10 @@ import (
 // packMin is the length from which packText compresses; shorter text gains too little to be worth it.
 const packMin = 256
 
-// packText returns s as it is stored: short text as a plain string, longer text compressed with DEFLATE
-// (a session's rolling summary is most of its item, and every byte of the session item is written twice
-// a turn, on the table and on GSI1).
+// packText returns s as it is stored: short text as a plain string, longer text compressed with DEFLATE.
+// Message contents and a session's rolling summary are most of the size of a chat turn's items, which
+// DynamoDB bills by the kilobyte: a reply is written twice a turn (the reply and its turn item), the
+// session item twice (the table and GSI1), and every turn reads the newest messages.
 func packText(s string) (plain string, packed []byte) {
 	if len(s) < packMin {
 		return s, nil

@@ -63,3 +63,43 @@ func TestSessionPlaceMovesOncePerMinute(t *testing.T) {
 			len(got.Summary), got.MessageCount, got.UpdatedAt, len(summary), t0.Add(61*time.Second))
 	}
 }
+
+// TestLongMessagesRoundTrip checks that long message contents, stored compressed, read back as written
+// through every read: LoadConversation, ListMessages and a client message id used again.
+func TestLongMessagesRoundTrip(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := dynamotest.New(t)
+	owner := id.New()
+	now := time.Now().UTC()
+	c := store.ChatSession{ID: id.New(), OwnerID: owner, TwinID: owner, CreatedAt: now, UpdatedAt: now}
+	if err := s.CreateSession(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("Sourdough, granite and a slow Saturday morning in Sintra; ", 40)
+	msg := store.ChatMessage{ID: id.At(now), SessionID: c.ID, Role: store.RoleUser, Content: long + "?", ClientMessageID: "cm-1", CreatedAt: now}
+	if _, err := s.StartTurn(ctx, msg, "claim", time.Minute, store.Charge{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.PutMessage(ctx, msg); err == nil || got.Content != msg.Content {
+		t.Errorf("PutMessage with a used client message id = %d bytes, %v; want the stored message and a conflict", len(got.Content), err)
+	}
+	reply := store.ChatMessage{ID: id.At(now.Add(time.Second)), SessionID: c.ID, Role: store.RoleAssistant, Content: long + "!",
+		ReplyTo: msg.ID, CreatedAt: now.Add(time.Second)}
+	if err := s.CompleteTurn(ctx, reply, store.SessionUpdate{LastMessage: "ok", AddMessages: 2, UpdatedAt: reply.CreatedAt}); err != nil {
+		t.Fatal(err)
+	}
+	conv, err := s.LoadConversation(ctx, c.ID, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := s.ListMessages(ctx, c.ID, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, got := range [][]store.ChatMessage{conv.Messages, {page.Items[1], page.Items[0]}} {
+		if len(got) != 2 || got[0].Content != msg.Content || got[1].Content != reply.Content {
+			t.Errorf("messages read back differ from those written (%d messages)", len(got))
+		}
+	}
+}
