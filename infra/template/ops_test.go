@@ -38,8 +38,9 @@ var writeActions = []string{
 // write: the matches routes renew login sessions (PK LOGIN#<token hash>) and write nothing else.
 var oneKeyFamily = map[string][]string{"MatchesFunction": {"LOGIN#*"}}
 
-// scanners may Scan, and only these indexes: the nightly rematch's pass over the users (GSI2).
-var scanners = map[string][]string{"RematchFunction": {"GSI2"}}
+// scanners may Scan, and only these indexes: the nightly rematch's pass over the users (GSI2), which
+// the compat worker makes a page at a time in the nightly fan-out's shard tasks.
+var scanners = map[string][]string{"RematchFunction": {"GSI2"}, "CompatworkerFunction": {"GSI2"}}
 
 // unIf returns the value a conditional element takes when its condition holds ({"Fn::If": [cond,
 // a, b]} -> a, or b when a is AWS::NoValue), nil for AWS::NoValue, v itself otherwise.

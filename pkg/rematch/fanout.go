@@ -7,14 +7,22 @@ import (
 	"log/slog"
 	"math"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/secondme/twin/pkg/store"
 )
 
-// DefaultShardPeople is how many people one shard task of the nightly fan-out rematches: at about 40
-// store calls a person (docs/scale.md) it is well under a minute of work and a few megabytes.
-const DefaultShardPeople = 500
+// Bounds of a shard task of the nightly fan-out (docs/scale.md has the figures).
+const (
+	// DefaultShardPeople is how many people one task rematches: about 10 s of store calls, well
+	// inside the compat worker's timeout, and a few megabytes.
+	DefaultShardPeople = 200
+	// ShardWorkers is how many people of a task are looked up at once.
+	ShardWorkers = 8
+	// LookupWorkers is how many term lookups of one person run at once.
+	LookupWorkers = 8
+)
 
 // FanoutStore is what the nightly fan-out reads and writes: the nightly's store, with candidates
 // found through the store's term index instead of an in-memory index of everyone.
@@ -83,6 +91,13 @@ func (f *Fanout) Plan(ctx context.Context) (resumed bool, err error) {
 	}
 	slog.InfoContext(ctx, "rematch planned", "run", run, "since", state.LastRun)
 	return false, f.sender.Send(ctx, t.Encode())
+}
+
+// Run is Plan for the scheduled nightly function (it plans; the tasks do the work): its Stats report
+// only whether it resumed a run.
+func (f *Fanout) Run(ctx context.Context) (Stats, error) {
+	resumed, err := f.Plan(ctx)
+	return Stats{Resumed: resumed}, err
 }
 
 // checkpoint saves t as the task due next of its run.
@@ -173,14 +188,19 @@ func (f *Fanout) changedPages(ctx context.Context, r *run, next *ShardTask) (end
 		if err != nil {
 			return false, fmt.Errorf("changed users since %s: %w", next.Since, err)
 		}
-		for _, u := range page.Items {
+		people := page.Items
+		for i, u := range people {
 			if !u.ProfileChangedAt.Before(next.Run) {
-				return true, nil
+				people, end = people[:i], true
+				break
 			}
-			r.stats.Changed++
-			if err := r.changedByTerms(ctx, u); err != nil {
-				return false, err
-			}
+		}
+		r.stats.Changed += len(people)
+		if err := f.rematch(ctx, r, people, true); err != nil {
+			return false, err
+		}
+		if end {
+			return true, nil
 		}
 		next.Cursor = page.Next
 		if page.Next == "" {
@@ -198,13 +218,9 @@ func (f *Fanout) slicePages(ctx context.Context, r *run, next *ShardTask) (finis
 		if err != nil {
 			return false, fmt.Errorf("scan users: %w", err)
 		}
-		for _, u := range page.Items {
-			r.stats.Slice++
-			if u.Discoverable {
-				if err := r.byTerms(ctx, u, nil); err != nil {
-					return false, err
-				}
-			}
+		r.stats.Slice += len(page.Items)
+		if err := f.rematch(ctx, r, page.Items, false); err != nil {
+			return false, err
 		}
 		next.Done += len(page.Items)
 		next.Cursor = page.Next
@@ -215,71 +231,124 @@ func (f *Fanout) slicePages(ctx context.Context, r *run, next *ShardTask) (finis
 	return false, nil
 }
 
-// changedByTerms is changed (nightly.go) with candidates from the store's term index.
-func (r *run) changedByTerms(ctx context.Context, u store.User) error {
-	if !u.Discoverable {
-		r.stats.UserJobs++
-		r.waiting = append(r.waiting, UserJob(u.ID).Encode())
-		return nil
-	}
-	if err := r.n.store.SetUserTerms(ctx, u.ID, IndexTerms(u, r.n.cfg.IndexTerms)); err != nil {
-		return fmt.Errorf("index %s: %w", u.ID, err)
-	}
-	page, err := r.n.store.ListMatches(ctx, u.ID, "", r.n.cfg.K)
-	if err != nil {
-		return fmt.Errorf("list matches of %s: %w", u.ID, err)
-	}
-	matches := make([]string, 0, len(page.Items))
-	for _, e := range page.Items {
-		matches = append(matches, e.OtherID)
-	}
-	return r.byTerms(ctx, u, matches)
+// found is what a person's rematch found: their candidates (and matches), and which of them get
+// the model part.
+type found struct {
+	user      store.User
+	cands     []string
+	top, near map[string]bool
+	err       error
 }
 
-// byTerms is candidates (nightly.go) with the top K candidates found through the store's term index
-// (as a user job finds them) instead of the in-memory index.
-func (r *run) byTerms(ctx context.Context, u store.User, others []string) error {
-	st := r.n.store.(FanoutStore) // NewFanout gives the Nightly a FanoutStore
-	terms := IndexTerms(u, r.n.cfg.IndexTerms)
-	lookup := r.n.cfg.TermLookup
+// rematch finds the candidates of people (ShardWorkers at a time) and queues their pair jobs in the
+// order of people, so that the night's plan does not depend on which lookup came back first. A
+// changed person who is hidden gets a user job (their matches go); a changed person's terms are
+// written (only those that changed) and their existing matches rematched too.
+func (f *Fanout) rematch(ctx context.Context, r *run, people []store.User, changed bool) error {
+	out := make([]found, len(people))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(ShardWorkers, len(people)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				out[i] = f.find(ctx, people[i], changed)
+			}
+		}()
+	}
+	for i := range people {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, fd := range out {
+		if fd.err != nil {
+			return fd.err
+		}
+		if changed && !fd.user.Discoverable {
+			r.stats.UserJobs++
+			r.waiting = append(r.waiting, UserJob(fd.user.ID).Encode())
+			continue
+		}
+		for _, c := range fd.cands {
+			if fd.top[c] {
+				r.queue(fd.user.ID, c)
+			} else {
+				r.queueScoreOnly(fd.user.ID, c)
+			}
+			if fd.near[c] {
+				r.near = append(r.near, [2]string{fd.user.ID, c})
+			}
+		}
+	}
+	return nil
+}
+
+// find is candidates (nightly.go) with the top K candidates found through the store's term index (as
+// a user job finds them) instead of an in-memory index of everyone.
+func (f *Fanout) find(ctx context.Context, u store.User, changed bool) found {
+	fd := found{user: u}
+	if !u.Discoverable {
+		return fd
+	}
+	cfg := f.n.cfg
+	terms := IndexTerms(u, cfg.IndexTerms)
+	if changed {
+		if err := f.store.SetUserTerms(ctx, u.ID, terms); err != nil {
+			fd.err = fmt.Errorf("index %s: %w", u.ID, err)
+			return fd
+		}
+	}
+	holders := make([][]string, len(terms))
+	errs := make([]error, len(terms))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(LookupWorkers, len(terms)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				holders[i], errs[i] = f.store.UsersWithTerm(ctx, terms[i], u.ID, cfg.TermLookup)
+			}
+		}()
+	}
+	for i := range terms {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 	score := make(map[string]float64)
-	for _, t := range terms {
-		ids, err := st.UsersWithTerm(ctx, t, u.ID, lookup)
-		if err != nil {
-			return fmt.Errorf("users with term %q: %w", t, err)
+	for i, ids := range holders {
+		if errs[i] != nil {
+			fd.err = fmt.Errorf("users with term %q: %w", terms[i], errs[i])
+			return fd
 		}
 		if len(ids) == 0 {
 			continue
 		}
-		idf := math.Log1p(float64(lookup) / float64(len(ids)))
+		idf := math.Log1p(float64(cfg.TermLookup) / float64(len(ids)))
 		for _, id := range ids {
 			if id != u.ID {
 				score[id] += idf
 			}
 		}
 	}
-	r.cands = append(r.cands[:0], topK(score, r.n.cfg.K)...)
-	for _, o := range others {
-		if !slices.Contains(r.cands, o) {
-			r.cands = append(r.cands, o)
+	fd.cands = topK(score, cfg.K)
+	if changed {
+		page, err := f.store.ListMatches(ctx, u.ID, "", cfg.K)
+		if err != nil {
+			fd.err = fmt.Errorf("list matches of %s: %w", u.ID, err)
+			return fd
+		}
+		for _, e := range page.Items {
+			if !slices.Contains(fd.cands, e.OtherID) {
+				fd.cands = append(fd.cands, e.OtherID)
+			}
 		}
 	}
-	if len(r.cands) == 0 {
-		return nil
+	if len(fd.cands) > 0 {
+		fd.top, fd.near, fd.err = topByScore(ctx, f.store, u, fd.cands, cfg.ModelTop, cfg.ModelBand)
 	}
-	top, near, err := topByScore(ctx, r.n.store, u, r.cands, r.n.cfg.ModelTop, r.n.cfg.ModelBand)
-	if err != nil {
-		return err
-	}
-	for _, c := range r.cands {
-		if top[c] {
-			r.queue(u.ID, c)
-		} else {
-			r.queueScoreOnly(u.ID, c)
-		}
-		if near[c] {
-			r.near = append(r.near, [2]string{u.ID, c})
-		}
-	}
-	return nil
+	return fd
 }
