@@ -38,6 +38,8 @@ type Config struct {
 	DynamoEndpoint string
 	// QueueURL is the compat job queue; empty: no queue.
 	QueueURL string
+	// NightlyQueueURL is the nightly fan-out's queue (its shard tasks and pair jobs); empty: QueueURL.
+	NightlyQueueURL string
 	// SQSEndpoint, when set, is another SQS endpoint.
 	SQSEndpoint string
 	// SecretsARN is the application secret: one JSON object of strings, a field per secret name.
@@ -52,9 +54,11 @@ type Config struct {
 
 // Adapters are the AWS clients of one process. Store and Queue are nil when not configured.
 type Adapters struct {
-	Store   store.Store
-	Queue   queue.Sender
-	Secrets *Secrets
+	Store store.Store
+	Queue queue.Sender
+	// NightlyQueue is the nightly fan-out's queue; nil when not configured.
+	NightlyQueue queue.Sender
+	Secrets      *Secrets
 	// Blob is the media bucket; nil when not configured.
 	Blob blob.Store
 }
@@ -73,7 +77,9 @@ func New(ctx context.Context, cfg Config) (Adapters, error) {
 		if cfg.DynamoEndpoint != "" {
 			opts = append(opts, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(cfg.DynamoEndpoint) })
 		}
-		a.Store = dynamostore.New(dynamo.New(awsCfg, opts...), cfg.Table)
+		// Other people's twins are cached per instance (GetTwin is on the chat path only).
+		a.Store = dynamostore.New(dynamo.New(awsCfg, opts...), cfg.Table,
+			dynamostore.WithTwinCache(dynamostore.DefaultTwinCacheTTL, dynamostore.DefaultTwinCacheSize))
 	}
 	if cfg.QueueURL != "" {
 		var opts []func(*sqs.Options)
@@ -81,6 +87,9 @@ func New(ctx context.Context, cfg Config) (Adapters, error) {
 			opts = append(opts, func(o *sqs.Options) { o.BaseEndpoint = aws.String(cfg.SQSEndpoint) })
 		}
 		a.Queue = sqsqueue.New(sqs.NewFromConfig(awsCfg, opts...), cfg.QueueURL)
+		if cfg.NightlyQueueURL != "" {
+			a.NightlyQueue = sqsqueue.New(sqs.NewFromConfig(awsCfg, opts...), cfg.NightlyQueueURL)
+		}
 	}
 	if cfg.MediaBucket != "" {
 		a.Blob = NewLinkedBucket(s3.NewFromConfig(awsCfg), cfg.MediaBucket)
