@@ -523,7 +523,8 @@ func (s *Store) ListMessages(ctx context.Context, sessionID, cursor string, limi
 //     one is finished (steps 3 and 4 with its own update) and CompleteTurn returns ErrConflict;
 //  3. the reply message is written;
 //  4. unless the session's recent turns hold this turn, the session is updated with an UpdateItem
-//     conditional on the TurnRev that was read (read again and retried on a race).
+//     conditional on the TurnRev that was read (read again and retried on a race); its place in the
+//     owner's list (GSI1SK) moves only when it is recencyStep old.
 //
 // A retry after a failure at any step finishes the turn without a second reply or a double count, and
 // so does StartTurn of the message. Summary and SummarizedThrough change only when u.SummarizedThrough
@@ -599,7 +600,9 @@ func (s *Store) finishTurnOf(ctx context.Context, cur sessionItem, t turnItem, t
 }
 
 // applyTurn applies a turn's update to the session read as cur, unless it was applied already;
-// ErrConflict if the session changed since cur was read.
+// ErrConflict if the session changed since cur was read. The session's GSI1 sort key moves to the
+// turn's time only when the time in it is recencyStep or more older (or later) than the turn, which
+// saves a delete and a put in GSI1 on most turns of a conversation.
 func (s *Store) applyTurn(ctx context.Context, cur sessionItem, turn string, u store.SessionUpdate) error {
 	if slices.Contains(cur.Turns, turn) {
 		return nil
