@@ -40,6 +40,9 @@ type Deps struct {
 	Store store.Store
 	// Queue sends compat jobs (SQS or the in-process queue); nil when none is configured.
 	Queue queue.Sender
+	// NightlyQueue sends the nightly fan-out's shard tasks and pair jobs (NIGHTLY_QUEUE_URL); nil:
+	// Queue.
+	NightlyQueue queue.Sender
 	// Secrets gives secrets by name (Secrets Manager, or the local key file and variables).
 	Secrets Secrets
 	// Logger is the process's logger.
@@ -392,6 +395,24 @@ func (a *App) Nightly(sender rematch.Sender) (*rematch.Nightly, error) {
 		return nil, err
 	}
 	return rematch.NewNightly(st, sender, a.cfg.Matching), nil
+}
+
+// Fanout returns the nightly rematch as a fan-out of shard tasks (docs/scale.md), sending its tasks
+// and pair jobs through sender (the nightly queue).
+func (a *App) Fanout(sender rematch.Sender) (*rematch.Fanout, error) {
+	st, err := a.Store()
+	if err != nil {
+		return nil, err
+	}
+	return rematch.NewFanout(st, sender, a.cfg.Matching, 0), nil
+}
+
+// nightlyQueue is the queue of the nightly fan-out: NightlyQueue, else Queue.
+func (a *App) nightlyQueue() queue.Sender {
+	if a.deps.NightlyQueue != nil {
+		return a.deps.NightlyQueue
+	}
+	return a.deps.Queue
 }
 
 // rotations are the services that follow their secrets' rotation: the sealing-key ring, the webhook

@@ -130,7 +130,7 @@ func Load(getenv func(string) string, providers ...llm.Provider) (Config, error)
 	c := Config{
 		AWS: awsapp.Config{
 			Table: getenv("TABLE_NAME"), DynamoEndpoint: getenv("DYNAMO_ENDPOINT"),
-			QueueURL: getenv("COMPAT_QUEUE_URL"), SQSEndpoint: getenv("SQS_ENDPOINT"),
+			QueueURL: getenv("COMPAT_QUEUE_URL"), NightlyQueueURL: getenv("NIGHTLY_QUEUE_URL"), SQSEndpoint: getenv("SQS_ENDPOINT"),
 			SecretsARN: getenv("SECRETS_ARN"), SecretARNs: map[string]string{},
 			MediaBucket: getenv("MEDIA_BUCKET"),
 		},

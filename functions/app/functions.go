@@ -68,7 +68,7 @@ func Build(ctx context.Context, getenv func(string) string, logger *slog.Logger,
 	if err != nil {
 		return Served{}, err
 	}
-	deps := Deps{Store: aws.Store, Queue: aws.Queue, Secrets: aws.Secrets, Logger: logger, Metrics: metrics.NewEMF(os.Stdout)}
+	deps := Deps{Store: aws.Store, Queue: aws.Queue, NightlyQueue: aws.NightlyQueue, Secrets: aws.Secrets, Logger: logger, Metrics: metrics.NewEMF(os.Stdout)}
 	if aws.Blob != nil {
 		deps.Blob = aws.Blob
 	}
@@ -272,12 +272,13 @@ func CompatWorker(ctx context.Context, a *App) (Served, error) {
 	return Served{Event: BatchHandler{Handle: jobs, Workers: rematch.BatchSize, Logger: a.deps.Logger}.HandleBatch}, nil
 }
 
-// Rematch runs the nightly rematch on each scheduled event.
+// Rematch plans the nightly rematch on each scheduled event: it writes the run's first shard task to
+// its queue (COMPAT_QUEUE_URL, the nightly queue), and the compat worker runs the tasks.
 func Rematch(ctx context.Context, a *App) (Served, error) {
 	if a.deps.Queue == nil {
 		return Served{}, fmt.Errorf("COMPAT_QUEUE_URL is not set")
 	}
-	n, err := a.Nightly(a.deps.Queue)
+	n, err := a.Fanout(a.deps.Queue)
 	if err != nil {
 		return Served{}, err
 	}
@@ -309,10 +310,15 @@ type NightlyResult struct {
 	Resumed  bool `json:"resumed"`
 }
 
+// NightlyRunner is a nightly run: rematch.Fanout (which plans the run) or rematch.Nightly.
+type NightlyRunner interface {
+	Run(ctx context.Context) (rematch.Stats, error)
+}
+
 // NightlyHandler runs the nightly rematch for a scheduled event and counts the run in rec
 // (NightlyRuns, by Result). A failure fails the invocation, so that Lambda retries it (the template's
 // EventInvokeConfig); the retry continues where the run stopped.
-func NightlyHandler(n *rematch.Nightly, logger *slog.Logger, rec metrics.Recorder) func(ctx context.Context, ev events.EventBridgeEvent) (NightlyResult, error) {
+func NightlyHandler(n NightlyRunner, logger *slog.Logger, rec metrics.Recorder) func(ctx context.Context, ev events.EventBridgeEvent) (NightlyResult, error) {
 	return func(ctx context.Context, ev events.EventBridgeEvent) (NightlyResult, error) {
 		logger.InfoContext(ctx, "scheduled rematch", "event_id", ev.ID, "time", ev.Time, "rule", ev.Resources)
 		st, err := n.Run(ctx)

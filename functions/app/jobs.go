@@ -2,15 +2,18 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/secondme/twin/pkg/account"
 	"github.com/secondme/twin/pkg/avatar"
+	"github.com/secondme/twin/pkg/rematch"
 )
 
 // Jobs returns the handler of the job queue's messages (docs/architecture.md, "Jobs"): export and
-// erase jobs go to the account jobs, avatar jobs to the avatar worker, all others (pair, user) to the
-// compat worker. Before each job it runs Refresh, so that a rotated model key reaches the worker.
+// erase jobs go to the account jobs, avatar jobs to the avatar worker, the nightly's shard tasks to
+// the nightly fan-out (rematch.Fanout, docs/scale.md), all others (pair, user) to the compat worker.
+// Before each job it runs Refresh, so that a rotated model key reaches the worker.
 // Without media storage, avatar jobs fail (and reach the dead-letter queue) while the others run.
 func (a *App) Jobs(ctx context.Context) (func(ctx context.Context, body []byte) error, error) {
 	w, err := a.Worker(ctx)
@@ -25,8 +28,25 @@ func (a *App) Jobs(ctx context.Context) (func(ctx context.Context, body []byte) 
 	if accErr != nil {
 		a.deps.Logger.WarnContext(ctx, "export and erase jobs cannot run", "err", accErr)
 	}
+	var fan *rematch.Fanout
+	if q := a.nightlyQueue(); q != nil {
+		if fan, err = a.Fanout(q); err != nil {
+			return nil, err
+		}
+	}
 	return func(ctx context.Context, body []byte) error {
 		a.Refresh(ctx)
+		if rematch.IsShardTask(body) {
+			if fan == nil {
+				return errors.New("shard task: no queue to continue the night on")
+			}
+			t, err := rematch.DecodeShardTask(body)
+			if err != nil {
+				return err
+			}
+			_, err = fan.Shard(ctx, t)
+			return err
+		}
 		if account.IsJob(body) {
 			if accErr != nil {
 				return fmt.Errorf("account job: %w", accErr)

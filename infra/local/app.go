@@ -170,9 +170,10 @@ func newStack(ctx context.Context, lc config, baseURL string, getenv func(string
 	return s, nil
 }
 
-// nightlyEvery runs the nightly rematch every interval in place of EventBridge, until shutdown.
+// nightlyEvery runs the nightly rematch every interval in place of EventBridge, until shutdown: as on
+// AWS, it plans the run (rematch.Fanout), and the queue's handler runs its shard tasks.
 func (s *stack) nightlyEvery(interval time.Duration) error {
-	nightly, err := s.app.Nightly(patientSender{s.queue})
+	nightly, err := s.app.Fanout(patientSender{s.queue})
 	if err != nil {
 		return err
 	}
