@@ -154,15 +154,17 @@ func TestNightlyPlansTheChangedPeopleFirst(t *testing.T) {
 		}
 	}
 
-	// Two people change; the next night's budget pays for 3 pairs, fewer than their top 2 each.
+	// One person changes; the next night's budget pays for 1 pair, fewer than their top 2. (With two
+	// changed people who become each other's best candidate, their top 2 each are only 3 pairs, and
+	// nothing need wait: the test was flaky so.)
 	clk.set(clk.Now().Add(24 * time.Hour))
 	changed := map[string]bool{}
-	for _, i := range []int{3, 17} {
+	for _, i := range []int{3} {
 		u := updateAt(t, st, people[i].ID, clk.Now(), func(u *store.User) { u.Shades[0].Public.Topics = []string{"sailing", "origami"} })
 		changed[u.ID] = true
 	}
 	clk.set(clk.Now().Add(time.Second))
-	tight := rematch.Config{K: 4, ModelTop: 2, Budget: rematch.BudgetConfig{NightlyCalls: 3 * rematch.DefaultCallsPerPair, Now: clk.Now}}
+	tight := rematch.Config{K: 4, ModelTop: 2, Budget: rematch.BudgetConfig{NightlyCalls: 1 * rematch.DefaultCallsPerPair, Now: clk.Now}}
 	stats, err := rematch.NewNightly(st, sender, rematch.NightlyConfig{Config: tight, Slice: 30, Now: clk.Now}).Run(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -177,8 +179,8 @@ func TestNightlyPlansTheChangedPeopleFirst(t *testing.T) {
 			}
 		}
 	}
-	if len(planned) != 3 || stats.OverBudget == 0 {
-		t.Fatalf("%d pair jobs with the model part (%d over the budget), want the 3 the nightly budget pays for and more deferring", len(planned), stats.OverBudget)
+	if len(planned) != 1 || stats.OverBudget == 0 {
+		t.Fatalf("%d pair jobs with the model part (%d over the budget), want the 1 the nightly budget pays for and more deferring", len(planned), stats.OverBudget)
 	}
 
 	// The worker receives the night's jobs last first: the slice's deferring jobs spend nothing.
@@ -189,8 +191,8 @@ func TestNightlyPlansTheChangedPeopleFirst(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if calls := m.count() - before; calls > 3*rematch.DefaultCallsPerPair {
-		t.Errorf("the night made %d model calls, want at most the nightly budget %d", calls, 3*rematch.DefaultCallsPerPair)
+	if calls := m.count() - before; calls > rematch.DefaultCallsPerPair {
+		t.Errorf("the night made %d model calls, want at most the nightly budget %d", calls, rematch.DefaultCallsPerPair)
 	}
 	for _, j := range planned {
 		got, err := st.GetMatch(ctx, j.A, j.B)
@@ -203,7 +205,7 @@ func TestNightlyPlansTheChangedPeopleFirst(t *testing.T) {
 		}
 	}
 	if len(deferred(t, st)) == 0 {
-		t.Error("no pair deferred: the changed people's fourth pair waits for a later night")
+		t.Error("no pair deferred: the changed person's second pair waits for a later night")
 	}
 }
 
