@@ -33,7 +33,7 @@ type FanoutStore interface {
 
 // Fanout is the nightly rematch as a chain of bounded shard tasks on the nightly queue. Plan (the
 // scheduled function) only writes the run's first task; each task (run by the compat worker)
-// rematches at most ShardPeople people of its phase through the store's term index, sends their pair
+// rematches at most shardPeople people of its phase through the store's term index, sends their pair
 // jobs, then sends the task that continues where it stopped. No step holds more than one task's
 // people, so a run's size is bounded by the night, not by a function's memory or 15 minutes.
 //
@@ -109,7 +109,7 @@ func (f *Fanout) checkpoint(ctx context.Context, t ShardTask) error {
 	return nil
 }
 
-// Shard runs one task: it rematches at most ShardPeople people of the task's phase, sends their pair
+// Shard runs one task: it rematches at most shardPeople people of the task's phase, sends their pair
 // jobs, then sends the next task and saves it as the checkpoint; the last task of the slice saves the
 // run as finished (LastRun, and the slice's cursor for the next run) instead. A task that is not the
 // run's checkpoint (delivered again, or of a finished run) does nothing. A task that fails part-way
