@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secondme/twin/infra/dynamotest"
 	"github.com/secondme/twin/pkg/rematch"
 	"github.com/secondme/twin/pkg/store"
 )
@@ -57,10 +58,26 @@ func (q *taskQueue) drain(t *testing.T, f *rematch.Fanout, limit int) (jobs []re
 	}
 }
 
+// fanoutStores are the stores the fan-out's tests run on: SQLite, and DynamoDB (dynalite) when
+// DYNAMO_ENDPOINT is set (infra/scripts/with-dynalite.sh).
+var fanoutStores = map[string]func(t *testing.T) store.Store{
+	"sqlite":   func(t *testing.T) store.Store { return newStore(t) },
+	"dynamodb": func(t *testing.T) store.Store { return dynamotest.New(t) },
+}
+
 func TestFanoutRunsTheNightInBoundedTasks(t *testing.T) {
 	t.Parallel()
+	for name, open := range fanoutStores {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			fanoutNight(t, open(t))
+		})
+	}
+}
+
+// fanoutNight runs two nights of the fan-out over st.
+func fanoutNight(t *testing.T, st store.Store) {
 	ctx := context.Background()
-	st := newStore(t)
 	people := population(t, st, 60)
 	update(t, st, people[59].ID, func(u *store.User) { u.Discoverable = false })
 	clk := &clock{t: time.Now().Add(time.Second)}
@@ -105,8 +122,17 @@ func TestFanoutRunsTheNightInBoundedTasks(t *testing.T) {
 
 func TestFanoutTaskRunsOnceAndABrokenChainContinues(t *testing.T) {
 	t.Parallel()
+	for name, open := range fanoutStores {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			fanoutOnce(t, open(t))
+		})
+	}
+}
+
+// fanoutOnce delivers a task twice and loses one, over st.
+func fanoutOnce(t *testing.T, st store.Store) {
 	ctx := context.Background()
-	st := newStore(t)
 	population(t, st, 40)
 	clk := &clock{t: time.Now().Add(time.Second)}
 	cfg := rematch.NightlyConfig{Config: rematch.Config{K: 3}, Slice: 10, Now: clk.Now}
