@@ -47,7 +47,7 @@ func startGateway(t *testing.T) (*gateway, *syncBuffer) {
 var start_ = func(ctx context.Context, cfg config) (*gateway, error) { return start(ctx, cfg, io.Discard) }
 
 func TestGatewayEndToEnd(t *testing.T) {
-	g, _ := startGateway(t)
+	g, logs := startGateway(t)
 	base := g.url
 	get := func(c *http.Client, path string) (*http.Response, string) {
 		t.Helper()
@@ -132,6 +132,27 @@ func TestGatewayEndToEnd(t *testing.T) {
 		}
 		if spread := at[len(at)-1].Sub(at[0]); spread < 100*time.Millisecond {
 			t.Errorf("the %d events arrived within %v: not streamed as written (30 ms a word)", len(events), spread)
+		}
+	})
+	t.Run("the nightly fans out through the queues", func(t *testing.T) {
+		// The rematch function only plans (its first shard task onto NightlyQueue); the compat worker
+		// runs the tasks, each sending the next, until the last one finishes the run.
+		resp, err := http.Post(base+"/_gateway/schedules/Nightly", "application/json", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("POST /_gateway/schedules/Nightly = %d", resp.StatusCode)
+		}
+		for deadline := time.Now().Add(2 * time.Minute); !strings.Contains(logs.String(), "rematch finished"); {
+			if time.Now().After(deadline) {
+				t.Fatal("no shard task finished the night within 2 minutes")
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		if !strings.Contains(logs.String(), "rematch planned") {
+			t.Error("the rematch function did not plan the night")
 		}
 	})
 }
