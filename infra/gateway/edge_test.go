@@ -46,7 +46,7 @@ func projectEdge(t *testing.T) (*edge, *Template, *recorded) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tm, err := loadTemplate(src, testInputs())
+	tm, err := loadTemplate(src, projectInputs())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,6 +22,18 @@ func testInputs() templateInputs {
 	}
 }
 
+// projectInputs are testInputs for the project's template.yaml, which names one secret per key: the
+// gateway gives each a local secret of its own.
+func projectInputs() templateInputs {
+	in := testInputs()
+	delete(in.Params, "SecretsArn")
+	for p, field := range secretParams {
+		in.Params[p] = fieldARN(field)
+	}
+	in.Secrets = ownSecrets(in.Secret)
+	return in
+}
+
 func readTestdata(t *testing.T, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
@@ -223,13 +235,7 @@ func TestProjectTemplate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// template.yaml names one secret per key: the gateway gives each a local secret of its own.
-	in := testInputs()
-	delete(in.Params, "SecretsArn")
-	for p, field := range secretParams {
-		in.Params[p] = fieldARN(field)
-	}
-	in.Secrets = ownSecrets(in.Secret)
+	in := projectInputs()
 	tm, err := loadTemplate(src, in)
 	if err != nil {
 		t.Fatal(err)
