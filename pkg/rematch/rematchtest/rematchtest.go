@@ -1,5 +1,6 @@
 // Package rematchtest holds test helpers for the functions that send compat jobs: an SQS fake
-// (pkg/awstest) holding the compat queue, which also decodes every message sent as a job.
+// (pkg/awstest) holding the compat queue, which also decodes every message sent as a job or a nightly
+// shard task.
 package rematchtest
 
 import (
@@ -24,6 +25,7 @@ type SQS struct {
 	tb      testing.TB
 	mu      sync.Mutex
 	batches [][]rematch.Job
+	tasks   []rematch.ShardTask
 }
 
 // NewSQS starts an SQS fake that stops when the test ends.
@@ -41,8 +43,9 @@ func (f *SQS) Env() []string {
 	return []string{"COMPAT_QUEUE_URL=" + f.QueueURL, "SQS_ENDPOINT=" + f.URL}
 }
 
-// ServeHTTP records the jobs of every SendMessageBatch call to the compat queue, failing the test on
-// a body that is not a job, and hands the call to the fake. The functions send nothing else.
+// ServeHTTP records the jobs and nightly shard tasks of every SendMessageBatch call to the compat
+// queue, failing the test on a body that is neither, and hands the call to the fake. The functions
+// send nothing else.
 func (f *SQS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
@@ -60,15 +63,27 @@ func (f *SQS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := json.Unmarshal(body, &in); err == nil && in.QueueUrl == f.QueueURL {
 		var batch []rematch.Job
 		for _, e := range in.Entries {
+			if rematch.IsShardTask([]byte(e.MessageBody)) {
+				t, err := rematch.DecodeShardTask([]byte(e.MessageBody))
+				if err != nil {
+					f.tb.Errorf("fake SQS: sent a bad shard task %q: %v", e.MessageBody, err)
+				}
+				f.mu.Lock()
+				f.tasks = append(f.tasks, t)
+				f.mu.Unlock()
+				continue
+			}
 			j, err := rematch.DecodeJob([]byte(e.MessageBody))
 			if err != nil {
 				f.tb.Errorf("fake SQS: sent a bad job %q: %v", e.MessageBody, err)
 			}
 			batch = append(batch, j)
 		}
-		f.mu.Lock()
-		f.batches = append(f.batches, batch)
-		f.mu.Unlock()
+		if len(batch) > 0 {
+			f.mu.Lock()
+			f.batches = append(f.batches, batch)
+			f.mu.Unlock()
+		}
 	}
 	f.fake.ServeHTTP(w, r)
 }
@@ -82,6 +97,13 @@ func (f *SQS) Jobs() []rematch.Job {
 		out = append(out, b...)
 	}
 	return out
+}
+
+// Tasks returns every nightly shard task sent so far, in order.
+func (f *SQS) Tasks() []rematch.ShardTask {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]rematch.ShardTask(nil), f.tasks...)
 }
 
 // Batches returns the number of SendMessageBatch calls so far.
