@@ -3,13 +3,17 @@ package app_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/secondme/twin/functions/app"
 	"github.com/secondme/twin/functions/app/models"
 	"github.com/secondme/twin/pkg/id"
+	"github.com/secondme/twin/pkg/metrics"
 	"github.com/secondme/twin/pkg/rematch"
 	"github.com/secondme/twin/pkg/store"
 	"github.com/secondme/twin/pkg/store/sqlitestore"
@@ -40,13 +44,18 @@ func TestNightlyFanoutThroughTheApp(t *testing.T) {
 		}
 	}
 	interactive, nightly := &sentJobs{}, &sentJobs{}
-	a := app.New(cfg, app.Deps{Store: st, Queue: interactive, NightlyQueue: nightly})
+	rec := metrics.NewCounter()
+	a := app.New(cfg, app.Deps{Store: st, Queue: interactive, NightlyQueue: nightly, Metrics: rec})
 	fan, err := a.Fanout(nightly)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := fan.Run(ctx); err != nil {
+	// The scheduled function plans: that is no finished run for NightlyMissingAlarm.
+	if _, err := app.NightlyHandler(fan, slog.New(slog.DiscardHandler), rec)(ctx, events.EventBridgeEvent{ID: "plan"}); err != nil {
 		t.Fatal(err)
+	}
+	if got := rec.Snapshot()[metrics.NightlyRuns]; len(got) != 0 {
+		t.Errorf("after the plan %s = %v, want nothing counted", metrics.NightlyRuns, got)
 	}
 	jobs, err := a.Jobs(ctx)
 	if err != nil {
@@ -75,6 +84,9 @@ func TestNightlyFanoutThroughTheApp(t *testing.T) {
 	}
 	if state, err := st.GetJobState(ctx, rematch.JobName); err != nil || state.LastRun.IsZero() {
 		t.Errorf("job state = %+v, %v; want the run finished", state, err)
+	}
+	if got := rec.Snapshot()[metrics.NightlyRuns]; got[metrics.ResultOK] != 1 || len(got) != 1 {
+		t.Errorf("after the last task %s = %v, want 1 %s (the run finished)", metrics.NightlyRuns, got, metrics.ResultOK)
 	}
 	if err := jobs(ctx, []byte(`{"kind":"shard","phase":"later"}`)); !errors.Is(err, rematch.ErrBadJob) {
 		t.Errorf("a bad task: %v, want ErrBadJob", err)

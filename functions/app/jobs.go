@@ -7,6 +7,7 @@ import (
 
 	"github.com/secondme/twin/pkg/account"
 	"github.com/secondme/twin/pkg/avatar"
+	"github.com/secondme/twin/pkg/metrics"
 	"github.com/secondme/twin/pkg/rematch"
 )
 
@@ -44,7 +45,10 @@ func (a *App) Jobs(ctx context.Context) (func(ctx context.Context, body []byte) 
 			if err != nil {
 				return err
 			}
-			_, err = fan.Shard(ctx, t)
+			st, err := fan.Shard(ctx, t)
+			if err == nil && st.Finished {
+				recordNightly(a.deps.Metrics, metrics.ResultOK)
+			}
 			return err
 		}
 		if account.IsJob(body) {

@@ -29,7 +29,8 @@ const (
 	// MatchingDeferred counts pairs whose model part waited because a budget was spent, by Budget
 	// ("nightly", or "person" for a person's daily matching budget).
 	MatchingDeferred = "MatchingDeferred"
-	// NightlyRuns counts nightly rematch runs by Result ("ok" when the run finished, "failed"): the
+	// NightlyRuns counts nightly rematch runs by Result ("ok" when the run finished: the fan-out's last
+	// shard task; "failed" when the scheduled plan failed): the
 	// template's NightlyMissingAlarm fires when no run finished for 26 hours.
 	NightlyRuns = "NightlyRuns"
 )

@@ -166,6 +166,7 @@ func (f *Fanout) Shard(ctx context.Context, t ShardTask) (Stats, error) {
 			return st, fmt.Errorf("save job state: %w", err)
 		}
 		slog.InfoContext(ctx, "rematch finished", "run", t.Run, "tasks", next.Seq, "model_pairs", r.planned)
+		st.Finished = true
 		return st, nil
 	}
 	if err := f.sender.Send(ctx, next.Encode()); err != nil {

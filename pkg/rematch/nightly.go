@@ -83,6 +83,9 @@ type Stats struct {
 	// night's model pairs already filled the nightly budget: their pairs are deferred if stale.
 	OverBudget int
 	Resumed    bool
+	// Finished reports that the run ended (its LastRun saved): at the end of Nightly.Run, and of the
+	// fan-out's last task.
+	Finished bool
 }
 
 // progress is the state of a run in progress, kept in the Cursor of JobName+"/progress".
@@ -216,6 +219,7 @@ func (n *Nightly) Run(ctx context.Context) (Stats, error) {
 	slog.InfoContext(ctx, "rematch finished", "indexed", st.Indexed, "changed", st.Changed, "slice", st.Slice,
 		"pair_jobs", st.PairJobs, "user_jobs", st.UserJobs, "deferred", st.Deferred, "over_budget", st.OverBudget,
 		"model_pairs", r.planned, "resumed", st.Resumed)
+	st.Finished = true
 	return st, nil
 }
 
