@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/guregu/dynamo/v2"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/secondme/twin/pkg/id"
 	"github.com/secondme/twin/pkg/store"
@@ -41,17 +42,33 @@ type userItem struct {
 
 // changedShards is how many GSI2 partitions hold the users' change times. A user's shard is fixed by
 // their id, so listing changes since T is one Query per shard, whatever T is, and the writes of
-// profile changes spread over the shards. Changing it requires rewriting every user item.
-const changedShards = 4
+// profile changes spread over the shards: 16 keep a burst of thousands of changes a second under a
+// partition's 1,000 write units. Items written when there were oldChangedShards keep their shard
+// (among the first oldChangedShards) until they are written again; the Queries of all shards find them.
+const changedShards = 16
+
+// oldChangedShards is the shard count of the items and scan cursors made before there were
+// changedShards: a two-part ScanUsers cursor names an item under that count.
+const oldChangedShards = 4
 
 // changedShard is the GSI2 partition of a user.
-func changedShard(userID string) string {
+func changedShard(userID string) string { return changedPK(shardOf(userID, changedShards)) }
+
+// shardOf is userID's shard among n.
+func shardOf(userID string, n uint32) int {
 	h := fnv.New32a()
 	h.Write([]byte(userID))
-	return changedPK(int(h.Sum32() % changedShards))
+	return int(h.Sum32() % n)
 }
 
 func changedPK(shard int) string { return "CHANGED#" + strconv.Itoa(shard) }
+
+// validChangedPK reports whether s, taken from a cursor, is a GSI2PK of one of the changedShards.
+func validChangedPK(s string) bool {
+	n, ok := strings.CutPrefix(s, "CHANGED#")
+	shard, err := strconv.Atoi(n)
+	return ok && err == nil && shard >= 0 && shard < changedShards && changedPK(shard) == s
+}
 
 // changedKey is the GSI2 sort key of a user changed at the stored time changedAt.
 func changedKey(changedAt, userID string) string { return changedAt + "#" + userID }
@@ -251,8 +268,12 @@ func (s *Store) UpdateUser(ctx context.Context, u store.User) (store.User, error
 	return it.user()
 }
 
+// changedQueries is how many of ChangedUsers' per-shard Queries run at once.
+const changedQueries = 8
+
 // ChangedUsers lists users whose ProfileChangedAt is at or after since, oldest change first: one
-// Query on GSI2 per shard (GSI2SK >= since, or > the cursor's position; Limit limit+1), merged by sort key.
+// Query on GSI2 per shard (GSI2SK >= since, or > the cursor's position; Limit limit+1), changedQueries
+// at a time, merged by sort key.
 func (s *Store) ChangedUsers(ctx context.Context, since time.Time, cursor string, limit int) (store.Page[store.User], error) {
 	limit = pageLimit(limit)
 	from := fmtTime(since)
@@ -268,15 +289,18 @@ func (s *Store) ChangedUsers(ctx context.Context, since time.Time, cursor string
 		}
 		op, pos = dynamo.Greater, changedKey(parts[0], parts[1])
 	}
-	var items []userItem
+	shards := make([][]userItem, changedShards)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(changedQueries)
 	for shard := range changedShards {
-		var got []userItem
-		err := s.table.Get("GSI2PK", changedPK(shard)).Index(gsi2).Range("GSI2SK", op, pos).Limit(limit+1).All(ctx, &got)
-		if err != nil {
-			return store.Page[store.User]{}, fmt.Errorf("changed users since %s: %w", from, err)
-		}
-		items = append(items, got...)
+		g.Go(func() error {
+			return s.table.Get("GSI2PK", changedPK(shard)).Index(gsi2).Range("GSI2SK", op, pos).Limit(limit+1).All(gctx, &shards[shard])
+		})
 	}
+	if err := g.Wait(); err != nil {
+		return store.Page[store.User]{}, fmt.Errorf("changed users since %s: %w", from, err)
+	}
+	items := slices.Concat(shards...)
 	slices.SortFunc(items, func(a, b userItem) int { return strings.Compare(a.GSI2SK, b.GSI2SK) })
 	return makePage(items, limit, userItem.user, func(it userItem) string {
 		return store.EncodeCursor(scope, it.ProfileChangedAt, it.ID)
@@ -284,25 +308,42 @@ func (s *Store) ChangedUsers(ctx context.Context, since time.Time, cursor string
 }
 
 // ScanUsers walks all users in the scan order of GSI2 (a Scan of the index, which holds users only).
+// Its cursor is the last item's stored GSI2PK, change time and id; a two-part cursor (change time and
+// id), made before there were changedShards, names an item under oldChangedShards.
 func (s *Store) ScanUsers(ctx context.Context, cursor string, limit int) (store.Page[store.User], error) {
 	limit = pageLimit(limit)
-	parts, err := store.DecodeCursor("scan-users", cursor, 2)
+	start, err := scanStart(cursor)
 	if err != nil {
 		return store.Page[store.User]{}, fmt.Errorf("scan users: %w", err)
 	}
 	sc := s.table.Scan().Index(gsi2).Limit(limit + 1)
-	if parts != nil {
-		if _, ok := parseTime(parts[0]); !ok || !id.Valid(parts[1]) {
-			return store.Page[store.User]{}, fmt.Errorf("scan users: cursor position: %w", store.ErrBadCursor)
-		}
-		sc = sc.StartFrom(pagingKey("PK", userPK(parts[1]), "SK", skProfile,
-			"GSI2PK", changedShard(parts[1]), "GSI2SK", changedKey(parts[0], parts[1])))
+	if start != nil {
+		sc = sc.StartFrom(start)
 	}
 	var items []userItem
 	if err := sc.All(ctx, &items); err != nil {
 		return store.Page[store.User]{}, fmt.Errorf("scan users: %w", err)
 	}
 	return makePage(items, limit, userItem.user, func(it userItem) string {
-		return store.EncodeCursor("scan-users", it.ProfileChangedAt, it.ID)
+		return store.EncodeCursor("scan-users", it.GSI2PK, it.ProfileChangedAt, it.ID)
 	})
+}
+
+// scanStart returns the ExclusiveStartKey of a ScanUsers cursor: nil for the first page, ErrBadCursor
+// for a cursor that is neither a current nor an old one.
+func scanStart(cursor string) (dynamo.PagingKey, error) {
+	parts, err := store.DecodeCursor("scan-users", cursor, 3)
+	if errors.Is(err, store.ErrBadCursor) {
+		if old, oldErr := store.DecodeCursor("scan-users", cursor, 2); oldErr == nil {
+			parts, err = append([]string{changedPK(shardOf(old[1], oldChangedShards))}, old...), nil
+		}
+	}
+	if err != nil || parts == nil {
+		return nil, err
+	}
+	if _, ok := parseTime(parts[1]); !ok || !id.Valid(parts[2]) || !validChangedPK(parts[0]) {
+		return nil, fmt.Errorf("cursor position: %w", store.ErrBadCursor)
+	}
+	return pagingKey("PK", userPK(parts[2]), "SK", skProfile,
+		"GSI2PK", parts[0], "GSI2SK", changedKey(parts[1], parts[2])), nil
 }
