@@ -186,7 +186,7 @@ func (s *simStore) page(cursor string, limit int, from int, next func(int) int, 
 func (s *simStore) ChangedUsers(ctx context.Context, since time.Time, cursor string, limit int) (store.Page[store.User], error) {
 	every := s.pop.changeEvery
 	p, err := s.page(cursor, limit, 0, func(i int) int { return i + every }, func(int) bool { return true })
-	// One Query page of GSI2 per CHANGED# shard (16, run 8 at a time: counted as one call's latency),
+	// One Query page of GSI2 per CHANGED# shard (16, run 8 at a time, so two rounds: counted here as one call),
 	// items of a profile each; the items each shard reads beyond the page kept are not counted.
 	s.call(taskCall, "GSI2 CHANGED#<shard>", readUnits(len(p.Items)*userItemBytes, false), "", 0)
 	return p, err
