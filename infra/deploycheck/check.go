@@ -15,9 +15,12 @@ import (
 
 // Parameter is a template parameter as deploy-check reads it.
 type Parameter struct {
+	Type           string
 	Default        *string
 	AllowedPattern string
 	AllowedValues  []string
+	MinValue       *float64
+	MaxValue       *float64
 }
 
 // readParameters returns the Parameters section of a CloudFormation template in YAML. It decodes the
@@ -39,9 +42,12 @@ func readParameters(src []byte) (map[string]Parameter, error) {
 		ps := top[i+1].Content
 		for j := 0; j+1 < len(ps); j += 2 {
 			var p struct {
+				Type           string   `yaml:"Type"`
 				Default        *string  `yaml:"Default"`
 				AllowedPattern string   `yaml:"AllowedPattern"`
 				AllowedValues  []string `yaml:"AllowedValues"`
+				MinValue       *float64 `yaml:"MinValue"`
+				MaxValue       *float64 `yaml:"MaxValue"`
 			}
 			if err := ps[j+1].Decode(&p); err != nil {
 				return nil, fmt.Errorf("template parameter %s: %w", ps[j].Value, err)
@@ -179,6 +185,17 @@ func Check(params map[string]Parameter, envs map[string]Env, env string, opt Opt
 		if len(p.AllowedValues) > 0 && !slices.Contains(p.AllowedValues, v) {
 			add("%s=%q is not one of %v", name, v, p.AllowedValues)
 		}
+		if p.Type == "Number" {
+			n, err := strconv.ParseFloat(v, 64)
+			switch {
+			case err != nil:
+				add("%s=%q is not a number", name, v)
+			case p.MinValue != nil && n < *p.MinValue:
+				add("%s=%v is below its MinValue %v", name, n, *p.MinValue)
+			case p.MaxValue != nil && n > *p.MaxValue:
+				add("%s=%v is above its MaxValue %v", name, n, *p.MaxValue)
+			}
+		}
 		if !opt.AllowPlaceholders && placeholderRE.MatchString(v) {
 			add("%s=%q is a placeholder: put your own value in samconfig.toml (docs/deploy.md)", name, v)
 		}
@@ -251,4 +268,119 @@ func CheckSeparateAccounts(envs map[string]Env) []string {
 		return []string{fmt.Sprintf("prod: its secrets are in dev's account %s; prod deploys to an account of its own (docs/deploy.md)", dev)}
 	}
 	return nil
+}
+
+// Amount is a number of the template: a literal, or the name of the parameter a Ref names.
+type Amount struct {
+	Literal, Param string
+}
+
+// Worker is a function that reads SQS queues: its reserved concurrency and each queue poller's
+// ScalingConfig.MaximumConcurrency.
+type Worker struct {
+	Reserved Amount
+	Pollers  []Amount
+}
+
+// amountOf reads a number node: a literal, !Ref Name or {Ref: Name}.
+func amountOf(n *yaml.Node) Amount {
+	switch {
+	case n.Kind == yaml.ScalarNode && n.Tag == "!Ref":
+		return Amount{Param: n.Value}
+	case n.Kind == yaml.ScalarNode:
+		return Amount{Literal: n.Value}
+	case n.Kind == yaml.MappingNode && len(n.Content) == 2 && n.Content[0].Value == "Ref":
+		return Amount{Param: n.Content[1].Value}
+	}
+	return Amount{Literal: "?"}
+}
+
+// child returns the value of key in a mapping node, nil when it has none.
+func child(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// readWorkers returns the template's functions with SQS event sources and a reserved concurrency, by
+// logical id.
+func readWorkers(src []byte) (map[string]Worker, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(src, &doc); err != nil || len(doc.Content) != 1 {
+		return nil, fmt.Errorf("template: %v", err)
+	}
+	out := map[string]Worker{}
+	res := child(doc.Content[0], "Resources")
+	if res == nil {
+		return out, nil
+	}
+	for i := 0; i+1 < len(res.Content); i += 2 {
+		props := child(res.Content[i+1], "Properties")
+		reserved := child(props, "ReservedConcurrentExecutions")
+		if reserved == nil {
+			continue
+		}
+		w := Worker{Reserved: amountOf(reserved)}
+		events := child(props, "Events")
+		for j := 0; events != nil && j+1 < len(events.Content); j += 2 {
+			ev := events.Content[j+1]
+			if t := child(ev, "Type"); t == nil || t.Value != "SQS" {
+				continue
+			}
+			mc := child(child(child(ev, "Properties"), "ScalingConfig"), "MaximumConcurrency")
+			if mc == nil {
+				return nil, fmt.Errorf("template: %s: an SQS event %s without ScalingConfig.MaximumConcurrency", res.Content[i].Value, events.Content[j].Value)
+			}
+			w.Pollers = append(w.Pollers, amountOf(mc))
+		}
+		if len(w.Pollers) > 0 {
+			out[res.Content[i].Value] = w
+		}
+	}
+	return out, nil
+}
+
+// CheckConcurrency reports a worker whose reserved concurrency, with env's parameters (or their
+// defaults), is below the sum of its pollers' MaximumConcurrency: SQS batches would be throttled
+// into false receives that end in the DLQ. CloudFormation has no arithmetic, so both are parameters
+// that must agree.
+func CheckConcurrency(params map[string]Parameter, workers map[string]Worker, envs map[string]Env, env string) []string {
+	var problems []string
+	value := func(a Amount) (float64, string, bool) {
+		s, what := a.Literal, a.Literal
+		if a.Param != "" {
+			v, set := envs[env].Overrides[a.Param]
+			if !set && params[a.Param].Default != nil {
+				v = *params[a.Param].Default
+			}
+			s, what = v, a.Param+"="+v
+		}
+		n, err := strconv.ParseFloat(s, 64)
+		return n, what, err == nil
+	}
+	for _, fn := range slices.Sorted(maps.Keys(workers)) {
+		w := workers[fn]
+		r, rWhat, ok := value(w.Reserved)
+		sum, terms := 0.0, []string{}
+		for _, p := range w.Pollers {
+			n, what, ok2 := value(p)
+			ok = ok && ok2
+			sum += n
+			terms = append(terms, what)
+		}
+		if !ok {
+			continue // a parameter that is not a number: Check names it
+		}
+		if r < sum {
+			problems = append(problems, fmt.Sprintf("%s: %s reserved concurrency %s < its pollers' %v (%s): raise it to at least their sum (docs/scale.md)",
+				env, fn, rWhat, sum, strings.Join(terms, " + ")))
+		}
+	}
+	return problems
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -88,6 +89,9 @@ func TestCheck(t *testing.T) {
 			o["ModelKeySecretArn"] = "arn:aws:secretsmanager:us-east-1:333333333333:secret:secondme/prod/geminiApiKey-a1B2c3"
 		}), "the secrets are in the accounts"},
 		{"PublicUrl not the domain", with(func(o map[string]string) { o["PublicUrl"] = "https://other.example.org" }), "browsers reach"},
+		{"a number below its MinValue", with(func(o map[string]string) { o["NightlyWorkerConcurrency"] = "1" }), "below its MinValue"},
+		{"a number above its MaxValue", with(func(o map[string]string) { o["NightlyWorkerConcurrency"] = "1001" }), "above its MaxValue"},
+		{"not a number", with(func(o map[string]string) { o["WorkerReservedConcurrency"] = "lots" }), "is not a number"},
 	}
 	for _, tt := range tests {
 		got := Check(params, tt.envs, "prod", Options{AllowPlaceholders: true})
@@ -127,5 +131,45 @@ func TestRun(t *testing.T) {
 	errOut.Reset()
 	if code := run(append(args, "-env", "prod"), &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "placeholder") {
 		t.Errorf("run -env prod = %d, %s; want 1 naming the placeholders", code, errOut.String())
+	}
+}
+
+// TestCheckConcurrency checks the worker's reserved concurrency against its pollers' sum, both set by
+// parameters: with the defaults, as shipped, and with the nightly concurrency raised alone or together.
+func TestCheckConcurrency(t *testing.T) {
+	params, envs := repoInputs(t)
+	src, err := os.ReadFile(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	workers, err := readWorkers(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, ok := workers["CompatworkerFunction"]
+	if !ok || w.Reserved.Param == "" || !slices.ContainsFunc(w.Pollers, func(a Amount) bool { return a.Param != "" }) {
+		t.Fatalf("workers %+v: want CompatworkerFunction with its reserved and nightly concurrency as parameters", workers)
+	}
+	with := func(o map[string]string) map[string]Env { return map[string]Env{"x": {Overrides: o, HasDeploys: true}} }
+	tests := []struct {
+		name string
+		envs map[string]Env
+		want string
+	}{
+		{"the defaults", with(nil), ""},
+		{"dev as shipped", map[string]Env{"x": envs["dev"]}, ""},
+		{"prod as shipped", map[string]Env{"x": envs["prod"]}, ""},
+		{"the nightly raised alone", with(map[string]string{"NightlyWorkerConcurrency": "83"}), "CompatworkerFunction reserved concurrency WorkerReservedConcurrency=15 < its pollers' 88"},
+		{"both raised", with(map[string]string{"NightlyWorkerConcurrency": "83", "WorkerReservedConcurrency": "88"}), ""},
+		{"reserved lowered", with(map[string]string{"WorkerReservedConcurrency": "14"}), "< its pollers' 15"},
+	}
+	for _, tt := range tests {
+		got := CheckConcurrency(params, workers, tt.envs, "x")
+		switch {
+		case tt.want == "" && len(got) > 0:
+			t.Errorf("%s: %q, want no problem", tt.name, got)
+		case tt.want != "" && !strings.Contains(strings.Join(got, "\n"), tt.want):
+			t.Errorf("%s: %q, want a problem naming %q", tt.name, got, tt.want)
+		}
 	}
 }

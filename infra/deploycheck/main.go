@@ -1,8 +1,9 @@
 // Command deploycheck checks samconfig.toml's deploy parameters against template.yaml before `sam
 // deploy`, offline: each parameter against its AllowedPattern and AllowedValues, the required ones
 // set, the parameters that go together, the secrets in the stack's region and in one account, prod
-// complete (public URL, sign-in, model key, alarm email) and in an account of its own, and no
-// placeholder left. `make deploy-check ENV=dev|prod` runs it; `make deploy` runs it first.
+// complete (public URL, sign-in, model key, alarm email) and in an account of its own, each queue
+// worker's reserved concurrency at least its pollers' sum, and no placeholder left. `make
+// deploy-check ENV=dev|prod` runs it; `make deploy` runs it first.
 //
 //	go run ./infra/deploycheck [-env dev|prod|all] [-template template.yaml] [-config samconfig.toml]
 package main
@@ -40,6 +41,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "deploycheck:", err)
 		return 2
 	}
+	workers, err := readWorkers(src)
+	if err != nil {
+		fmt.Fprintln(stderr, "deploycheck:", err)
+		return 2
+	}
 	b, err := os.ReadFile(*cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "deploycheck:", err)
@@ -57,6 +63,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var problems []string
 	for _, n := range names {
 		problems = append(problems, Check(params, envs, n, Options{AllowPlaceholders: *placeholders})...)
+		problems = append(problems, CheckConcurrency(params, workers, envs, n)...)
 	}
 	if *env == "all" || *env == "prod" {
 		problems = append(problems, CheckSeparateAccounts(envs)...)

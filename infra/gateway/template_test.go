@@ -255,5 +255,13 @@ func TestProjectTemplate(t *testing.T) {
 		if v, ok := f.Env["TABLE_NAME"]; ok && v != tm.Tables[0].Name {
 			t.Errorf("function %s: TABLE_NAME = %q, want %q", f.Name, f.Env["TABLE_NAME"], tm.Tables[0].Name)
 		}
+		// The worker's concurrencies are parameters (Ref), read with their defaults.
+		sum := 0
+		for _, e := range f.SQS {
+			sum += e.MaxConcurrency
+		}
+		if len(f.SQS) > 0 && (f.Concurrency == 0 || f.Concurrency < sum) {
+			t.Errorf("function %s: reserved concurrency %d, pollers %d", f.Name, f.Concurrency, sum)
+		}
 	}
 }

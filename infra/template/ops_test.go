@@ -5,6 +5,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -399,21 +400,35 @@ func TestOperations(t *testing.T) {
 	})
 
 	t.Run("reserved concurrency: the worker's pollers, a cap on streams, one nightly", func(t *testing.T) {
-		reserved := func(fn string) float64 { return num(c.Resources[fn].Properties["ReservedConcurrentExecutions"]) }
-		for _, fn := range fns {
-			if ms := mappings(fn); len(ms) > 0 {
+		// The worker's concurrencies are parameters (sized from the model's rate limit): the pollers'
+		// sum must stay within the reserved concurrency with the defaults and in every environment
+		// of samconfig.toml.
+		envs := samconfigOverrides(t)
+		envs["the defaults"] = nil
+		for _, env := range slices.Sorted(maps.Keys(envs)) {
+			value := func(v any) float64 { return paramNumber(t, c, envs[env], env, v) }
+			for _, fn := range fns {
+				ms := mappings(fn)
+				if len(ms) == 0 {
+					continue
+				}
 				sum := 0.0
 				for _, m := range ms {
-					n := num(dig(m, "ScalingConfig", "MaximumConcurrency"))
+					n := value(dig(m, "ScalingConfig", "MaximumConcurrency"))
 					if n == 0 {
 						t.Errorf("%s: an event source mapping without ScalingConfig.MaximumConcurrency", fn)
 					}
 					sum += n
 				}
-				if reserved(fn) < sum {
-					t.Errorf("%s reserved concurrency %v < its pollers' %v: SQS batches would be throttled into false receives", fn, reserved(fn), sum)
+				if r := value(c.Resources[fn].Properties["ReservedConcurrentExecutions"]); r < sum {
+					t.Errorf("%s: %s reserved concurrency %v < its pollers' %v: SQS batches would be throttled into false receives", env, fn, r, sum)
 				}
 			}
+		}
+		reserved := func(fn string) float64 {
+			return paramNumber(t, c, nil, "the defaults", c.Resources[fn].Properties["ReservedConcurrentExecutions"])
+		}
+		for _, fn := range fns {
 			if urlFns[fn] && reserved(fn) == 0 {
 				t.Errorf("%s (a Function URL) has no reserved concurrency to cap it", fn)
 			}
