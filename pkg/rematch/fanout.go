@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"slices"
 	"sync"
 	"time"
@@ -20,8 +19,6 @@ const (
 	DefaultShardPeople = 200
 	// ShardWorkers is how many people of a task are looked up at once.
 	ShardWorkers = 8
-	// LookupWorkers is how many term lookups of one person run at once.
-	LookupWorkers = 8
 )
 
 // FanoutStore is what the nightly fan-out reads and writes: the nightly's store, with candidates
@@ -301,41 +298,15 @@ func (f *Fanout) find(ctx context.Context, u store.User, changed bool) found {
 			return fd
 		}
 	}
-	holders := make([][]string, len(terms))
-	errs := make([]error, len(terms))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range min(LookupWorkers, len(terms)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				holders[i], errs[i] = f.store.UsersWithTerm(ctx, terms[i], u.ID, cfg.TermLookup)
-			}
-		}()
+	holders := func(ctx context.Context, t string) ([]string, error) {
+		return f.store.UsersWithTerm(ctx, t, u.ID, cfg.TermLookup)
 	}
-	for i := range terms {
-		next <- i
+	cands, err := TermCandidates(ctx, holders, u.ID, terms, cfg.TermLookup, cfg.K)
+	if err != nil {
+		fd.err = err
+		return fd
 	}
-	close(next)
-	wg.Wait()
-	score := make(map[string]float64)
-	for i, ids := range holders {
-		if errs[i] != nil {
-			fd.err = fmt.Errorf("users with term %q: %w", terms[i], errs[i])
-			return fd
-		}
-		if len(ids) == 0 {
-			continue
-		}
-		idf := math.Log1p(float64(cfg.TermLookup) / float64(len(ids)))
-		for _, id := range ids {
-			if id != u.ID {
-				score[id] += idf
-			}
-		}
-	}
-	fd.cands = topK(score, cfg.K)
+	fd.cands = cands
 	if changed {
 		page, err := f.store.ListMatches(ctx, u.ID, "", cfg.K)
 		if err != nil {

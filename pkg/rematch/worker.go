@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"slices"
-	"strings"
 
 	"github.com/secondme/twin/pkg/compat/formula"
 	"github.com/secondme/twin/pkg/store"
@@ -308,44 +306,13 @@ func (w *CompatWorker) unmatchAll(ctx context.Context, userID string) error {
 	return fmt.Errorf("unmatch %s: more than %d pages of matches", userID, maxUnmatchPages)
 }
 
-// candidates returns the k people who share the most rare terms with userID, through the store's
-// term index: a term held by few people (a short lookup) counts more, ln(1 + limit/df).
+// candidates returns the k people who share the most rare terms with userID (TermCandidates), each
+// term's lookup starting at userID's position.
 func (w *CompatWorker) candidates(ctx context.Context, userID string, terms []string) ([]string, error) {
-	score := make(map[string]float64)
-	for _, t := range terms {
-		ids, err := w.store.UsersWithTerm(ctx, t, userID, w.cfg.TermLookup)
-		if err != nil {
-			return nil, fmt.Errorf("users with term %q: %w", t, err)
-		}
-		if len(ids) == 0 {
-			continue
-		}
-		idf := math.Log1p(float64(w.cfg.TermLookup) / float64(len(ids)))
-		for _, id := range ids {
-			if id != userID {
-				score[id] += idf
-			}
-		}
+	holders := func(ctx context.Context, t string) ([]string, error) {
+		return w.store.UsersWithTerm(ctx, t, userID, w.cfg.TermLookup)
 	}
-	return topK(score, w.cfg.K), nil
-}
-
-// topK returns the k keys with the highest scores, best first, ties by id.
-func topK(score map[string]float64, k int) []string {
-	ids := make([]string, 0, len(score))
-	for id := range score {
-		ids = append(ids, id)
-	}
-	slices.SortFunc(ids, func(x, y string) int {
-		switch {
-		case score[x] > score[y]:
-			return -1
-		case score[x] < score[y]:
-			return 1
-		}
-		return strings.Compare(x, y)
-	})
-	return ids[:min(k, len(ids))]
+	return TermCandidates(ctx, holders, userID, terms, w.cfg.TermLookup, w.cfg.K)
 }
 
 // IndexTerms returns the terms a person is indexed under: the normalised terms of their public

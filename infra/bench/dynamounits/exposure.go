@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math"
 	"math/rand"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 
 	"github.com/secondme/twin/pkg/rematch"
 	"github.com/secondme/twin/pkg/store/sqlitestore"
@@ -65,20 +63,15 @@ func exposure(ctx context.Context, w io.Writer, people int) error {
 			if perAsker {
 				from = asker
 			}
-			score := map[string]float64{}
-			for _, t := range slices.Compact(slices.Sorted(slices.Values(terms[i*people/askers]))) {
-				holders, err := st.UsersWithTerm(ctx, t, from, rematch.DefaultTermLookup)
-				if err != nil {
-					return err
-				}
-				idf := math.Log1p(float64(rematch.DefaultTermLookup) / float64(len(holders)))
-				for _, h := range holders {
-					if h != asker {
-						score[h] += idf
-					}
-				}
+			holders := func(ctx context.Context, t string) ([]string, error) {
+				return st.UsersWithTerm(ctx, t, from, rematch.DefaultTermLookup)
 			}
-			for _, c := range topK(score, rematch.DefaultK) {
+			terms := slices.Compact(slices.Sorted(slices.Values(terms[i*people/askers])))
+			cands, err := rematch.TermCandidates(ctx, holders, asker, terms, rematch.DefaultTermLookup, rematch.DefaultK)
+			if err != nil {
+				return err
+			}
+			for _, c := range cands {
 				count[c]++
 			}
 		}
@@ -94,22 +87,4 @@ func exposure(ctx context.Context, w io.Writer, people int) error {
 		fmt.Fprintf(w, "| %s | %d | %.2f | %.0f | %d |\n", name, top, mean, float64(top)/mean, people-len(count))
 	}
 	return nil
-}
-
-// topK is the compat worker's choice: the k best scores, ties by id.
-func topK(score map[string]float64, k int) []string {
-	ids := make([]string, 0, len(score))
-	for id := range score {
-		ids = append(ids, id)
-	}
-	slices.SortFunc(ids, func(x, y string) int {
-		switch {
-		case score[x] > score[y]:
-			return -1
-		case score[x] < score[y]:
-			return 1
-		}
-		return strings.Compare(x, y)
-	})
-	return ids[:min(k, len(ids))]
 }
