@@ -1,13 +1,12 @@
 package avatar
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 
 	"github.com/secondme/twin/pkg/id"
+	"github.com/secondme/twin/pkg/queue"
 )
 
 // ErrBadJob means a message body is not an avatar job. Retrying it cannot help.
@@ -33,26 +32,15 @@ func (j Job) Encode() []byte {
 // IsJob reports whether a queue message is meant for the avatar service (its kind is KindAvatar),
 // without checking the rest: DecodeJob does.
 func IsJob(body []byte) bool {
-	var k struct {
-		Kind string `json:"kind"`
-	}
-	return len(body) <= maxJobBytes && json.Unmarshal(body, &k) == nil && k.Kind == KindAvatar
+	return queue.Kind(body, maxJobBytes) == KindAvatar
 }
 
 // DecodeJob reads a message body strictly: one JSON object of kind avatar with exactly its fields,
 // ids in our format and a known style. Any other body is ErrBadJob.
 func DecodeJob(body []byte) (Job, error) {
-	if len(body) > maxJobBytes {
-		return Job{}, fmt.Errorf("%w: %d bytes", ErrBadJob, len(body))
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
 	var j Job
-	if err := dec.Decode(&j); err != nil {
+	if err := queue.Decode(body, maxJobBytes, &j); err != nil {
 		return Job{}, fmt.Errorf("%w: %v", ErrBadJob, err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return Job{}, fmt.Errorf("%w: data after the object", ErrBadJob)
 	}
 	if j.Kind != KindAvatar || !id.Valid(j.User) || !id.Valid(j.Job) {
 		return Job{}, fmt.Errorf("%w: want kind avatar and the ids user and job", ErrBadJob)

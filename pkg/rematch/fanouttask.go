@@ -1,11 +1,11 @@
 package rematch
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"time"
+
+	"github.com/secondme/twin/pkg/queue"
 )
 
 // KindShard is the kind of a nightly fan-out task (Fanout).
@@ -44,10 +44,7 @@ func (t ShardTask) Encode() []byte {
 // IsShardTask reports whether a message body claims to be a shard task (its kind is "shard"); the
 // job queue's handler routes it to the fan-out, whose DecodeShardTask then checks it.
 func IsShardTask(body []byte) bool {
-	var k struct {
-		Kind string `json:"kind"`
-	}
-	return len(body) <= maxTaskBytes && json.Unmarshal(body, &k) == nil && k.Kind == KindShard
+	return queue.Kind(body, maxTaskBytes) == KindShard
 }
 
 // maxTaskBytes bounds a task body; real ones are under 400 bytes.
@@ -60,17 +57,9 @@ const maxCursor = 1024
 // task's fields, a run after its since, a known phase, a printable cursor, counts that are not
 // negative and a slice cursor only in the slice phase. Any other body is ErrBadJob.
 func DecodeShardTask(body []byte) (ShardTask, error) {
-	if len(body) > maxTaskBytes {
-		return ShardTask{}, fmt.Errorf("%w: %d bytes", ErrBadJob, len(body))
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
 	var t ShardTask
-	if err := dec.Decode(&t); err != nil {
+	if err := queue.Decode(body, maxTaskBytes, &t); err != nil {
 		return ShardTask{}, fmt.Errorf("%w: %v", ErrBadJob, err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return ShardTask{}, fmt.Errorf("%w: data after the object", ErrBadJob)
 	}
 	// Times are kept in UTC, so that a task encodes back to what was decoded.
 	t.Run, t.Since = t.Run.UTC(), t.Since.UTC()

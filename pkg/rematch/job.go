@@ -4,13 +4,12 @@
 package rematch
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 
 	"github.com/secondme/twin/pkg/id"
+	"github.com/secondme/twin/pkg/queue"
 )
 
 // Kinds of job.
@@ -99,17 +98,9 @@ const maxJobBytes = 1024
 // that kind, ids in our own format, and a pair of two different people. A pair given as B, A is put in
 // canonical order. Any other body is ErrBadJob.
 func DecodeJob(body []byte) (Job, error) {
-	if len(body) > maxJobBytes {
-		return Job{}, fmt.Errorf("%w: %d bytes", ErrBadJob, len(body))
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
 	var j Job
-	if err := dec.Decode(&j); err != nil {
+	if err := queue.Decode(body, maxJobBytes, &j); err != nil {
 		return Job{}, fmt.Errorf("%w: %v", ErrBadJob, err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return Job{}, fmt.Errorf("%w: data after the object", ErrBadJob)
 	}
 	switch j.Kind {
 	case KindPair:
