@@ -9,7 +9,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/secondme/twin/pkg/rematch"
+	"github.com/secondme/twin/pkg/queue"
 )
 
 // margin is the time kept at the end of an invocation to answer before Lambda's deadline: a job still
@@ -54,7 +54,7 @@ func (h BatchHandler) HandleBatch(ctx context.Context, ev events.SQSEvent) (even
 			defer func() { <-sem; wg.Done() }()
 			if err := h.run(ctx, []byte(body)); err != nil {
 				failed[i] = true
-				h.Logger.ErrorContext(ctx, "compat job failed", "message_ids", ids[body], "permanent", errors.Is(err, rematch.ErrBadJob), "err", err)
+				h.Logger.ErrorContext(ctx, "compat job failed", "message_ids", ids[body], "permanent", errors.Is(err, queue.ErrBadJob), "err", err)
 			}
 		}()
 	}

@@ -67,10 +67,37 @@ type Job struct {
 	ID string `json:"job,omitempty"`
 }
 
-// IsJob reports whether body is a job of this package (an export or an erase).
+// ErrBadJob means a message body is not an account job (queue.ErrBadJob). Retrying it cannot help.
+var ErrBadJob = fmt.Errorf("bad account job: %w", queue.ErrBadJob)
+
+// maxJobBytes bounds a job body; real ones are under 100 bytes.
+const maxJobBytes = 512
+
+// IsJob reports whether body claims to be a job of this package (an export or an erase); DecodeJob
+// then checks it.
 func IsJob(body []byte) bool {
-	var j struct{ Kind string }
-	return json.Unmarshal(body, &j) == nil && (j.Kind == KindExport || j.Kind == KindErase)
+	k := queue.Kind(body, maxJobBytes)
+	return k == KindExport || k == KindErase
+}
+
+// DecodeJob reads a message body strictly: one JSON object with exactly a job's fields, the person's
+// id in our format, and the job id of an export (an erase has none). Any other body is ErrBadJob.
+func DecodeJob(body []byte) (Job, error) {
+	var j Job
+	if err := queue.Decode(body, maxJobBytes, &j); err != nil {
+		return Job{}, fmt.Errorf("%w: %v", ErrBadJob, err)
+	}
+	switch {
+	case !id.Valid(j.User):
+		return Job{}, fmt.Errorf("%w: user is not an id", ErrBadJob)
+	case j.Kind == KindExport && !id.Valid(j.ID):
+		return Job{}, fmt.Errorf("%w: an export's job is not an id", ErrBadJob)
+	case j.Kind == KindErase && j.ID != "":
+		return Job{}, fmt.Errorf("%w: an erase has no job id", ErrBadJob)
+	case j.Kind != KindExport && j.Kind != KindErase:
+		return Job{}, fmt.Errorf("%w: unknown kind %q", ErrBadJob, j.Kind)
+	}
+	return j, nil
 }
 
 // Store is what the jobs read and remove of a person.
@@ -250,20 +277,14 @@ func (s *Service) Erase(ctx context.Context, userID string) error {
 // Handle runs one job from the queue. An error leaves the job to the queue's retry; both jobs
 // complete when run again after a failure part-way.
 func (s *Service) Handle(ctx context.Context, body []byte) error {
-	var j Job
-	if err := json.Unmarshal(body, &j); err != nil || !id.Valid(j.User) {
-		return fmt.Errorf("account job %q: malformed", body)
+	j, err := DecodeJob(body)
+	if err != nil {
+		return err
 	}
-	switch j.Kind {
-	case KindExport:
-		if _, ok := jobTime(j.ID); !ok {
-			return fmt.Errorf("export job %q: malformed job id", body)
-		}
+	if j.Kind == KindExport {
 		return s.export(ctx, j.User, j.ID)
-	case KindErase:
-		return s.erase(ctx, j.User)
 	}
-	return fmt.Errorf("account job %q: unknown kind", body)
+	return s.erase(ctx, j.User)
 }
 
 // export writes the person's archive: the JSON document of profile.Export and their media files.

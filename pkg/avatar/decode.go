@@ -2,15 +2,14 @@ package avatar
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/secondme/twin/pkg/id"
 	"github.com/secondme/twin/pkg/queue"
 )
 
-// ErrBadJob means a message body is not an avatar job. Retrying it cannot help.
-var ErrBadJob = errors.New("bad avatar job")
+// ErrBadJob means a message body is not an avatar job (queue.ErrBadJob). Retrying it cannot help.
+var ErrBadJob = fmt.Errorf("bad avatar job: %w", queue.ErrBadJob)
 
 // maxJobBytes bounds a job body; real ones are about 120 bytes.
 const maxJobBytes = 512

@@ -8,6 +8,11 @@ import (
 	"io"
 )
 
+// ErrBadJob means a message body is not a job: not JSON, an unknown kind or field, bad values.
+// Retrying it cannot help; the queue moves it to the dead-letter queue after its receives run out.
+// Each package's own bad-job error wraps it.
+var ErrBadJob = errors.New("bad job")
+
 // Decode reads a job body into v strictly: at most max bytes, one JSON object with only the fields
 // of v, and nothing after it. The caller checks the values and wraps the error in its own.
 func Decode(body []byte, max int, v any) error {

@@ -5,7 +5,6 @@ package rematch
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/secondme/twin/pkg/id"
@@ -20,9 +19,9 @@ const (
 	KindUser = "user"
 )
 
-// ErrBadJob means a job body is not a job: not JSON, an unknown kind or field, bad ids. Retrying it
-// cannot help; the queue moves it to the dead-letter queue after its receives run out.
-var ErrBadJob = errors.New("bad job")
+// ErrBadJob means a job body is not a compat job (queue.ErrBadJob): not JSON, an unknown kind or
+// field, bad ids.
+var ErrBadJob = queue.ErrBadJob
 
 // Job is one message of the compat queue.
 type Job struct {
